@@ -1,0 +1,323 @@
+/**
+ * Resolves what `aws login` and the session commands need from flags, the environment and the
+ * shared files: the profile name and its keys (config merged with credentials, credentials
+ * winning), the credential style a profile already uses, the region, and the AWS Sign-In base URL
+ * (endpoint overrides, FIPS, dual-stack, and the partition default for the region).
+ *
+ * The region → partition mapping is the AWS partitions data (`partitions.json` as shipped in
+ * `@aws-sdk/core` util-endpoints): each partition's `regionRegex` plus its `*-global` names, and
+ * `aws` for anything else. The host names are the Sign-In endpoint rules of `@aws-sdk/nested-clients`
+ * (signin), as run for every partition × FIPS × dual-stack.
+ *
+ * @see PROTOCOL.md §2 (endpoints), §8 (profiles)
+ * @module
+ */
+import { ConfigError } from "../errors.ts";
+import { type ConfigSection, parseConfigText, readConfigFile } from "./config_file.ts";
+import { configFilePath, credentialsFilePath, type EnvLike } from "./paths.ts";
+
+/** A profile as the SDKs see it. */
+export interface ProfileConfig {
+  readonly name: string;
+  /** Whether a section for it exists in the config or the credentials file. */
+  readonly exists: boolean;
+  /** config keys merged with credentials-file keys (credentials win) */
+  readonly keys: Readonly<Record<string, string>>;
+  /** The `[services NAME]` section its `services` key names, when that section exists. */
+  readonly services?: ConfigSection;
+}
+
+/** Both shared files, parsed. */
+export interface SharedFiles {
+  readonly configPath: string;
+  readonly credentialsPath: string;
+  readonly config: readonly ConfigSection[];
+  readonly credentials: readonly ConfigSection[];
+}
+
+/** The profile to use: `--profile`, AWS_PROFILE, AWS_DEFAULT_PROFILE, else `default`. */
+export function profileName(env: EnvLike, flag?: string): string {
+  return flag || env.get("AWS_PROFILE") || env.get("AWS_DEFAULT_PROFILE") || "default";
+}
+
+/**
+ * Reads and parses the config (AWS_CONFIG_FILE) and credentials (AWS_SHARED_CREDENTIALS_FILE)
+ * files; a missing file has no sections.
+ *
+ * @throws {ConfigError} `ERR_CONFIG_IO` or `ERR_CONFIG_SYNTAX` naming the file.
+ */
+export async function loadSharedFiles(env: EnvLike): Promise<SharedFiles> {
+  const configPath = configFilePath(env);
+  const credentialsPath = credentialsFilePath(env);
+  const [configText, credentialsText] = await Promise.all([
+    readConfigFile(configPath),
+    readConfigFile(credentialsPath),
+  ]);
+  return {
+    configPath,
+    credentialsPath,
+    config: parseConfigText(configText ?? "", configPath, "config"),
+    credentials: parseConfigText(credentialsText ?? "", credentialsPath, "credentials"),
+  };
+}
+
+/** A profile out of already-read files (see `loadProfile`). */
+export function profileFromFiles(files: SharedFiles, name: string): ProfileConfig {
+  const config = files.config.find((s) => s.kind === "profile" && s.name === name);
+  const credentials = files.credentials.find((s) => s.name === name);
+  const keys = { ...config?.keys, ...credentials?.keys };
+  const servicesName = keys.services;
+  const services = servicesName
+    ? files.config.find((s) => s.kind === "services" && s.name === servicesName)
+    : undefined;
+  return {
+    name,
+    exists: config !== undefined || credentials !== undefined,
+    keys,
+    ...(services ? { services } : {}),
+  };
+}
+
+/**
+ * Loads a profile from the shared files: its config keys merged with its credentials-file keys
+ * (credentials win), and the services section it names.
+ *
+ * @throws {ConfigError} `ERR_CONFIG_IO` or `ERR_CONFIG_SYNTAX` naming the file.
+ */
+export async function loadProfile(env: EnvLike, name: string): Promise<ProfileConfig> {
+  return profileFromFiles(await loadSharedFiles(env), name);
+}
+
+/** Credential styles `aws login` refuses to replace, in the order the CLI checks them. */
+const OTHER_STYLES: readonly (readonly [readonly string[], string])[] = [
+  [["web_identity_token_file"], "Web Identity"],
+  [["sso_role_name", "sso_account_id"], "SSO"],
+  [["aws_access_key_id"], "Access Key"],
+  [["role_arn"], "Assume Role"],
+  [["credential_process"], "Credential Process"],
+];
+
+/**
+ * The other credential style a profile is configured with (first match, as the CLI), if any:
+ * "Web Identity", "SSO", "Access Key", "Assume Role" or "Credential Process".
+ */
+export function otherCredentialStyle(keys: Readonly<Record<string, string>>): string | undefined {
+  return OTHER_STYLES.find(([names]) => names.some((k) => Object.hasOwn(keys, k)))?.[1];
+}
+
+/** The region: `--region`, AWS_REGION, AWS_DEFAULT_REGION, then the profile's `region`. */
+export function resolveRegion(
+  env: EnvLike,
+  flag: string | undefined,
+  keys: Readonly<Record<string, string>>,
+): string | undefined {
+  return flag || env.get("AWS_REGION") || env.get("AWS_DEFAULT_REGION") || keys.region ||
+    undefined;
+}
+
+interface Partition {
+  readonly id: string;
+  readonly regionRegex: RegExp;
+  readonly globalRegion: string;
+  readonly dnsSuffix: string;
+  readonly dualStackDnsSuffix: string;
+  /** The default Sign-In host is `{region}.signin.{signinDomain}`. */
+  readonly signinDomain: string;
+}
+
+/** From the AWS partitions data, in its order; `aws` is also the fallback. */
+const PARTITIONS: readonly Partition[] = [
+  p("aws", /^(us|eu|ap|sa|ca|me|af|il|mx)-\w+-\d+$/, "amazonaws.com", "api.aws", "aws.amazon.com"),
+  p("aws-cn", /^cn-\w+-\d+$/, "amazonaws.com.cn", "api.amazonwebservices.com.cn", "amazonaws.cn"),
+  p(
+    "aws-eusc",
+    /^eusc-(de)-\w+-\d+$/,
+    "amazonaws.eu",
+    "api.amazonwebservices.eu",
+    "amazonaws-eusc.eu",
+  ),
+  p("aws-iso", /^us-iso-\w+-\d+$/, "c2s.ic.gov", "api.aws.ic.gov", "c2shome.ic.gov"),
+  p("aws-iso-b", /^us-isob-\w+-\d+$/, "sc2s.sgov.gov", "api.aws.scloud", "sc2shome.sgov.gov"),
+  p(
+    "aws-iso-e",
+    /^eu-isoe-\w+-\d+$/,
+    "cloud.adc-e.uk",
+    "api.cloud-aws.adc-e.uk",
+    "csphome.adc-e.uk",
+  ),
+  p("aws-iso-f", /^us-isof-\w+-\d+$/, "csp.hci.ic.gov", "api.aws.hci.ic.gov", "csphome.hci.ic.gov"),
+  p("aws-us-gov", /^us-gov-\w+-\d+$/, "amazonaws.com", "api.aws", "amazonaws-us-gov.com"),
+];
+
+function p(
+  id: string,
+  regionRegex: RegExp,
+  dnsSuffix: string,
+  dualStackDnsSuffix: string,
+  signinDomain: string,
+): Partition {
+  const globalRegion = id === "aws" ? "aws-global" : `${id}-global`;
+  return { id, regionRegex, globalRegion, dnsSuffix, dualStackDnsSuffix, signinDomain };
+}
+
+function partitionOf(region: string): Partition {
+  return PARTITIONS.find((p) => p.globalRegion === region) ??
+    PARTITIONS.find((p) => p.regionRegex.test(region)) ?? PARTITIONS[0]!;
+}
+
+/** A region is one lowercase DNS label (the partition patterns are lowercase). */
+const REGION_RE = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+
+/**
+ * The AWS Sign-In base URL (no trailing slash) for a profile and region: the first of
+ * `--endpoint-url`, AWS_ENDPOINT_URL_SIGNIN, AWS_ENDPOINT_URL, the `signin` → `endpoint_url` of
+ * the profile's `[services NAME]` section, the profile's `endpoint_url`; all but the flag are
+ * skipped when AWS_IGNORE_CONFIGURED_ENDPOINT_URLS (else the profile's
+ * `ignore_configured_endpoint_urls`) is true. Otherwise the partition's default for the region,
+ * with FIPS (`fips`, else AWS_USE_FIPS_ENDPOINT, else `use_fips_endpoint`) and dual-stack
+ * (`dualStack`, else AWS_USE_DUALSTACK_ENDPOINT, else `use_dualstack_endpoint`). An override keeps
+ * its path prefix; the token URL is this + `/v1/token`.
+ *
+ * @throws {ConfigError} `ERR_CONFIG_ENDPOINT` for a malformed URL or flag value, a custom endpoint
+ *   with FIPS or dual-stack, or a `services` key naming a missing section; `ERR_CONFIG_REGION` for
+ *   a missing or malformed region.
+ * @see PROTOCOL.md §2
+ */
+export function signinBaseUrl(
+  env: EnvLike,
+  p: {
+    endpointUrl?: string;
+    region: string;
+    profile: ProfileConfig;
+    fips?: boolean;
+    dualStack?: boolean;
+  },
+): string {
+  const { keys, name } = p.profile;
+  const fips = p.fips ??
+    flagSetting(env, "AWS_USE_FIPS_ENDPOINT", keys, "use_fips_endpoint", name);
+  const dualStack = p.dualStack ??
+    flagSetting(env, "AWS_USE_DUALSTACK_ENDPOINT", keys, "use_dualstack_endpoint", name);
+  if (p.region) checkRegion(p.region);
+  const custom = customEndpoint(env, p.endpointUrl, p.profile);
+  if (custom !== undefined) {
+    if (fips || dualStack) {
+      throw new ConfigError(
+        "ERR_CONFIG_ENDPOINT",
+        `A custom endpoint (${custom.source}) cannot be combined with ` +
+          `${fips ? "FIPS" : "dual-stack"} endpoints. Turn one of them off`,
+      );
+    }
+    return custom.url;
+  }
+  if (!p.region) {
+    throw new ConfigError(
+      "ERR_CONFIG_REGION",
+      `No region is configured. Pass --region, set AWS_REGION, or set "region" in profile ` +
+        `"${name}"`,
+    );
+  }
+  return partitionUrl(p.region, fips, dualStack);
+}
+
+/** The Sign-In endpoint rules (IsOAuthEndpoint unset) for a valid region. */
+function partitionUrl(r: string, fips: boolean, dualStack: boolean): string {
+  const part = partitionOf(r);
+  if (fips && dualStack) return `https://signin-fips.${r}.${part.dualStackDnsSuffix}`;
+  if (fips) {
+    if (part.id === "aws-us-gov") {
+      return r === "us-gov-west-1"
+        ? "https://signin-fips.amazonaws-us-gov.com"
+        : `https://${r}.signin-fips.amazonaws-us-gov.com`;
+    }
+    return `https://signin-fips.${r}.${part.dnsSuffix}`;
+  }
+  if (dualStack) return `https://signin.${r}.${part.dualStackDnsSuffix}`;
+  return `https://${r}.signin.${part.signinDomain}`;
+}
+
+function checkRegion(region: string): void {
+  if (!REGION_RE.test(region)) {
+    throw new ConfigError(
+      "ERR_CONFIG_REGION",
+      `Invalid region "${region}": a region is lowercase letters, digits and "-", like "us-east-1"`,
+    );
+  }
+}
+
+function customEndpoint(
+  env: EnvLike,
+  flag: string | undefined,
+  profile: ProfileConfig,
+): { url: string; source: string } | undefined {
+  if (flag) return checkUrl(flag, "--endpoint-url");
+  const { keys, name } = profile;
+  const ignore = flagSetting(
+    env,
+    "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS",
+    keys,
+    "ignore_configured_endpoint_urls",
+    name,
+  );
+  if (ignore) return undefined;
+  for (const variable of ["AWS_ENDPOINT_URL_SIGNIN", "AWS_ENDPOINT_URL"]) {
+    const value = env.get(variable);
+    if (value) return checkUrl(value, variable);
+  }
+  if (keys.services) {
+    if (profile.services === undefined) {
+      throw new ConfigError(
+        "ERR_CONFIG_ENDPOINT",
+        `Profile "${name}" names the services section "${keys.services}", which does not exist. ` +
+          `Add [services ${keys.services}] to the config file or remove "services" from the profile`,
+      );
+    }
+    const url = profile.services.subKeys.signin?.endpoint_url;
+    if (url) return checkUrl(url, `"signin" "endpoint_url" in [services ${keys.services}]`);
+  }
+  if (keys.endpoint_url) return checkUrl(keys.endpoint_url, `"endpoint_url" in profile "${name}"`);
+  return undefined;
+}
+
+function checkUrl(value: string, source: string): { url: string; source: string } {
+  const text = value.trim();
+  let url: URL | undefined;
+  try {
+    url = new URL(text);
+  } catch {
+    url = undefined;
+  }
+  if (
+    url === undefined || (url.protocol !== "https:" && url.protocol !== "http:") ||
+    url.search !== "" || url.hash !== "" || url.username !== "" || url.password !== ""
+  ) {
+    throw new ConfigError(
+      "ERR_CONFIG_ENDPOINT",
+      `Invalid endpoint URL "${text}" in ${source}: use http:// or https:// with a host and ` +
+        `an optional path, no query`,
+    );
+  }
+  return { url: text.replace(/\/+$/, ""), source };
+}
+
+/** A boolean setting: the variable when set, else the profile key, else false. */
+function flagSetting(
+  env: EnvLike,
+  variable: string,
+  keys: Readonly<Record<string, string>>,
+  key: string,
+  profile: string,
+): boolean {
+  const fromEnv = env.get(variable);
+  const [value, source] = fromEnv
+    ? [fromEnv, variable]
+    : [Object.hasOwn(keys, key) ? keys[key] : undefined, `"${key}" in profile "${profile}"`];
+  if (!value) return false;
+  const lower = value.trim().toLowerCase();
+  if (lower === "true") return true;
+  if (lower === "false") return false;
+  throw new ConfigError(
+    "ERR_CONFIG_ENDPOINT",
+    `${source} must be "true" or "false", not "${value}"`,
+  );
+}

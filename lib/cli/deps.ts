@@ -1,0 +1,84 @@
+/**
+ * The seams every command takes: environment, clock, network, output streams, standard input and the
+ * browser opener. `defaultDeps()` wires them to the real process using `Deno.*` only, so the credential
+ * hot path loads nothing else; tests pass their own.
+ *
+ * @module
+ */
+
+/** A sink for text: standard output, standard error, or a test's buffer. */
+export interface TextSink {
+  write(text: string): void;
+  /** Whether the sink is an interactive terminal (spinners, prompts). */
+  readonly isTerminal: boolean;
+}
+
+/** Read-only view of the process environment. */
+export interface Env {
+  get(name: string): string | undefined;
+  toObject(): Record<string, string>;
+}
+
+/** What a command needs from the outside world. */
+export interface Deps {
+  readonly env: Env;
+  readonly fetch: typeof fetch;
+  /** Milliseconds since the epoch. */
+  now(): number;
+  readonly stdout: TextSink;
+  readonly stderr: TextSink;
+  /** Standard input: a byte stream, and whether it is a terminal. */
+  readonly stdin: { readonly readable: ReadableStream<Uint8Array>; readonly isTerminal: boolean };
+  /** Opens `url` in the user's browser; throws when no browser could be started. */
+  openBrowser(url: string): Promise<void>;
+  /** Writes a `--debug` line to stderr when debugging is on; never pass a secret. */
+  debug(message: string): void;
+}
+
+const encoder = new TextEncoder();
+
+function sinkFor(file: typeof Deno.stdout | typeof Deno.stderr): TextSink {
+  let isTerminal: boolean | undefined;
+  return {
+    write(text: string): void {
+      const bytes = encoder.encode(text);
+      let written = 0;
+      while (written < bytes.length) written += file.writeSync(bytes.subarray(written));
+    },
+    get isTerminal(): boolean {
+      return isTerminal ??= file.isTerminal();
+    },
+  };
+}
+
+/**
+ * The real process: `Deno.env`, global fetch, the system clock, stdio and the system browser.
+ *
+ * @param options.debug Whether `debug()` writes to stderr.
+ */
+export function defaultDeps(options: { debug?: boolean } = {}): Deps {
+  const stderr = sinkFor(Deno.stderr);
+  return {
+    env: {
+      get: (name) => Deno.env.get(name),
+      toObject: () => Deno.env.toObject(),
+    },
+    fetch: globalThis.fetch,
+    now: () => Date.now(),
+    stdout: sinkFor(Deno.stdout),
+    stderr,
+    stdin: {
+      get readable() {
+        return Deno.stdin.readable;
+      },
+      get isTerminal() {
+        return Deno.stdin.isTerminal();
+      },
+    },
+    async openBrowser(url: string): Promise<void> {
+      const { openBrowser } = await import("../login/browser.ts");
+      await openBrowser(url, { get: (name) => Deno.env.get(name) });
+    },
+    debug: options.debug ? (message) => stderr.write(`debug: ${message}\n`) : () => {},
+  };
+}

@@ -1,0 +1,58 @@
+/**
+ * Progress output on stderr: a spinner while the user is busy elsewhere (the browser sign-in) when
+ * stderr is a terminal, one plain line otherwise (logs, CI, pipes). `Deno.*`-free and tiny.
+ *
+ * @module
+ */
+import type { TextSink } from "./deps.ts";
+
+/** A running progress indicator. */
+export interface Spinner {
+  /** Writes a line (ending in a newline) without garbling the spinner. */
+  note(line: string): void;
+  /** Stops it and clears its line (terminal); idempotent. */
+  stop(): void;
+}
+
+const FRAMES = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
+
+/**
+ * Shows `text` with a spinner on a terminal, redrawn every `intervalMs`; on anything else writes
+ * `text` once as a line.
+ *
+ * @param sink Where to write (stderr).
+ * @param text The message, or a function giving it (e.g. with the time left), called per frame.
+ * @param options.intervalMs Redraw interval (default 100).
+ * @returns The spinner; call `stop()` before writing anything else.
+ */
+export function startSpinner(
+  sink: TextSink,
+  text: string | (() => string),
+  options: { intervalMs?: number } = {},
+): Spinner {
+  const message = typeof text === "string" ? () => text : text;
+  if (!sink.isTerminal) {
+    sink.write(`${message()}\n`);
+    return { note: (line) => sink.write(line), stop() {} };
+  }
+  let frame = 0;
+  const draw = () => sink.write(`\r\x1b[K${FRAMES[frame++ % FRAMES.length]} ${message()}`);
+  draw();
+  let timer: ReturnType<typeof setInterval> | undefined = setInterval(
+    draw,
+    options.intervalMs ?? 100,
+  );
+  return {
+    note(line) {
+      if (timer === undefined) return sink.write(line);
+      sink.write(`\r\x1b[K${line}`);
+      draw();
+    },
+    stop() {
+      if (timer === undefined) return;
+      clearInterval(timer);
+      timer = undefined;
+      sink.write("\r\x1b[K");
+    },
+  };
+}

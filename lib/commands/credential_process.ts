@@ -1,0 +1,48 @@
+/**
+ * `aws-login credential-process [--profile NAME]`: prints the session's credentials as the
+ * `credential_process` JSON (Version 1, AccessKeyId, SecretAccessKey, SessionToken, Expiration,
+ * AccountId) and nothing else on stdout, so a profile with
+ * `credential_process = aws-login credential-process --profile X` works in every SDK and in tools
+ * that do not know `login_session`. Warnings and errors go to stderr.
+ *
+ * @see https://docs.aws.amazon.com/cli/latest/userguide/cli-configure-sourcing-external.html
+ * @module
+ */
+import { parseArgs } from "../cli/args.ts";
+import type { Deps } from "../cli/deps.ts";
+import { EXIT } from "../errors.ts";
+import { resolveCredentials } from "../session/credentials.ts";
+import { credentialProcessJson } from "../session/export_formats.ts";
+
+export const help = `Usage: aws-login credential-process [--profile NAME]
+
+Print the login session's credentials as credential_process JSON on standard output, refreshing
+them first when they expire within 5 minutes. For SDKs and tools that do not read login_session,
+add a second profile to ~/.aws/config:
+
+  [profile dev-process]
+  credential_process = aws-login credential-process --profile dev
+
+Options:
+  --profile NAME  Profile with the login session (default: AWS_PROFILE, AWS_DEFAULT_PROFILE,
+                  then "default")
+  --debug         Log what happens to stderr (secrets are never logged)
+  -h, --help      Show this help
+`;
+
+/** Options of `credential-process`. */
+export interface CredentialProcessOptions {
+  readonly profile?: string;
+}
+
+/** @throws {UsageError} On an unknown option. */
+export function parse(argv: readonly string[]): CredentialProcessOptions {
+  return { profile: parseArgs(argv, { string: ["profile"] }).values.profile };
+}
+
+/** Resolves the credentials and prints the JSON. */
+export async function run(options: CredentialProcessOptions, deps: Deps): Promise<number> {
+  const creds = await resolveCredentials(deps, { profile: options.profile });
+  deps.stdout.write(credentialProcessJson(creds));
+  return EXIT.ok;
+}

@@ -1,0 +1,58 @@
+/**
+ * `aws-login export-env [--profile NAME] [--format FORMAT]`: prints the session's credentials as
+ * shell variables (or credential_process JSON) with the names and syntax of
+ * `aws configure export-credentials`, plus `AWS_ACCOUNT_ID`; see `lib/session/export_formats.ts`.
+ *
+ * @see PROTOCOL.md §10
+ * @module
+ */
+import { choiceOption, parseArgs } from "../cli/args.ts";
+import type { Deps } from "../cli/deps.ts";
+import { EXIT } from "../errors.ts";
+import { resolveCredentials } from "../session/credentials.ts";
+import { EXPORT_FORMATS, type ExportFormat, formatCredentials } from "../session/export_formats.ts";
+
+export const help = `Usage: aws-login export-env [--profile NAME] [--format FORMAT]
+
+Print the login session's credentials, refreshing them first when they expire within 5 minutes.
+
+Formats (default env):
+  env            export AWS_ACCESS_KEY_ID=...        (bash, zsh, sh: eval "$(aws-login export-env)")
+  env-no-export  AWS_ACCESS_KEY_ID=...               (.env files, docker --env-file)
+  powershell     $Env:AWS_ACCESS_KEY_ID="..."        (Invoke-Expression)
+  windows-cmd    set AWS_ACCESS_KEY_ID=...
+  fish           set -gx AWS_ACCESS_KEY_ID "..."     (aws-login export-env --format fish | source)
+  process, json  credential_process JSON (Version 1, AccessKeyId, ..., Expiration, AccountId)
+
+Variables: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN,
+AWS_CREDENTIAL_EXPIRATION, AWS_ACCOUNT_ID. Values are quoted for their shell.
+
+Options:
+  --profile NAME   Profile to use (default: AWS_PROFILE, AWS_DEFAULT_PROFILE, then "default")
+  --format FORMAT  One of ${EXPORT_FORMATS.join(", ")}
+  --debug          Log what happens to stderr (secrets are never logged)
+  -h, --help       Show this help
+`;
+
+/** Options of `export-env`. */
+export interface ExportEnvOptions {
+  readonly profile?: string;
+  readonly format: ExportFormat;
+}
+
+/** @throws {UsageError} On an unknown option or format. */
+export function parse(argv: readonly string[]): ExportEnvOptions {
+  const args = parseArgs(argv, { string: ["profile", "format"] });
+  return {
+    profile: args.values.profile,
+    format: choiceOption("format", args.values.format, EXPORT_FORMATS) ?? "env",
+  };
+}
+
+/** Resolves the credentials and prints them in the chosen format. */
+export async function run(options: ExportEnvOptions, deps: Deps): Promise<number> {
+  const creds = await resolveCredentials(deps, { profile: options.profile });
+  // Format before writing anything, so a refused value leaves stdout empty.
+  deps.stdout.write(formatCredentials(creds, options.format));
+  return EXIT.ok;
+}

@@ -1,0 +1,197 @@
+/**
+ * `aws-login status [--profile NAME] [--json] [--refresh]`: every profile with a `login_session` —
+ * identity, account, region, when the access credentials expire, whether the cache file exists and
+ * is valid (and why not), and the access key id and secret key masked to their last 4 characters
+ * as `aws configure list` shows them. Nothing else of a secret is shown.
+ *
+ * Status only reads: it never refreshes, unless `--refresh` asks it to (then the keys visibly
+ * change). It exits 0 when every listed session's cache file is valid, 4 when one is missing or
+ * invalid (so scripts can check) or the exit code of a failed `--refresh`, and reports a cache
+ * directory other users can open.
+ *
+ * @module
+ */
+import { parseArgs } from "../cli/args.ts";
+import type { Deps } from "../cli/deps.ts";
+import { AwsLoginError, ConfigError, EXIT } from "../errors.ts";
+import { loginCacheDir } from "../aws/paths.ts";
+import { accountIdOf } from "../aws/arn.ts";
+import { listLoginSessions, type ProfileSession } from "../session/profile_session.ts";
+import {
+  cacheFilePath,
+  checkCacheDirPermissions,
+  expiresAtMs,
+  readCachedToken,
+} from "../session/token_cache.ts";
+import { REFRESH_WINDOW_MS, resolveCredentials } from "../session/credentials.ts";
+
+export const help = `Usage: aws-login status [--profile NAME] [--json] [--refresh]
+
+Show every profile with a login session: its identity (the login session ARN), account, region,
+when its access credentials expire, whether its cache file exists and is valid, and the access key
+id and secret key masked to their last 4 characters. Status does not refresh anything unless
+--refresh is given. Exit status: 0 when every cache file is valid, 4 when one is missing or
+invalid, or the exit status of a failed --refresh.
+
+Options:
+  --profile NAME  Show only this profile
+  --json          Print JSON instead of text
+  --refresh       Refresh the credentials first, even when still fresh (the keys change)
+  --debug         Log what happens to stderr (secrets are never logged)
+  -h, --help      Show this help
+`;
+
+/** Options of `status`. */
+export interface StatusOptions {
+  readonly profile?: string;
+  readonly json: boolean;
+  readonly refresh: boolean;
+}
+
+/** @throws {UsageError} On an unknown option. */
+export function parse(argv: readonly string[]): StatusOptions {
+  const args = parseArgs(argv, { boolean: ["json", "refresh"], string: ["profile"] });
+  return { profile: args.values.profile, json: args.flags.json, refresh: args.flags.refresh };
+}
+
+/** One profile's status, as printed with `--json`. */
+export interface ProfileStatus {
+  profile: string;
+  loginSession: string;
+  accountId: string | undefined;
+  region: string | undefined;
+  signInRegion: string | undefined;
+  cacheFile: string;
+  cacheState: "valid" | "missing" | "invalid";
+  /** Why the cache file is missing or invalid, or why `--refresh` failed. */
+  problem?: string;
+  accessKeyId?: string;
+  secretAccessKey?: string;
+  expiresAt?: string;
+  expiresInSeconds?: number;
+  /** Whether the next use refreshes the credentials (they expire within 5 minutes). */
+  refreshDue?: boolean;
+  refreshed?: boolean;
+}
+
+/** Masks a secret as `aws configure list` does: 16 asterisks and the last 4 characters. */
+export function mask(value: string): string {
+  return "*".repeat(16) + (value.length > 4 ? value.slice(-4) : "");
+}
+
+/** Shows every login profile's status. */
+export async function run(options: StatusOptions, deps: Deps): Promise<number> {
+  let sessions = await listLoginSessions(deps.env);
+  if (options.profile !== undefined) {
+    sessions = sessions.filter((s) => s.profile === options.profile);
+    if (sessions.length === 0) {
+      throw new ConfigError(
+        "ERR_CONFIG_PROFILE",
+        `Profile "${options.profile}" has no login session. ` +
+          `Run "aws-login login --profile ${options.profile}" to create one`,
+      );
+    }
+  }
+  const warning = await checkCacheDirPermissions(loginCacheDir(deps.env));
+  const statuses: ProfileStatus[] = [];
+  let exitCode: number = EXIT.ok;
+  for (const session of sessions) {
+    const { status, failure } = await statusOf(session, options, deps);
+    statuses.push(status);
+    if (failure !== undefined && exitCode === EXIT.ok) exitCode = failure;
+  }
+  if (options.json) {
+    const out = { profiles: statuses, warnings: warning === undefined ? [] : [warning] };
+    deps.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+  } else {
+    if (warning !== undefined) deps.stderr.write(`aws-login: warning: ${warning}\n`);
+    deps.stdout.write(render(statuses));
+  }
+  return exitCode;
+}
+
+/** One profile's status, and the exit code of its first failure (refresh or cache), if any. */
+async function statusOf(
+  session: ProfileSession,
+  options: StatusOptions,
+  deps: Deps,
+): Promise<{ status: ProfileStatus; failure?: number }> {
+  const cacheFile = await cacheFilePath(deps.env, session.loginSession);
+  const status: ProfileStatus = {
+    profile: session.profile,
+    loginSession: session.loginSession,
+    accountId: accountIdOf(session.loginSession),
+    region: session.region,
+    signInRegion: undefined,
+    cacheFile,
+    cacheState: "valid",
+  };
+  let failure: number | undefined;
+  if (options.refresh) {
+    try {
+      const creds = await resolveCredentials(deps, {
+        profile: session.profile,
+        forceRefresh: true,
+      });
+      status.refreshed = creds.refreshed;
+    } catch (err) {
+      if (!(err instanceof AwsLoginError)) throw err;
+      status.problem = err.message;
+      failure = err.exitCode;
+    }
+  }
+  try {
+    const token = await readCachedToken(cacheFile);
+    const expires = expiresAtMs(token);
+    const now = deps.now();
+    status.accountId = token.accessToken.accountId || status.accountId;
+    status.signInRegion = token.signInRegion;
+    status.accessKeyId = mask(token.accessToken.accessKeyId);
+    status.secretAccessKey = mask(token.accessToken.secretAccessKey);
+    status.expiresAt = token.accessToken.expiresAt;
+    status.expiresInSeconds = Math.floor((expires - now) / 1000);
+    status.refreshDue = expires - now <= REFRESH_WINDOW_MS;
+  } catch (err) {
+    if (!(err instanceof AwsLoginError)) throw err;
+    status.cacheState = err.code === "ERR_CACHE_MISSING" ? "missing" : "invalid";
+    status.problem = err.message;
+    failure ??= err.exitCode;
+  }
+  return { status, failure };
+}
+
+/** "in 12 min", "in 40 s", "expired 3 min ago". */
+export function describeRemaining(seconds: number): string {
+  const abs = Math.abs(seconds);
+  const amount = abs >= 120 ? `${Math.floor(abs / 60)} min` : `${abs} s`;
+  return seconds >= 0 ? `in ${amount}` : `expired ${amount} ago`;
+}
+
+function render(statuses: readonly ProfileStatus[]): string {
+  if (statuses.length === 0) {
+    return `No profile has a login session. Run "aws-login login" to sign in.\n`;
+  }
+  return statuses.map((s) => {
+    const rows: [string, string][] = [
+      ["identity", s.loginSession],
+      ["account", s.accountId ?? "(unknown)"],
+      ["region", s.region ?? "(not set)"],
+    ];
+    if (s.signInRegion !== undefined) rows.push(["sign-in region", s.signInRegion]);
+    rows.push(["cache file", `${s.cacheFile} (${s.cacheState})`]);
+    if (s.expiresAt !== undefined && s.expiresInSeconds !== undefined) {
+      const note = s.refreshDue ? "; refreshed on next use" : "";
+      rows.push(["expires", `${s.expiresAt} (${describeRemaining(s.expiresInSeconds)}${note})`]);
+      rows.push(["access key", s.accessKeyId!], ["secret key", s.secretAccessKey!]);
+    }
+    if (s.refreshed !== undefined) {
+      rows.push(["refresh", s.refreshed ? "refreshed now" : "another process had just refreshed"]);
+    }
+    if (s.problem !== undefined) rows.push(["problem", s.problem]);
+    const width = Math.max(...rows.map(([label]) => label.length));
+    return [
+      `Profile "${s.profile}"`,
+      ...rows.map(([label, value]) => `  ${(label + ":").padEnd(width + 1)}  ${value}`),
+    ].join("\n") + "\n";
+  }).join("\n");
+}

@@ -1,0 +1,167 @@
+/**
+ * The error families of aws-login. Library code throws these; only `main.ts` turns them into one
+ * stderr line and an exit code. Each family has a stable `code` union so callers can `switch` on it,
+ * a process exit code, and the underlying `cause` when there is one. Messages are written for the
+ * user and must never contain a secret (secret key, session token, refresh token, auth code, key).
+ *
+ * @module
+ */
+
+/** Process exit codes, one per family (documented in README.md). */
+export const EXIT = {
+  ok: 0,
+  failure: 1,
+  usage: 2,
+  config: 3,
+  cache: 4,
+  signin: 5,
+  network: 6,
+  login: 7,
+} as const;
+
+/** Every stable error code the tool raises. */
+export type ErrorCode =
+  | "ERR_USAGE"
+  | "ERR_CONFIG_SYNTAX"
+  | "ERR_CONFIG_PROFILE"
+  | "ERR_CONFIG_REGION"
+  | "ERR_CONFIG_ENDPOINT"
+  | "ERR_CONFIG_CREDENTIAL_STYLE"
+  | "ERR_CONFIG_IO"
+  | "ERR_CACHE_MISSING"
+  | "ERR_CACHE_CORRUPT"
+  | "ERR_CACHE_IO"
+  | "ERR_CACHE_LOCK"
+  | "ERR_CACHE_UNSAFE"
+  | "ERR_SIGNIN_ACCESS_DENIED"
+  | "ERR_SIGNIN_VALIDATION"
+  | "ERR_SIGNIN_THROTTLED"
+  | "ERR_SIGNIN_SERVER"
+  | "ERR_SIGNIN_RESPONSE"
+  | "ERR_NETWORK"
+  | "ERR_TIMEOUT"
+  | "ERR_LOGIN_STATE"
+  | "ERR_LOGIN_CODE"
+  | "ERR_LOGIN_DENIED"
+  | "ERR_LOGIN_TIMEOUT"
+  | "ERR_LOGIN_ABORTED"
+  | "ERR_LOGIN_BROWSER"
+  | "ERR_LOGIN_PORT"
+  | "ERR_EMULATOR";
+
+/** Base class: a user-facing message, a stable code and the exit code `main.ts` uses. */
+export class AwsLoginError extends Error {
+  readonly code: ErrorCode;
+  readonly exitCode: number;
+
+  constructor(code: ErrorCode, message: string, exitCode: number, options?: ErrorOptions) {
+    super(message, options);
+    this.name = new.target.name;
+    this.code = code;
+    this.exitCode = exitCode;
+  }
+}
+
+/** The command line is wrong: unknown command or option, missing or malformed value. */
+export class UsageError extends AwsLoginError {
+  constructor(message: string, options?: ErrorOptions) {
+    super("ERR_USAGE", message, EXIT.usage, options);
+  }
+}
+
+/** The shared config or credentials file, a profile, region or endpoint setting is wrong. */
+export class ConfigError extends AwsLoginError {
+  constructor(
+    code: Extract<ErrorCode, `ERR_CONFIG_${string}`>,
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(code, message, EXIT.config, options);
+  }
+}
+
+/** The login token cache is missing, unreadable, malformed, unsafe, or its lock failed. */
+export class CacheError extends AwsLoginError {
+  constructor(
+    code: Extract<ErrorCode, `ERR_CACHE_${string}`>,
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(code, message, EXIT.cache, options);
+  }
+}
+
+/** AWS Sign-In answered with an error, or with a response we cannot use. */
+export class SigninError extends AwsLoginError {
+  declare readonly code: Extract<ErrorCode, `ERR_SIGNIN_${string}`>;
+  /** HTTP status of the reply (0 when none). */
+  readonly status: number;
+  /** The service's exception type, e.g. `AccessDeniedException`. */
+  readonly errorType: string | undefined;
+  /** The service's `error` member, e.g. `TOKEN_EXPIRED`. */
+  readonly error: string | undefined;
+  /** The reply's `Retry-After`, in seconds, when it had one. */
+  readonly retryAfterSeconds: number | undefined;
+  /** The reply's `Date` header in epoch milliseconds, to correct clock skew. */
+  readonly serverDate: number | undefined;
+
+  constructor(
+    code: Extract<ErrorCode, `ERR_SIGNIN_${string}`>,
+    message: string,
+    details: {
+      status?: number;
+      errorType?: string;
+      error?: string;
+      retryAfterSeconds?: number;
+      serverDate?: number;
+    } = {},
+    options?: ErrorOptions,
+  ) {
+    super(code, message, EXIT.signin, options);
+    this.status = details.status ?? 0;
+    this.errorType = details.errorType;
+    this.error = details.error;
+    this.retryAfterSeconds = details.retryAfterSeconds;
+    this.serverDate = details.serverDate;
+  }
+
+  /** True for failures worth retrying and for which still-valid credentials may be reused. */
+  get transient(): boolean {
+    return this.code === "ERR_SIGNIN_SERVER" || this.code === "ERR_SIGNIN_THROTTLED";
+  }
+}
+
+/** The network failed: connection refused or reset, DNS, or no reply in time. */
+export class NetworkError extends AwsLoginError {
+  constructor(code: "ERR_NETWORK" | "ERR_TIMEOUT", message: string, options?: ErrorOptions) {
+    super(code, message, EXIT.network, options);
+  }
+
+  /** Network failures are always worth a retry. */
+  get transient(): boolean {
+    return true;
+  }
+}
+
+/** The browser sign-in did not complete: wrong state, bad verification code, timeout, refusal. */
+export class LoginError extends AwsLoginError {
+  constructor(
+    code: Extract<ErrorCode, `ERR_LOGIN_${string}`>,
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(code, message, EXIT.login, options);
+  }
+}
+
+/** The emulator could not start or was given bad settings. */
+export class EmulatorError extends AwsLoginError {
+  constructor(message: string, options?: ErrorOptions) {
+    super("ERR_EMULATOR", message, EXIT.failure, options);
+  }
+}
+
+/** True when `err` is a failure for which retrying, or reusing still-valid credentials, is right. */
+export function isTransient(err: unknown): boolean {
+  return (err instanceof SigninError || err instanceof NetworkError) && err.transient;
+}

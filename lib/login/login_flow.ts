@@ -1,0 +1,388 @@
+/**
+ * The `login` flow without CLI concerns: resolve the profile, region and Sign-In endpoint; refuse a
+ * profile holding another credential style; get an authorization code through the browser (loopback
+ * callback, or the pasted verification code with `--remote`); exchange it with a new DPoP key
+ * (retrying transient failures, correcting clock skew); then write the token cache and, last, the
+ * profile's `login_session`. A failure before the writes leaves no file behind; a failure of the
+ * config write removes the cache file it had just created.
+ *
+ * Everything outside comes through `deps`, so tests run the flow in-process. Progress, the URL and
+ * questions go to stderr; the authorization code, tokens and keys never appear in any output.
+ *
+ * Endpoint note: the AWS CLI drops a path prefix of a custom endpoint for the authorize and
+ * confirmation URLs but keeps it for the token URL (PROTOCOL.md §2). We keep it for all three, so an
+ * endpoint behind a path-routing proxy works end to end.
+ *
+ * @see PROTOCOL.md §1–§8
+ * @module
+ */
+import type { Deps } from "../cli/deps.ts";
+import { startSpinner } from "../cli/output.ts";
+import { ask, LineReader } from "../cli/prompt.ts";
+import { ConfigError, isTransient, LoginError, SigninError } from "../errors.ts";
+import { accountIdOf } from "../aws/arn.ts";
+import { configFilePath } from "../aws/paths.ts";
+import { setProfileKeys } from "../aws/config_file.ts";
+import {
+  loadProfile,
+  otherCredentialStyle,
+  profileName,
+  resolveRegion,
+  signinBaseUrl,
+} from "../aws/profile.ts";
+import { codeChallengeS256, createCodeVerifier, createState } from "./pkce.ts";
+import { type DpopKey, exportDpopKeyPem, generateDpopKey } from "./dpop.ts";
+import {
+  buildAuthorizeUrl,
+  CROSS_DEVICE_CLIENT_ID,
+  exchangeAuthorizationCode,
+  idTokenSubject,
+  SAME_DEVICE_CLIENT_ID,
+  type TokenResult,
+} from "./signin_client.ts";
+import { withClockSkewCorrection } from "./clock_skew.ts";
+import { startCallbackServer } from "./callback_server.ts";
+import { checkState, decodeVerificationCode, displayText } from "./verification_code.ts";
+import { retryDelayMs } from "../session/refresh.ts";
+import {
+  type CachedLoginToken,
+  cacheFilePath,
+  checkCacheDirPermissions,
+  formatExpiresAt,
+  writeCachedToken,
+} from "../session/token_cache.ts";
+import { dirname } from "../files.ts";
+
+/** What the user asked for. */
+export interface LoginOptions {
+  /** `--profile`; else AWS_PROFILE, AWS_DEFAULT_PROFILE, `default`. */
+  readonly profile?: string;
+  /** `--region`; else AWS_REGION, AWS_DEFAULT_REGION, the profile's, or a question. */
+  readonly region?: string;
+  /** `--remote`: sign in on another device and paste the verification code. */
+  readonly remote?: boolean;
+  /** `--endpoint-url`: the Sign-In base URL. */
+  readonly endpointUrl?: string;
+  /** `--redirect-port`: the loopback port (default: any free one). */
+  readonly redirectPort?: number;
+  /** `--no-browser`: print the URL only. */
+  readonly noBrowser?: boolean;
+  /** `--yes`: replace another login_session of the profile without asking. */
+  readonly yes?: boolean;
+  /** `--timeout`: seconds to wait for the browser callback (default 300). */
+  readonly timeoutSeconds?: number;
+}
+
+/** The seams of the flow: the command's deps, plus a sleep for retry backoff. */
+export interface LoginDeps extends Deps {
+  sleep?(ms: number): Promise<void>;
+}
+
+/** What a successful login wrote. */
+export interface LoginResult {
+  readonly profile: string;
+  /** The login session ARN now in the profile's `login_session`. */
+  readonly loginSession: string;
+  readonly accountId: string;
+  readonly region: string;
+  /** Whether the region was asked for (and so saved in the profile). */
+  readonly regionSaved: boolean;
+  readonly cachePath: string;
+  /** RFC 3339 expiry of the first credentials. */
+  readonly expiresAt: string;
+}
+
+/** Default wait for the browser callback. */
+export const DEFAULT_TIMEOUT_SECONDS = 300;
+/** Attempts at the code exchange when it fails transiently (5xx, 429, network). */
+export const EXCHANGE_ATTEMPTS = 3;
+const DEFAULT_REGION = "us-east-1";
+const ARN_TEXT = /^arn:[\x21-\x7e]+$/;
+
+/** The authorization code and the request parameters the exchange must repeat. */
+interface Authorization {
+  readonly code: string;
+  readonly clientId: string;
+  readonly redirectUri: string;
+}
+
+/** What both browser flows need. */
+interface AuthorizeContext {
+  readonly base: string;
+  readonly state: string;
+  readonly codeChallenge: string;
+  readonly input: LineReader;
+}
+
+/**
+ * Runs a whole login.
+ *
+ * @param options The command's options.
+ * @param deps Environment, clock, fetch, streams, standard input and the browser opener.
+ * @returns What was written.
+ * @throws {ConfigError} Another credential style (`ERR_CONFIG_CREDENTIAL_STYLE`), no region and no
+ *   terminal to ask on (`ERR_CONFIG_REGION`), unreadable or unwritable config.
+ * @throws {LoginError} The browser step failed: timeout, refusal, bad or foreign code, port in use,
+ *   or the user declined to replace the profile's session.
+ * @throws {SigninError} AWS Sign-In refused the exchange.
+ * @throws {NetworkError} AWS Sign-In could not be reached.
+ * @throws {CacheError} The token cache could not be written.
+ */
+export async function login(options: LoginOptions, deps: LoginDeps): Promise<LoginResult> {
+  const env = deps.env;
+  const profile = profileName(env, options.profile);
+  const config = await loadProfile(env, profile);
+  const style = otherCredentialStyle(config.keys);
+  if (style !== undefined) {
+    throw new ConfigError(
+      "ERR_CONFIG_CREDENTIAL_STYLE",
+      `Profile "${profile}" is already configured with ${style} credentials. To sign in with ` +
+        `aws-login, use another profile ("aws-login login --profile new-profile-name"), or remove ` +
+        `the ${style} settings from "${profile}" first.`,
+    );
+  }
+  const input = new LineReader(deps.stdin.readable);
+  let region = resolveRegion(env, options.region, config.keys);
+  const regionSaved = region === undefined;
+  region ??= await askRegion(deps, input, profile);
+  const base = signinBaseUrl(env, { endpointUrl: options.endpointUrl, region, profile: config });
+  deps.debug(`profile "${profile}", region "${region}", Sign-In endpoint "${base}"`);
+
+  const codeVerifier = createCodeVerifier();
+  const ctx: AuthorizeContext = {
+    base,
+    state: createState(),
+    codeChallenge: await codeChallengeS256(codeVerifier),
+    input,
+  };
+  const dpopKey = await generateDpopKey();
+  const authorization = options.remote
+    ? await authorizeRemote(ctx, deps)
+    : await authorizeSameDevice(ctx, options, deps);
+
+  const result = await exchange(`${base}/v1/token`, authorization, codeVerifier, dpopKey, deps);
+  const loginSession = idTokenSubject(result.idToken ?? "");
+  const accountId = accountIdOf(loginSession);
+  // The ARN goes into the config file: printable ASCII only, so it cannot add lines or sections.
+  if (accountId === undefined || !ARN_TEXT.test(loginSession)) {
+    throw new SigninError(
+      "ERR_SIGNIN_RESPONSE",
+      `Cannot complete the sign-in: the session "${displayText(loginSession, 200)}" AWS Sign-In ` +
+        `returned is not an ARN with an account id. Check the Sign-In endpoint and try again.`,
+    );
+  }
+  await confirmOverwrite(profile, loginSession, options, deps, input);
+
+  const expiresAt = formatExpiresAt(deps.now() + result.expiresIn * 1000);
+  const token: CachedLoginToken = {
+    accessToken: {
+      accessKeyId: result.accessKeyId,
+      secretAccessKey: result.secretAccessKey,
+      sessionToken: result.sessionToken,
+      accountId,
+      expiresAt,
+    },
+    tokenType: "aws_sigv4",
+    clientId: authorization.clientId,
+    refreshToken: result.refreshToken,
+    idToken: result.idToken,
+    dpopKey: await exportDpopKeyPem(dpopKey),
+    signInRegion: region,
+  };
+  const cachePath = await cacheFilePath(env, loginSession);
+  const existed = await Deno.lstat(cachePath).then(() => true, () => false);
+  await writeCachedToken(cachePath, token);
+  const entries: Record<string, string> = { login_session: loginSession };
+  if (regionSaved) entries.region = region;
+  try {
+    await setProfileKeys(configFilePath(env), profile, entries, "config");
+  } catch (err) {
+    // Nothing half-written: a new cache file no profile points at goes too.
+    if (!existed) await Deno.remove(cachePath).catch(() => {});
+    throw err;
+  }
+  const warning = await checkCacheDirPermissions(dirname(cachePath));
+  if (warning !== undefined) deps.stderr.write(`${warning}\n`);
+  return { profile, loginSession, accountId, region, regionSaved, cachePath, expiresAt };
+}
+
+/** Asks for the region on a terminal (default us-east-1). */
+async function askRegion(deps: LoginDeps, input: LineReader, profile: string): Promise<string> {
+  const fail = (why: string) =>
+    new ConfigError(
+      "ERR_CONFIG_REGION",
+      `No AWS Region for profile "${profile}"${why}: pass --region or set region in the ` +
+        `profile (or AWS_REGION).`,
+    );
+  if (!deps.stdin.isTerminal) throw fail(" and no terminal to ask on");
+  const answer = await ask(deps, input, `AWS Region [${DEFAULT_REGION}]: `);
+  if (answer === undefined) throw fail(" (no answer was entered)");
+  return answer.trim() || DEFAULT_REGION; // signinBaseUrl checks the name
+}
+
+/** The same-device flow: loopback listener, browser, wait for the callback. */
+async function authorizeSameDevice(
+  ctx: AuthorizeContext,
+  options: LoginOptions,
+  deps: LoginDeps,
+): Promise<Authorization> {
+  await using server = startCallbackServer({
+    state: ctx.state,
+    port: options.redirectPort,
+    log: (line) => deps.debug(`callback: ${line}`),
+  });
+  const url = buildAuthorizeUrl({
+    authorizeUrl: `${ctx.base}/v1/authorize`,
+    clientId: SAME_DEVICE_CLIENT_ID,
+    state: ctx.state,
+    codeChallenge: ctx.codeChallenge,
+    redirectUri: server.redirectUri,
+  });
+  const err = deps.stderr;
+  err.write(
+    options.noBrowser
+      ? "Open this URL in a browser on this device to sign in:\n\n"
+      : "Attempting to open the sign-in page in your default browser.\n" +
+        "If the browser does not open, open this URL on this device:\n\n",
+  );
+  err.write(`${url}\n\n`);
+  err.write(
+    `If you cannot open a browser on this device, run "aws-login login --remote" to sign in ` +
+      `from another device.\n`,
+  );
+
+  const timeoutMs = (options.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS) * 1000;
+  const deadline = deps.now() + timeoutMs;
+  const spinner = startSpinner(err, () => {
+    if (!err.isTerminal) {
+      return `Waiting up to ${
+        timeoutMs / 1000
+      } s for the sign-in in the browser (Ctrl-C to cancel)…`;
+    }
+    const left = Math.max(0, Math.ceil((deadline - deps.now()) / 1000));
+    return `Waiting for the sign-in in the browser (${left} s left; Ctrl-C to cancel)…`;
+  });
+  if (!options.noBrowser) {
+    deps.openBrowser(url).catch((e) => {
+      const why = e instanceof Error ? e.message : String(e);
+      spinner.note(`${why} Open the URL above by hand.\n`);
+    });
+  }
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() =>
+      reject(
+        new LoginError(
+          "ERR_LOGIN_TIMEOUT",
+          `No sign-in arrived from the browser within ${timeoutMs / 1000} s. Run "aws-login ` +
+            `login" again (--timeout SECONDS waits longer; --remote signs in from another device).`,
+        ),
+      ), timeoutMs);
+  });
+  try {
+    const code = await Promise.race([server.code, timeout]);
+    return { code, clientId: SAME_DEVICE_CLIENT_ID, redirectUri: server.redirectUri };
+  } finally {
+    clearTimeout(timer);
+    spinner.stop();
+  }
+}
+
+/** The cross-device flow: print the URL, read the pasted verification code. */
+async function authorizeRemote(ctx: AuthorizeContext, deps: LoginDeps): Promise<Authorization> {
+  const redirectUri = `${ctx.base}/v1/sessions/confirmation`;
+  const url = buildAuthorizeUrl({
+    authorizeUrl: `${ctx.base}/v1/authorize`,
+    clientId: CROSS_DEVICE_CLIENT_ID,
+    state: ctx.state,
+    codeChallenge: ctx.codeChallenge,
+    redirectUri,
+  });
+  deps.stderr.write(
+    "Browser will not be automatically opened.\n" +
+      "Open this URL in a browser on any device and sign in:\n\n" +
+      `${url}\n\n`,
+  );
+  const answer = await ask(
+    deps,
+    ctx.input,
+    "Enter the authorization code displayed in your browser: ",
+  );
+  if (answer === undefined) {
+    throw new LoginError(
+      "ERR_LOGIN_CODE",
+      `No verification code was entered (standard input ended). Run "aws-login login --remote" ` +
+        `again and paste the code shown in the browser.`,
+    );
+  }
+  const response = decodeVerificationCode(answer);
+  checkState(response.state, ctx.state);
+  return { code: response.code, clientId: CROSS_DEVICE_CLIENT_ID, redirectUri };
+}
+
+/** The code exchange, retried on transient failures, with clock-skew correction. */
+async function exchange(
+  tokenUrl: string,
+  authorization: Authorization,
+  codeVerifier: string,
+  dpopKey: DpopKey,
+  deps: LoginDeps,
+): Promise<TokenResult> {
+  const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  for (let attempt = 1;; attempt++) {
+    try {
+      return await withClockSkewCorrection(deps.now, (now) =>
+        exchangeAuthorizationCode({
+          tokenUrl,
+          clientId: authorization.clientId,
+          code: authorization.code,
+          codeVerifier,
+          redirectUri: authorization.redirectUri,
+          dpopKey,
+          fetch: deps.fetch,
+          now,
+        }));
+    } catch (err) {
+      // A 5xx or a lost reply may mean the single-use code was never consumed: worth a retry.
+      if (!isTransient(err) || attempt >= EXCHANGE_ATTEMPTS) throw err;
+      deps.debug(
+        `token exchange attempt ${attempt} of ${EXCHANGE_ATTEMPTS} failed: ${
+          (err as Error).message
+        }`,
+      );
+      await sleep(retryDelayMs(err, attempt, 3_000));
+    }
+  }
+}
+
+/** Asks before replacing another login session of the profile (`--yes` skips the question). */
+async function confirmOverwrite(
+  profile: string,
+  loginSession: string,
+  options: LoginOptions,
+  deps: LoginDeps,
+  input: LineReader,
+): Promise<void> {
+  // Re-read: the sign-in took a while, and the profile may have changed meanwhile.
+  const old = (await loadProfile(deps.env, profile)).keys.login_session?.trim();
+  if (!old || old === loginSession || options.yes) return;
+  if (!deps.stdin.isTerminal) {
+    throw new LoginError(
+      "ERR_LOGIN_ABORTED",
+      `Profile "${profile}" is already configured to use session "${old}". Pass --yes to ` +
+        `overwrite it with "${loginSession}", or use another --profile. Nothing was written.`,
+    );
+  }
+  const answer = await ask(
+    deps,
+    input,
+    `Profile ${profile} is already configured to use session ${old}. Do you want to overwrite ` +
+      `it to use ${loginSession} instead? (y/n): `,
+  );
+  if (!/^\s*y(es)?\s*$/i.test(answer ?? "")) {
+    throw new LoginError(
+      "ERR_LOGIN_ABORTED",
+      `Profile "${profile}" still uses session "${old}"; nothing was written.`,
+    );
+  }
+}

@@ -1,0 +1,524 @@
+/**
+ * The AWS Sign-In OAuth 2.0 client of `aws login`: the authorize URL, and `CreateOAuth2Token` for
+ * the `authorization_code` and `refresh_token` grants, each as build → send → process so the
+ * parsing is tested with made-up `Response`s. One request per call: retries are the caller's.
+ *
+ * Loaded only by login and refresh (it pulls in the DPoP signer, which loads jose lazily).
+ * Messages never contain tokens, codes or keys.
+ *
+ * @see PROTOCOL.md §3, §4, §6
+ * @module
+ */
+import { AwsLoginError, NetworkError, SigninError } from "../errors.ts";
+import { createDpopProof, type DpopKey, htuOf } from "./dpop.ts";
+import { base64UrlDecode } from "./pkce.ts";
+
+/** `client_id` of the same-device (loopback) flow. */
+export const SAME_DEVICE_CLIENT_ID = "arn:aws:signin:::devtools/same-device";
+/** `client_id` of the cross-device (`--remote`) flow. */
+export const CROSS_DEVICE_CLIENT_ID = "arn:aws:signin:::devtools/cross-device";
+
+/** Default time to wait for a reply. */
+export const DEFAULT_TIMEOUT_MS = 30_000;
+/** The longest credential lifetime the service grants (15 min). */
+const MAX_EXPIRES_IN = 900;
+
+/** Which grant a token request is for (it changes the messages and the required fields). */
+export type Grant = "authorization_code" | "refresh_token";
+
+/** What a successful `CreateOAuth2Token` returns. */
+export interface TokenResult {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken: string;
+  /** Lifetime of the credentials in seconds (1–900). */
+  expiresIn: number;
+  /** The new refresh token; it replaces the old one. */
+  refreshToken: string;
+  /** The ID token (authorization_code grant only). */
+  idToken?: string;
+}
+
+/**
+ * Percent-encodes everything but the unreserved characters `A-Z a-z 0-9 - . _ ~`, as the CLI does
+ * (`encodeURIComponent` alone leaves `!'()*`).
+ */
+function encode(value: string): string {
+  return encodeURIComponent(value).replace(
+    /[!'()*]/g,
+    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
+  );
+}
+
+/**
+ * The browser URL of the authorization request, byte for byte as the AWS CLI builds it: parameters
+ * `response_type`, `client_id`, `state`, `code_challenge_method` (`SHA-256`), `scope`,
+ * `redirect_uri`, then `code_challenge`.
+ *
+ * @param p.authorizeUrl `{base}/v1/authorize`.
+ * @param p.clientId {@link SAME_DEVICE_CLIENT_ID} or {@link CROSS_DEVICE_CLIENT_ID}.
+ * @param p.state The UUID to expect back.
+ * @param p.codeChallenge The S256 PKCE challenge.
+ * @param p.redirectUri The loopback callback or `{base}/v1/sessions/confirmation`.
+ * @see PROTOCOL.md §3; https://www.rfc-editor.org/rfc/rfc6749#section-4.1.1
+ */
+export function buildAuthorizeUrl(p: {
+  authorizeUrl: string;
+  clientId: string;
+  state: string;
+  codeChallenge: string;
+  redirectUri: string;
+}): string {
+  const params: [string, string][] = [
+    ["response_type", "code"],
+    ["client_id", p.clientId],
+    ["state", p.state],
+    ["code_challenge_method", "SHA-256"],
+    ["scope", "openid"],
+    ["redirect_uri", p.redirectUri],
+    ["code_challenge", p.codeChallenge],
+  ];
+  const query = params.map(([k, v]) => `${k}=${encode(v)}`).join("&");
+  return `${p.authorizeUrl}${p.authorizeUrl.includes("?") ? "&" : "?"}${query}`;
+}
+
+/**
+ * Builds the `CreateOAuth2Token` request: `POST`, unsigned, JSON body in the given key order,
+ * `Content-Type: application/json` and the `DPoP` proof.
+ *
+ * @param tokenUrl `{base}/v1/token`.
+ * @param body The camelCase token input.
+ * @param dpopProof A proof made for this request.
+ * @see PROTOCOL.md §4
+ */
+export function buildTokenRequest(
+  tokenUrl: string,
+  body: Record<string, string>,
+  dpopProof: string,
+): Request {
+  return new Request(tokenUrl, {
+    method: "POST",
+    headers: { "Content-Type": "application/json", "DPoP": dpopProof },
+    body: JSON.stringify(body),
+  });
+}
+
+/**
+ * Validates a `CreateOAuth2Token` reply and returns its tokens, or throws the service's error as a
+ * {@link SigninError} with a message a user can act on.
+ *
+ * @param response The reply.
+ * @param grant The grant it answers (`idToken` is required for `authorization_code`).
+ * @returns The credentials, lifetime and tokens.
+ * @throws {SigninError} `ERR_SIGNIN_ACCESS_DENIED`, `ERR_SIGNIN_VALIDATION`, `ERR_SIGNIN_THROTTLED`,
+ *   `ERR_SIGNIN_SERVER`, or `ERR_SIGNIN_RESPONSE` for an unusable reply; `status`, `errorType`,
+ *   `error`, `retryAfterSeconds` and `serverDate` are kept.
+ * @throws {NetworkError} When the body cannot be read.
+ * @see PROTOCOL.md §4, §4.1
+ */
+export async function processTokenResponse(
+  response: Response,
+  grant: Grant,
+): Promise<TokenResult> {
+  let text: string;
+  try {
+    text = await response.text();
+  } catch (err) {
+    throw transportError(err, hostOf(response.url));
+  }
+  const serverDate = parseHttpDate(response.headers.get("date"));
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    body = undefined;
+  }
+  if (response.status >= 200 && response.status < 300) {
+    return tokenResult(body, response.status, grant, serverDate);
+  }
+  throw serviceError(response, body, grant, serverDate);
+}
+
+/**
+ * Exchanges an authorization code for credentials and tokens (the `authorization_code` grant), with
+ * a new DPoP proof whose `iat` comes from `now()`.
+ *
+ * @param p.tokenUrl `{base}/v1/token`.
+ * @param p.clientId The client id of the authorization request.
+ * @param p.code The authorization code (single use).
+ * @param p.codeVerifier The PKCE verifier.
+ * @param p.redirectUri The redirect URI of the authorization request.
+ * @param p.dpopKey The session's new DPoP key; the refresh token is bound to it.
+ * @param p.fetch The fetch to use.
+ * @param p.now The clock, epoch milliseconds.
+ * @param p.timeoutMs Longest wait for the reply (default 30 s).
+ * @throws {SigninError} See {@link processTokenResponse}.
+ * @throws {NetworkError} `ERR_NETWORK` when the request fails, `ERR_TIMEOUT` when no reply comes.
+ * @see PROTOCOL.md §4
+ */
+export async function exchangeAuthorizationCode(p: {
+  tokenUrl: string;
+  clientId: string;
+  code: string;
+  codeVerifier: string;
+  redirectUri: string;
+  dpopKey: DpopKey;
+  fetch: typeof fetch;
+  now: () => number;
+  timeoutMs?: number;
+}): Promise<TokenResult> {
+  const body = {
+    clientId: p.clientId,
+    grantType: "authorization_code",
+    code: p.code,
+    codeVerifier: p.codeVerifier,
+    redirectUri: p.redirectUri,
+  };
+  return await send(p, body, "authorization_code");
+}
+
+/**
+ * Refreshes a session (the `refresh_token` grant), with a new DPoP proof signed by the session's
+ * key, `iat` from `now()`.
+ *
+ * @param p.tokenUrl `{base}/v1/token` of the session's own region.
+ * @param p.clientId The cached `clientId`.
+ * @param p.refreshToken The cached refresh token.
+ * @param p.dpopKey The cached DPoP key.
+ * @param p.fetch The fetch to use.
+ * @param p.now The clock, epoch milliseconds.
+ * @param p.timeoutMs Longest wait for the reply (default 30 s).
+ * @throws {SigninError} See {@link processTokenResponse}.
+ * @throws {NetworkError} `ERR_NETWORK` when the request fails, `ERR_TIMEOUT` when no reply comes.
+ * @see PROTOCOL.md §4, §4.2
+ */
+export async function refreshToken(p: {
+  tokenUrl: string;
+  clientId: string;
+  refreshToken: string;
+  dpopKey: DpopKey;
+  fetch: typeof fetch;
+  now: () => number;
+  timeoutMs?: number;
+}): Promise<TokenResult> {
+  const body = { clientId: p.clientId, grantType: "refresh_token", refreshToken: p.refreshToken };
+  return await send(p, body, "refresh_token");
+}
+
+/**
+ * The `sub` claim of an ID token — the login session ARN — decoded without verifying the
+ * signature, as the AWS CLI does (the token came straight from Sign-In over TLS).
+ *
+ * @param idToken A compact JWT.
+ * @returns The `sub` claim.
+ * @throws {SigninError} `ERR_SIGNIN_RESPONSE` when the token is malformed or has no `sub`.
+ * @see PROTOCOL.md §6
+ */
+export function idTokenSubject(idToken: string): string {
+  const fail = (why: string) =>
+    new SigninError(
+      "ERR_SIGNIN_RESPONSE",
+      `Cannot read the ID token AWS Sign-In returned: ${why}. Run "aws-login login" again.`,
+    );
+  const parts = idToken.split(".");
+  if (parts.length !== 3) throw fail("it is not a JWT (expected 3 dot-separated parts)");
+  let claims: unknown;
+  try {
+    const json = new TextDecoder("utf-8", { fatal: true }).decode(base64UrlDecode(parts[1]!));
+    claims = JSON.parse(json);
+  } catch {
+    throw fail("its claims are not base64url-encoded JSON");
+  }
+  if (typeof claims !== "object" || claims === null || Array.isArray(claims)) {
+    throw fail("its claims are not a JSON object");
+  }
+  const sub = (claims as Record<string, unknown>).sub;
+  if (typeof sub !== "string" || sub.trim() === "") throw fail('it has no "sub" claim');
+  return sub;
+}
+
+/** Signs a fresh proof, sends one request with a timeout, and processes the reply. */
+async function send(
+  p: {
+    tokenUrl: string;
+    dpopKey: DpopKey;
+    fetch: typeof fetch;
+    now: () => number;
+    timeoutMs?: number;
+  },
+  body: Record<string, string>,
+  grant: Grant,
+): Promise<TokenResult> {
+  const proof = await createDpopProof(p.dpopKey, {
+    htm: "POST",
+    htu: htuOf(p.tokenUrl),
+    iat: Math.floor(p.now() / 1000),
+  });
+  const timeoutMs = p.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const request = new Request(buildTokenRequest(p.tokenUrl, body, proof), {
+    signal: AbortSignal.timeout(timeoutMs),
+  });
+  const host = hostOf(p.tokenUrl);
+  let response: Response;
+  try {
+    response = await p.fetch(request);
+  } catch (err) {
+    throw transportError(err, host, timeoutMs);
+  }
+  try {
+    return await processTokenResponse(response, grant);
+  } catch (err) {
+    // The body read shares the timeout; say so with the limit we know here.
+    if (err instanceof NetworkError && err.code === "ERR_TIMEOUT") {
+      throw transportError(err.cause, host, timeoutMs);
+    }
+    throw err;
+  }
+}
+
+function hostOf(url: string): string | undefined {
+  try {
+    return new URL(url).host || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A fetch or body-read failure as a {@link NetworkError} naming the host (never the body). */
+function transportError(err: unknown, host: string | undefined, timeoutMs?: number): AwsLoginError {
+  if (err instanceof AwsLoginError) return err;
+  const where = host ? `AWS Sign-In at "${host}"` : "AWS Sign-In";
+  const name = err instanceof Error || err instanceof DOMException ? err.name : "";
+  if (name === "TimeoutError" || name === "AbortError") {
+    const within = timeoutMs === undefined
+      ? ""
+      : timeoutMs < 1000
+      ? ` within ${timeoutMs} ms`
+      : ` within ${Math.round(timeoutMs / 1000)} s`;
+    return new NetworkError(
+      "ERR_TIMEOUT",
+      `No reply from ${where}${within}. Check your network connection and try again.`,
+      { cause: err },
+    );
+  }
+  const detail = err instanceof Error ? err.message.replace(/\s+/g, " ").trim() : String(err);
+  return new NetworkError(
+    "ERR_NETWORK",
+    `Cannot reach ${where}: ${detail || "the request failed"}. ` +
+      `Check your network connection and the Sign-In endpoint, then try again.`,
+    { cause: err },
+  );
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+function nonEmptyString(v: unknown): v is string {
+  return typeof v === "string" && v !== "";
+}
+
+/** Checks a 2xx body; names missing fields, never their values. */
+function tokenResult(
+  body: unknown,
+  status: number,
+  grant: Grant,
+  serverDate: number | undefined,
+): TokenResult {
+  const fail = (why: string) =>
+    new SigninError(
+      "ERR_SIGNIN_RESPONSE",
+      `${
+        headOf(grant)
+      }: AWS Sign-In returned ${why} (HTTP ${status}). Try again; if it persists, ` +
+        `check the Sign-In endpoint.`,
+      { status, serverDate },
+    );
+  if (!isObject(body)) throw fail("a reply that is not a JSON object");
+  const bad: string[] = [];
+  const access = body.accessToken;
+  if (!isObject(access)) bad.push("accessToken");
+  else {
+    for (const key of ["accessKeyId", "secretAccessKey", "sessionToken"]) {
+      if (!nonEmptyString(access[key])) bad.push(`accessToken.${key}`);
+    }
+  }
+  const expiresIn = body.expiresIn;
+  if (
+    typeof expiresIn !== "number" || !Number.isInteger(expiresIn) || expiresIn < 1 ||
+    expiresIn > MAX_EXPIRES_IN
+  ) {
+    bad.push(`expiresIn (must be 1 to ${MAX_EXPIRES_IN})`);
+  }
+  if (!nonEmptyString(body.refreshToken)) bad.push("refreshToken");
+  if (body.idToken !== undefined && body.idToken !== null && !nonEmptyString(body.idToken)) {
+    bad.push("idToken");
+  } else if (grant === "authorization_code" && !nonEmptyString(body.idToken)) bad.push("idToken");
+  if (bad.length > 0) throw fail(`a token reply with missing or invalid ${bad.join(", ")}`);
+  const a = access as Record<string, string>;
+  const result: TokenResult = {
+    accessKeyId: a.accessKeyId!,
+    secretAccessKey: a.secretAccessKey!,
+    sessionToken: a.sessionToken!,
+    expiresIn: expiresIn as number,
+    refreshToken: body.refreshToken as string,
+  };
+  if (nonEmptyString(body.idToken)) result.idToken = body.idToken;
+  return result;
+}
+
+function headOf(grant: Grant): string {
+  return grant === "refresh_token"
+    ? "Cannot refresh the login session"
+    : "Cannot complete the sign-in";
+}
+
+/**
+ * The error type as the AWS SDK for JavaScript reads it (REST-JSON): header `x-amzn-errortype`,
+ * else a body `code` member (any case), else `__type`; cleaned to the part before `,` and `:`, and
+ * after `#`.
+ */
+export function errorTypeOf(headers: Headers, body: unknown): string | undefined {
+  const header = headers.get("x-amzn-errortype");
+  if (header !== null) return cleanErrorType(header);
+  if (isObject(body)) {
+    const codeKey = Object.keys(body).find((k) => k.toLowerCase() === "code");
+    const code = codeKey === undefined ? undefined : body[codeKey];
+    if (typeof code === "string" || typeof code === "number") return cleanErrorType(String(code));
+    const type = body.__type;
+    if (typeof type === "string" || typeof type === "number") return cleanErrorType(String(type));
+  }
+  return undefined;
+}
+
+function cleanErrorType(raw: string): string | undefined {
+  let v = raw.split(",")[0]!.split(":")[0]!;
+  if (v.includes("#")) v = v.split("#")[1]!;
+  v = v.trim();
+  return v === "" ? undefined : v;
+}
+
+/** The service's text, single-line and bounded (it is shown to the user). */
+function serviceMessage(body: unknown): string | undefined {
+  if (!isObject(body)) return undefined;
+  const raw = body.message ?? body.Message ?? body.error_description;
+  if (typeof raw !== "string") return undefined;
+  // deno-lint-ignore no-control-regex
+  const text = raw.replace(/[\u0000-\u001f\u007f]+/g, " ").replace(/\s+/g, " ").trim();
+  if (text === "") return undefined;
+  return text.length > 300 ? `${text.slice(0, 300)}…` : text;
+}
+
+/** Maps an error reply to a {@link SigninError} (PROTOCOL.md §4.1). */
+function serviceError(
+  response: Response,
+  body: unknown,
+  grant: Grant,
+  serverDate: number | undefined,
+): SigninError {
+  const status = response.status;
+  const errorType = errorTypeOf(response.headers, body);
+  const errorValue = isObject(body) && typeof body.error === "string" && body.error !== ""
+    ? body.error
+    : undefined;
+  const retryAfterSeconds = parseRetryAfter(response.headers.get("retry-after"), serverDate);
+  const details = { status, errorType, error: errorValue, retryAfterSeconds, serverDate };
+  const head = headOf(grant);
+  const text = serviceMessage(body);
+  const said = text ? `: "${text}"` : "";
+  const what = [errorType, errorValue].filter(Boolean).join(" ") || `HTTP ${status}`;
+
+  if (
+    errorType === "AccessDeniedException" ||
+    (errorType === undefined && (status === 401 || status === 403))
+  ) {
+    return new SigninError(
+      "ERR_SIGNIN_ACCESS_DENIED",
+      accessDeniedMessage(head, errorValue, what, said),
+      details,
+    );
+  }
+  if (errorType === "TooManyRequestsError" || status === 429) {
+    const wait = retryAfterSeconds !== undefined
+      ? `Try again in ${retryAfterSeconds} s.`
+      : "Wait a moment, then try again.";
+    return new SigninError(
+      "ERR_SIGNIN_THROTTLED",
+      `${head}: AWS Sign-In is throttling requests (${what}). ${wait}`,
+      details,
+    );
+  }
+  if (errorType === "ValidationException" || (errorType === undefined && status === 400)) {
+    const next = grant === "refresh_token"
+      ? 'A session can only be refreshed in the region it was created in, for up to 12 hours. Run "aws-login login" to sign in again.'
+      : 'Run "aws-login login" again.';
+    return new SigninError(
+      "ERR_SIGNIN_VALIDATION",
+      `${head}: AWS Sign-In rejected the request (${what})${said}. ${next}`,
+      details,
+    );
+  }
+  if (errorType === "InternalServerException" || status >= 500) {
+    return new SigninError(
+      "ERR_SIGNIN_SERVER",
+      `${head}: AWS Sign-In had a server error (HTTP ${status}${
+        errorType ? ` ${errorType}` : ""
+      })${said}. ` +
+        `Try again later.`,
+      details,
+    );
+  }
+  return new SigninError(
+    "ERR_SIGNIN_RESPONSE",
+    `${head}: AWS Sign-In answered with an unexpected error (HTTP ${status}` +
+      `${errorType || errorValue ? ` ${what}` : ""})${said}. Check the Sign-In endpoint ` +
+      `(--endpoint-url, AWS_ENDPOINT_URL_SIGNIN, endpoint_url) and try again.`,
+    details,
+  );
+}
+
+function accessDeniedMessage(
+  head: string,
+  error: string | undefined,
+  what: string,
+  said: string,
+): string {
+  switch (error) {
+    case "TOKEN_EXPIRED":
+      return `${head}: your session has expired (TOKEN_EXPIRED). Run "aws-login login" to sign in again.`;
+    case "USER_CREDENTIALS_CHANGED":
+      return `${head}: your password changed since you signed in (USER_CREDENTIALS_CHANGED). ` +
+        `Run "aws-login login" and sign in with your new password.`;
+    case "INSUFFICIENT_PERMISSIONS":
+      return `${head}: you are missing permission for "signin:CreateOAuth2Token" ` +
+        `(INSUFFICIENT_PERMISSIONS). Ask your administrator for the SignInLocalDevelopmentAccess ` +
+        `policy, then run "aws-login login" again.`;
+    case "AUTHCODE_EXPIRED":
+      return `${head}: the authorization code expired before it was used (AUTHCODE_EXPIRED). ` +
+        `Run "aws-login login" again.`;
+    default:
+      return `${head}: AWS Sign-In denied access (${what})${said}. Run "aws-login login" to sign in again.`;
+  }
+}
+
+/** An HTTP date as epoch milliseconds, or undefined. */
+function parseHttpDate(value: string | null): number | undefined {
+  if (value === null) return undefined;
+  const ms = Date.parse(value);
+  return Number.isFinite(ms) ? ms : undefined;
+}
+
+/**
+ * `Retry-After` in seconds: delta-seconds, or an HTTP date measured from the reply's own `Date`
+ * (no local clock, so skew cannot distort it).
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc9110#section-10.2.3
+ */
+function parseRetryAfter(value: string | null, serverDate: number | undefined): number | undefined {
+  if (value === null) return undefined;
+  const v = value.trim();
+  if (/^\d+$/.test(v)) return Number(v);
+  const at = parseHttpDate(v);
+  if (at === undefined || serverDate === undefined) return undefined;
+  return Math.max(0, Math.ceil((at - serverDate) / 1000));
+}

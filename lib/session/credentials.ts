@@ -1,0 +1,215 @@
+/**
+ * The credential resolver every command uses: profile → `login_session` → cache file → the access
+ * credentials, refreshed when they expire within 5 minutes.
+ *
+ * This is the hot path of `credential-process`, `export-env` and `exec`, so at top level it loads
+ * only `Deno.*`, WebCrypto and small modules; the refresh machinery (DPoP signing, the Sign-In
+ * client) is imported only when a refresh is due. A refresh happens under the cache file's
+ * exclusive lock, after re-reading the file: when another process refreshed meanwhile, its result
+ * is used and no request is made. The write-back is atomic and keeps every other field.
+ *
+ * @see PROTOCOL.md §4.2, §7
+ * @module
+ */
+import type { Deps } from "../cli/deps.ts";
+import { CacheError, ConfigError, isTransient } from "../errors.ts";
+import { loadProfileSession, type ProfileSession } from "./profile_session.ts";
+import {
+  type CachedLoginToken,
+  cacheFilePath,
+  expiresAtMs,
+  readCachedToken,
+  withCacheLock,
+  writeCachedToken,
+} from "./token_cache.ts";
+
+/** Refresh when the credentials expire within this window. */
+export const REFRESH_WINDOW_MS = 300_000;
+/** How long to wait for another process's refresh (longer than a refresh with all its retries). */
+export const LOCK_TIMEOUT_MS = 45_000;
+
+/** The resolved session and its access credentials. */
+export interface SessionCredentials {
+  readonly profile: string;
+  /** The login session ARN. */
+  readonly loginSession: string;
+  /** The region for tools (AWS_REGION, AWS_DEFAULT_REGION, profile `region`), if any. */
+  readonly region: string | undefined;
+  readonly cachePath: string;
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+  readonly sessionToken: string;
+  readonly accountId: string;
+  readonly expiresAtMs: number;
+  /** Whether this call refreshed the credentials (false when another process did). */
+  readonly refreshed: boolean;
+}
+
+/** Tuning and test seams. */
+export interface ResolveOptions {
+  /** `--profile`; else AWS_PROFILE, AWS_DEFAULT_PROFILE, `default`. */
+  readonly profile?: string;
+  /** Refresh even when the credentials are fresh (status --refresh, the demo). */
+  readonly forceRefresh?: boolean;
+  /** Waits between retries (default: a real timer). */
+  readonly sleep?: (ms: number) => Promise<void>;
+  /** Attempts in all when the credentials have expired (default 3). */
+  readonly maxAttempts?: number;
+  /** Per-request timeout in milliseconds (default 10 s). */
+  readonly requestTimeoutMs?: number;
+  /** Longest wait between attempts, whatever Retry-After says (default 3 s). */
+  readonly maxRetryDelayMs?: number;
+  /** Longest wait for the cache lock (default {@link LOCK_TIMEOUT_MS}). */
+  readonly lockTimeoutMs?: number;
+}
+
+/** What the resolver needs from {@link Deps}. */
+export type CredentialDeps = Pick<Deps, "env" | "fetch" | "now" | "stderr" | "debug">;
+
+/**
+ * Resolves the access credentials of a profile's login session, refreshing them when needed.
+ *
+ * @param deps Environment, fetch, clock, stderr (warnings) and debug log.
+ * @param options Profile, forced refresh, retry and timeout settings.
+ * @returns The credentials and where they came from.
+ * @throws {ConfigError} When the profile does not exist or has no `login_session`.
+ * @throws {CacheError} When the cache file is missing, corrupt or unreadable, or the lock fails.
+ * @throws {SigninError} When AWS Sign-In refuses the refresh.
+ * @throws {NetworkError} When the refresh failed on the network and the credentials have expired.
+ */
+export async function resolveCredentials(
+  deps: CredentialDeps,
+  options: ResolveOptions = {},
+): Promise<SessionCredentials> {
+  const session = await loadProfileSession(deps.env, options.profile);
+  const path = await cacheFilePath(deps.env, session.loginSession);
+  const first = await readToken(path, session);
+  if (!options.forceRefresh && isFresh(first, deps.now())) {
+    deps.debug(`using cached credentials from "${path}"`);
+    return toCredentials(session, path, first, false);
+  }
+  try {
+    return await withCacheLock(
+      path,
+      () => refreshLocked(session, path, first, deps, options),
+      { timeoutMs: options.lockTimeoutMs ?? LOCK_TIMEOUT_MS },
+    );
+  } catch (err) {
+    // Another process holds the lock for too long: still-valid credentials beat an error.
+    if (err instanceof CacheError && err.code === "ERR_CACHE_LOCK") {
+      const latest = await readToken(path, session);
+      if (expiresAtMs(latest) > deps.now()) {
+        warnStale(deps, session, latest, err.message);
+        return toCredentials(session, path, latest, false);
+      }
+    }
+    throw err;
+  }
+}
+
+/** Reads the cache file; its errors name the profile in the `login` command they suggest. */
+async function readToken(path: string, session: ProfileSession): Promise<CachedLoginToken> {
+  try {
+    return await readCachedToken(path, { loginSession: session.loginSession });
+  } catch (err) {
+    if (!(err instanceof CacheError)) throw err;
+    const message = err.message.replace(
+      '"aws-login login"',
+      `"aws-login login --profile ${session.profile}"`,
+    );
+    if (message === err.message) throw err;
+    const code = err.code as ConstructorParameters<typeof CacheError>[0];
+    throw new CacheError(code, message, { cause: err.cause });
+  }
+}
+
+function isFresh(token: CachedLoginToken, now: number): boolean {
+  return expiresAtMs(token) - now > REFRESH_WINDOW_MS;
+}
+
+async function refreshLocked(
+  session: ProfileSession,
+  path: string,
+  before: CachedLoginToken,
+  deps: CredentialDeps,
+  options: ResolveOptions,
+): Promise<SessionCredentials> {
+  // Re-read: another process may have refreshed while we waited for the lock.
+  const current = await readToken(path, session);
+  const refreshedByOther = current.accessToken.accessKeyId !== before.accessToken.accessKeyId;
+  if (isFresh(current, deps.now()) && (!options.forceRefresh || refreshedByOther)) {
+    deps.debug(`another process refreshed "${path}"; using its credentials`);
+    return toCredentials(session, path, current, false);
+  }
+  // The session's own region: refreshing anywhere else fails (PROTOCOL.md §11).
+  const region = current.signInRegion || session.profileRegion || session.region;
+  if (!region) {
+    throw new ConfigError(
+      "ERR_CONFIG_REGION",
+      `Cannot refresh the login session of profile "${session.profile}": no Sign-In region. ` +
+        `Set "region" in the profile to the region you logged in with`,
+    );
+  }
+  const tokenUrl = await session.tokenUrlFor(region);
+  deps.debug(`refreshing the login session at ${tokenUrl}`);
+  const { refreshCachedToken } = await import("./refresh.ts");
+  const stillValid = expiresAtMs(current) > deps.now();
+  let next: CachedLoginToken;
+  try {
+    next = await refreshCachedToken(current, {
+      profile: session.profile,
+      region,
+      tokenUrl,
+      fetch: deps.fetch,
+      now: deps.now,
+      sleep: options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))),
+      debug: deps.debug,
+      maxAttempts: options.maxAttempts,
+      timeoutMs: options.requestTimeoutMs,
+      maxDelayMs: options.maxRetryDelayMs,
+    }, stillValid);
+  } catch (err) {
+    if (isTransient(err) && expiresAtMs(current) > deps.now()) {
+      warnStale(deps, session, current, (err as Error).message);
+      return toCredentials(session, path, current, false);
+    }
+    throw err;
+  }
+  await writeCachedToken(path, next);
+  deps.debug(`wrote refreshed credentials to "${path}"`);
+  return toCredentials(session, path, next, true);
+}
+
+function warnStale(
+  deps: CredentialDeps,
+  session: ProfileSession,
+  token: CachedLoginToken,
+  reason: string,
+): void {
+  const minutes = Math.max(0, Math.floor((expiresAtMs(token) - deps.now()) / 60_000));
+  deps.stderr.write(
+    `aws-login: warning: cannot refresh the login session of profile "${session.profile}" ` +
+      `(${reason}); using the current credentials, which expire at ` +
+      `${token.accessToken.expiresAt} (in ${minutes} min)\n`,
+  );
+}
+
+function toCredentials(
+  session: ProfileSession,
+  path: string,
+  token: CachedLoginToken,
+  refreshed: boolean,
+): SessionCredentials {
+  return {
+    profile: session.profile,
+    loginSession: session.loginSession,
+    region: session.region,
+    cachePath: path,
+    accessKeyId: token.accessToken.accessKeyId,
+    secretAccessKey: token.accessToken.secretAccessKey,
+    sessionToken: token.accessToken.sessionToken,
+    accountId: token.accessToken.accountId,
+    expiresAtMs: expiresAtMs(token),
+    refreshed,
+  };
+}

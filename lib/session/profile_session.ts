@@ -1,0 +1,100 @@
+/**
+ * What the session commands need from the shared config: the profile name, its `login_session` and
+ * `region`, every profile with a login session, and the Sign-In token URL for a region (endpoint
+ * overrides included). One narrow seam over `lib/aws/profile.ts`, so the commands and the resolver
+ * do not depend on how the files are read. Profiles are read as the SDKs read them: config keys
+ * merged with credentials-file keys, the latter winning.
+ *
+ * @see PROTOCOL.md §2 (endpoints), §8 (profiles)
+ * @module
+ */
+import {
+  loadProfile,
+  loadSharedFiles,
+  type ProfileConfig,
+  profileFromFiles,
+  profileName,
+  resolveRegion,
+  signinBaseUrl,
+} from "../aws/profile.ts";
+import { configFilePath, type EnvLike } from "../aws/paths.ts";
+import { ConfigError } from "../errors.ts";
+
+export { profileName };
+
+/** A profile with a login session. */
+export interface ProfileSession {
+  readonly profile: string;
+  /** The login session ARN (`login_session`). */
+  readonly loginSession: string;
+  /** The region tools should use: AWS_REGION, AWS_DEFAULT_REGION, then the profile's `region`. */
+  readonly region: string | undefined;
+  /** The profile's own `region` setting. */
+  readonly profileRegion: string | undefined;
+  /** `{base}/v1/token` for a Sign-In region, honouring endpoint overrides. */
+  tokenUrlFor(region: string): Promise<string>;
+}
+
+/**
+ * The profile's name and `login_session`, if it has one (for `logout`).
+ *
+ * @throws {ConfigError} When a shared file cannot be read or parsed.
+ */
+export async function findLoginSession(
+  env: EnvLike,
+  flag?: string,
+): Promise<{ profile: string; loginSession: string | undefined }> {
+  const profile = profileName(env, flag);
+  const config = await loadProfile(env, profile);
+  return { profile, loginSession: config.keys.login_session?.trim() || undefined };
+}
+
+/**
+ * The profile's login session.
+ *
+ * @throws {ConfigError} `ERR_CONFIG_PROFILE` when the profile has no `login_session` (naming the
+ *   login command); `ERR_CONFIG_IO`/`ERR_CONFIG_SYNTAX` when a shared file is unreadable.
+ */
+export async function loadProfileSession(env: EnvLike, flag?: string): Promise<ProfileSession> {
+  const profile = profileName(env, flag);
+  const config = await loadProfile(env, profile);
+  if (!config.keys.login_session?.trim()) {
+    const why = config.exists ? "has no login session" : "does not exist";
+    throw new ConfigError(
+      "ERR_CONFIG_PROFILE",
+      `Profile "${profile}" ${why} in "${configFilePath(env)}". ` +
+        `Run "aws-login login --profile ${profile}" to sign in`,
+    );
+  }
+  return session(env, config);
+}
+
+/**
+ * Every profile with a `login_session`, in config-file order, then those only in the credentials
+ * file (for `status`).
+ *
+ * @throws {ConfigError} When a shared file cannot be read or parsed.
+ */
+export async function listLoginSessions(env: EnvLike): Promise<ProfileSession[]> {
+  const files = await loadSharedFiles(env);
+  const names = new Set([
+    ...files.config.filter((s) => s.kind === "profile").map((s) => s.name),
+    ...files.credentials.map((s) => s.name),
+  ]);
+  return [...names]
+    .map((name) => profileFromFiles(files, name))
+    .filter((config) => config.keys.login_session?.trim())
+    .map((config) => session(env, config));
+}
+
+function session(env: EnvLike, config: ProfileConfig): ProfileSession {
+  const profileRegion = config.keys.region || undefined;
+  return {
+    profile: config.name,
+    loginSession: config.keys.login_session!.trim(),
+    region: resolveRegion(env, undefined, config.keys),
+    profileRegion,
+    tokenUrlFor: (region) =>
+      Promise.resolve().then(() => `${signinBaseUrl(env, { region, profile: config })}/v1/token`),
+  };
+}

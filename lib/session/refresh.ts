@@ -1,0 +1,159 @@
+/**
+ * Refreshing a login session: the `refresh_token` grant with retries, clock-skew correction and
+ * messages a user can act on. Loaded lazily by `credentials.ts` (it pulls in the DPoP signer and
+ * the Sign-In client), only when the cached credentials are about to expire.
+ *
+ * Policy:
+ * - transient failures (network, timeout, 5xx, 429) are retried with exponential backoff, honouring
+ *   `Retry-After` up to a cap, for at most `maxAttempts` attempts in all;
+ * - while the current credentials are still valid, one attempt only: the caller then warns and
+ *   keeps using them (as the AWS SDK for JavaScript does), instead of making every caller wait out
+ *   the retries;
+ * - `AccessDeniedException` and `ValidationException` are final, with a message naming the next
+ *   step; the cache is left untouched.
+ *
+ * @see PROTOCOL.md §4.1, §4.2
+ * @module
+ */
+import { CacheError, isTransient, SigninError } from "../errors.ts";
+import { importDpopKeyPem } from "../login/dpop.ts";
+import { refreshToken } from "../login/signin_client.ts";
+import { withClockSkewCorrection } from "../login/clock_skew.ts";
+import { type CachedLoginToken, formatExpiresAt } from "./token_cache.ts";
+
+/** How the refresh talks to the world. */
+export interface RefreshContext {
+  /** The profile, for messages. */
+  readonly profile: string;
+  /** The Sign-In region the refresh goes to, for messages. */
+  readonly region: string;
+  /** `{base}/v1/token`. */
+  readonly tokenUrl: string;
+  readonly fetch: typeof fetch;
+  now(): number;
+  sleep(ms: number): Promise<void>;
+  debug(message: string): void;
+  /** Attempts in all when the credentials have expired (default 3). */
+  readonly maxAttempts?: number;
+  /** Per-request timeout (default 10 s). */
+  readonly timeoutMs?: number;
+  /** Longest wait between attempts, whatever Retry-After says (default 3 s). */
+  readonly maxDelayMs?: number;
+}
+
+/** Default per-request timeout. */
+export const REQUEST_TIMEOUT_MS = 10_000;
+const BASE_DELAY_MS = 250;
+
+/**
+ * Refreshes `token`, returning the token to write back.
+ *
+ * @param token The current cache contents (re-read under the lock).
+ * @param ctx Endpoint, clock, fetch, sleep and limits.
+ * @param stillValid Whether `token`'s credentials are still valid: then a transient failure is
+ *   thrown at once, for the caller to fall back on them.
+ * @returns The new token: the three keys, `expiresAt` = now + expiresIn, the new refresh token,
+ *   every other field (known or not) kept.
+ * @throws {SigninError} On a final refusal, with a message naming the next step.
+ * @throws {NetworkError} When every attempt failed on the network (or the first, when
+ *   `stillValid`).
+ */
+export async function refreshCachedToken(
+  token: CachedLoginToken,
+  ctx: RefreshContext,
+  stillValid: boolean,
+): Promise<CachedLoginToken> {
+  const dpopKey = await importDpopKeyPem(token.dpopKey).catch((err) => {
+    throw new CacheError(
+      "ERR_CACHE_CORRUPT",
+      `Cannot refresh the login session of profile "${ctx.profile}": the cached dpopKey is not ` +
+        `a P-256 private key. Run "aws-login login --profile ${ctx.profile}"`,
+      { cause: err },
+    );
+  });
+  const attempts = stillValid ? 1 : Math.max(1, ctx.maxAttempts ?? 3);
+  for (let attempt = 1;; attempt++) {
+    try {
+      const result = await withClockSkewCorrection(ctx.now, (now) =>
+        refreshToken({
+          tokenUrl: ctx.tokenUrl,
+          clientId: token.clientId,
+          refreshToken: token.refreshToken,
+          dpopKey,
+          fetch: ctx.fetch,
+          now,
+          timeoutMs: ctx.timeoutMs ?? REQUEST_TIMEOUT_MS,
+        }));
+      return {
+        ...token,
+        accessToken: {
+          ...token.accessToken,
+          accessKeyId: result.accessKeyId,
+          secretAccessKey: result.secretAccessKey,
+          sessionToken: result.sessionToken,
+          expiresAt: formatExpiresAt(ctx.now() + result.expiresIn * 1000),
+        },
+        refreshToken: result.refreshToken,
+      };
+    } catch (err) {
+      if (!isTransient(err)) throw explain(err, ctx);
+      ctx.debug(`refresh attempt ${attempt} of ${attempts} failed: ${(err as Error).message}`);
+      if (attempt >= attempts) throw err;
+      await ctx.sleep(retryDelayMs(err, attempt, ctx.maxDelayMs ?? 3_000));
+    }
+  }
+}
+
+/** Exponential backoff (250 ms, 500 ms, …), or the server's Retry-After, capped at `maxMs`. */
+export function retryDelayMs(err: unknown, attempt: number, maxMs: number): number {
+  const retryAfter = err instanceof SigninError ? err.retryAfterSeconds : undefined;
+  const ms = retryAfter !== undefined && retryAfter >= 0
+    ? retryAfter * 1000
+    : BASE_DELAY_MS * 2 ** (attempt - 1);
+  return Math.min(ms, maxMs);
+}
+
+/** Rewrites a final Sign-In refusal into a message that says what happened and what to do. */
+function explain(err: unknown, ctx: RefreshContext): unknown {
+  if (!(err instanceof SigninError)) return err;
+  const login = `Run "aws-login login --profile ${ctx.profile}" to sign in again`;
+  const head = `Cannot refresh the login session of profile "${ctx.profile}"`;
+  let message: string | undefined;
+  if (err.code === "ERR_SIGNIN_ACCESS_DENIED") {
+    switch (err.error) {
+      case "TOKEN_EXPIRED":
+        message = `${head}: the session has ended (TOKEN_EXPIRED; sessions last up to 12 hours). ` +
+          login;
+        break;
+      case "USER_CREDENTIALS_CHANGED":
+        message = `${head}: your password changed since you signed in ` +
+          `(USER_CREDENTIALS_CHANGED). ${login} with your new password`;
+        break;
+      case "INSUFFICIENT_PERMISSIONS":
+        message = `${head}: your identity lacks permission for "signin:CreateOAuth2Token" ` +
+          `(INSUFFICIENT_PERMISSIONS). Ask your administrator for the ` +
+          `SignInLocalDevelopmentAccess policy, then run "aws-login login --profile ${ctx.profile}"`;
+        break;
+      default:
+        message =
+          `${head}: AWS Sign-In denied access (${err.error ?? err.errorType ?? err.status}). ` +
+          login;
+    }
+  } else if (
+    err.code === "ERR_SIGNIN_VALIDATION" &&
+    (err.error === undefined || err.error === "INVALID_REQUEST" || err.error === "invalid_grant")
+  ) {
+    // What a refresh in the wrong region, or after the session ended, looks like (§11).
+    message = `${head}: AWS Sign-In in "${ctx.region}" rejected the refresh token ` +
+      `(${err.error ?? "ValidationException"}). A session can only be refreshed in the region ` +
+      `it was created in, and ends after 12 hours. ${login}`;
+  }
+  if (message === undefined) return err;
+  return new SigninError(err.code, message, {
+    status: err.status,
+    errorType: err.errorType,
+    error: err.error,
+    retryAfterSeconds: err.retryAfterSeconds,
+    serverDate: err.serverDate,
+  }, { cause: err });
+}

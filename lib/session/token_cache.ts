@@ -1,0 +1,418 @@
+/**
+ * The login token cache: the files `aws login` keeps in `~/.aws/login/cache/<sha256>.json`, shared
+ * with the AWS CLI and SDKs. Finds a session's file, reads and validates it, writes it back
+ * atomically in the CLI's layout, and serialises refreshes with an exclusive cross-process lock.
+ *
+ * On the credential hot path: `Deno.*` and WebCrypto only. Messages name files and fields, never
+ * field values (they are secrets).
+ *
+ * @see PROTOCOL.md §7
+ * @module
+ */
+import { CacheError } from "../errors.ts";
+import {
+  DIR_MODE,
+  dirname,
+  FILE_MODE,
+  joinPath,
+  resolveWriteTarget,
+  UnsafePathError,
+  writeFileAtomic,
+} from "../files.ts";
+import { type EnvLike, loginCacheDir } from "../aws/paths.ts";
+
+/** The access credentials of a session, as cached. */
+export interface AccessToken {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken: string;
+  accountId: string;
+  /** RFC 3339 time the credentials expire. */
+  expiresAt: string;
+  [key: string]: unknown;
+}
+
+/** One cache file: a login session's credentials, refresh token and DPoP key. */
+export interface CachedLoginToken {
+  accessToken: AccessToken;
+  tokenType?: string;
+  clientId: string;
+  refreshToken: string;
+  idToken?: string;
+  /** PEM private key (SEC1 or PKCS#8) that signs the DPoP proofs of refreshes. */
+  dpopKey: string;
+  /** The region the session was created in; refreshes must go there. */
+  signInRegion?: string;
+  /** Fields other tools wrote; kept on write-back. */
+  [key: string]: unknown;
+}
+
+/** Default longest wait for another process's lock. */
+export const LOCK_TIMEOUT_MS = 30_000;
+
+const LOGIN_HINT = 'Run "aws-login login" again.';
+const ACCESS_FIELDS = ["accessKeyId", "secretAccessKey", "sessionToken", "accountId", "expiresAt"];
+const TOP_FIELDS = ["clientId", "refreshToken", "dpopKey"];
+/** Key order of the CLI's file (PROTOCOL.md §7), then ours. */
+const TOP_ORDER = [
+  "accessToken",
+  "tokenType",
+  "clientId",
+  "refreshToken",
+  "idToken",
+  "dpopKey",
+  "signInRegion",
+];
+const OPTIONAL_STRINGS = ["tokenType", "idToken", "signInRegion"];
+
+/**
+ * The cache file name of a login session: lowercase hex SHA-256 of the UTF-8 value (surrounding
+ * whitespace trimmed, as the Go SDK does) + `.json`.
+ *
+ * @param loginSession The profile's `login_session` value (the session ARN).
+ * @returns E.g. `4b0ba8f9….json`.
+ */
+export async function cacheFileName(loginSession: string): Promise<string> {
+  const bytes = new TextEncoder().encode(loginSession.trim());
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
+  let hex = "";
+  for (const b of digest) hex += b.toString(16).padStart(2, "0");
+  return `${hex}.json`;
+}
+
+/**
+ * The full cache file path of a login session, in `AWS_LOGIN_CACHE_DIRECTORY` or
+ * `~/.aws/login/cache`.
+ *
+ * @throws {ConfigError} When no home directory is known.
+ */
+export async function cacheFilePath(env: EnvLike, loginSession: string): Promise<string> {
+  return joinPath(loginCacheDir(env), await cacheFileName(loginSession));
+}
+
+/**
+ * Parses and validates the text of a cache file. Accepts the layouts of the CLI (one line), the JS
+ * SDK (2-space JSON, millisecond times) and the Go SDK (`identityToken`, offsets).
+ *
+ * @param text The file contents.
+ * @param path The file, for messages.
+ * @returns The token, every field kept; `idToken` filled from Go's `identityToken` when absent.
+ * @throws {CacheError} `ERR_CACHE_CORRUPT` when the text is not a JSON object or a required field is
+ *   missing or invalid.
+ */
+export function parseCachedToken(text: string, path: string): CachedLoginToken {
+  const head = `Cannot read token cache "${path}"`;
+  if (text.trim() === "") {
+    throw new CacheError("ERR_CACHE_CORRUPT", `${head}: it is empty. ${LOGIN_HINT}`);
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    // No cause: the parser's message quotes the text, which holds secrets.
+    throw new CacheError(
+      "ERR_CACHE_CORRUPT",
+      `${head}: it is not valid JSON (truncated or damaged). ${LOGIN_HINT}`,
+    );
+  }
+  if (!isObject(value)) {
+    throw new CacheError(
+      "ERR_CACHE_CORRUPT",
+      `${head}: it is not a JSON object. ${LOGIN_HINT}`,
+    );
+  }
+  // Field names only: the values are secrets.
+  const bad: string[] = [];
+  const check = (obj: Record<string, unknown>, key: string, label: string) => {
+    const v = obj[key];
+    if (typeof v !== "string" || v === "") bad.push(label);
+  };
+  const access = value.accessToken;
+  if (!isObject(access)) bad.push("accessToken");
+  else {
+    for (const key of ACCESS_FIELDS) {
+      if (key === "expiresAt" && typeof access.expiresAt === "string" && access.expiresAt !== "") {
+        if (Number.isNaN(parseRfc3339(access.expiresAt))) {
+          bad.push("accessToken.expiresAt (not an RFC 3339 time)");
+        }
+      } else check(access, key, `accessToken.${key}`);
+    }
+  }
+  for (const key of TOP_FIELDS) check(value, key, key);
+  if (bad.length > 0) {
+    throw new CacheError(
+      "ERR_CACHE_CORRUPT",
+      `${head}: missing or invalid ${bad.join(", ")}. ${LOGIN_HINT}`,
+    );
+  }
+  // Optional fields of the wrong type are dropped rather than locking the user out of a session.
+  for (const key of OPTIONAL_STRINGS) {
+    if (key in value && typeof value[key] !== "string") delete value[key];
+  }
+  if (
+    value.idToken === undefined && typeof value.identityToken === "string" && value.identityToken
+  ) {
+    value.idToken = value.identityToken; // the Go SDK's name for it
+  }
+  return value as CachedLoginToken;
+}
+
+/**
+ * Reads and validates a cache file.
+ *
+ * @param path The cache file.
+ * @param options.loginSession The session ARN, to name it when the file is missing.
+ * @throws {CacheError} `ERR_CACHE_MISSING` when there is no file, `ERR_CACHE_CORRUPT` when it is
+ *   not a valid token, `ERR_CACHE_IO` when it cannot be read.
+ */
+export async function readCachedToken(
+  path: string,
+  options: { loginSession?: string } = {},
+): Promise<CachedLoginToken> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(path);
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) {
+      const which = options.loginSession ? ` for "${options.loginSession}"` : "";
+      throw new CacheError(
+        "ERR_CACHE_MISSING",
+        `No cached login session${which} (file "${path}"). Run "aws-login login" to sign in.`,
+        { cause: err },
+      );
+    }
+    throw new CacheError(
+      "ERR_CACHE_IO",
+      `Cannot read token cache "${path}": ${reason(err)}`,
+      { cause: err },
+    );
+  }
+  return parseCachedToken(text, path);
+}
+
+/**
+ * Serialises a token as the AWS CLI writes it: one line, Python `json.dumps` spacing and ASCII
+ * escapes, known keys in the CLI's order, then `signInRegion`, then any other keys as they came.
+ */
+export function serializeCachedToken(token: CachedLoginToken): string {
+  const access: Record<string, unknown> = orderKeys(token.accessToken, ACCESS_FIELDS);
+  return pythonJson({ ...orderKeys(token, TOP_ORDER), accessToken: access }, TOP_ORDER);
+}
+
+/**
+ * Writes a cache file atomically (temp file + rename), file 0600 and new directories 0700. On
+ * failure the old file is left as it was.
+ *
+ * @param path The cache file.
+ * @param token The whole token to store (the caller merges in the fields to keep).
+ * @throws {CacheError} `ERR_CACHE_UNSAFE` for a symlink another user could have planted,
+ *   `ERR_CACHE_IO` for any other failure.
+ */
+export async function writeCachedToken(path: string, token: CachedLoginToken): Promise<void> {
+  const text = serializeCachedToken(token);
+  try {
+    await writeFileAtomic(path, text, { mode: FILE_MODE, dirMode: DIR_MODE });
+  } catch (err) {
+    throw writeError(path, err);
+  }
+}
+
+/**
+ * A warning when an existing cache directory is open to group or others (POSIX), else undefined.
+ *
+ * @param dir The cache directory.
+ * @returns A warning line without a trailing newline, or undefined (also when the directory does
+ *   not exist, cannot be examined, or on Windows).
+ */
+export async function checkCacheDirPermissions(dir: string): Promise<string | undefined> {
+  if (Deno.build.os === "windows") return undefined;
+  let info: Deno.FileInfo;
+  try {
+    info = await Deno.stat(dir);
+  } catch {
+    return undefined;
+  }
+  const mode = info.mode;
+  if (mode === null || (mode & 0o077) === 0) return undefined;
+  const octal = (mode & 0o777).toString(8).padStart(3, "0");
+  return `The login cache directory "${dir}" is open to other users (mode ${octal}). ` +
+    `Run "chmod 700 '${dir}'" to protect your sessions`;
+}
+
+/**
+ * Runs `fn` holding an exclusive lock on `<path>.lock`, shared by every aws-login process. The lock
+ * is an OS file lock (flock / LockFileEx), which the OS releases when its holder dies, so a killed
+ * process cannot leave it stuck. The lock file itself is left in place: deleting it while another
+ * process waits on it would let two processes lock different files.
+ *
+ * @param path The cache file to guard.
+ * @param fn The critical section.
+ * @param options.timeoutMs Longest wait for the lock (default 30 s).
+ * @returns What `fn` returns.
+ * @throws {CacheError} `ERR_CACHE_LOCK` when the lock is not acquired in time, `ERR_CACHE_UNSAFE`
+ *   or `ERR_CACHE_IO` when the lock file cannot be opened; whatever `fn` throws.
+ */
+export async function withCacheLock<T>(
+  path: string,
+  fn: () => Promise<T>,
+  options: { timeoutMs?: number } = {},
+): Promise<T> {
+  const lockPath = `${path}.lock`;
+  const timeoutMs = options.timeoutMs ?? LOCK_TIMEOUT_MS;
+  let file: Deno.FsFile;
+  try {
+    await Deno.mkdir(dirname(path), { recursive: true, mode: DIR_MODE });
+    const target = await resolveWriteTarget(lockPath);
+    file = await Deno.open(target, { read: true, write: true, create: true, mode: FILE_MODE });
+  } catch (err) {
+    throw writeError(lockPath, err, "Cannot open the lock file");
+  }
+  try {
+    await acquire(file, lockPath, timeoutMs);
+    try {
+      return await fn();
+    } finally {
+      await file.unlock().catch(() => {});
+    }
+  } finally {
+    file.close();
+  }
+}
+
+/** Polls `tryLock` (`lock` would block with no way to time out) with a growing pause. */
+async function acquire(file: Deno.FsFile, lockPath: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let pause = 5;
+  for (;;) {
+    let locked: boolean;
+    try {
+      locked = await file.tryLock(true);
+    } catch (err) {
+      throw new CacheError("ERR_CACHE_IO", `Cannot lock "${lockPath}": ${reason(err)}`, {
+        cause: err,
+      });
+    }
+    if (locked) return;
+    const left = deadline - Date.now();
+    if (left <= 0) {
+      throw new CacheError(
+        "ERR_CACHE_LOCK",
+        `Cannot lock "${lockPath}": another aws-login process has held it for more than ` +
+          `${Math.round(timeoutMs / 1000)} s. Try again, or end that process.`,
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, Math.min(pause, left)));
+    pause = Math.min(pause * 2, 100);
+  }
+}
+
+/**
+ * When the credentials of `token` expire, in epoch milliseconds.
+ *
+ * @throws {CacheError} `ERR_CACHE_CORRUPT` when `accessToken.expiresAt` is not an RFC 3339 time
+ *   (never for a token from {@link parseCachedToken}).
+ */
+export function expiresAtMs(token: CachedLoginToken): number {
+  const ms = parseRfc3339(String(token.accessToken.expiresAt));
+  if (Number.isNaN(ms)) {
+    throw new CacheError(
+      "ERR_CACHE_CORRUPT",
+      `Cannot read the login token cache: invalid accessToken.expiresAt (not an RFC 3339 time). ` +
+        LOGIN_HINT,
+    );
+  }
+  return ms;
+}
+
+/** Formats epoch milliseconds as the CLI does: `YYYY-MM-DDTHH:MM:SSZ` (UTC, seconds truncated). */
+export function formatExpiresAt(ms: number): string {
+  return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace(/\.\d{3}Z$/, "Z");
+}
+
+const RFC3339 =
+  /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(\.\d+)?(?:([Zz])|([+-])(\d{2}):(\d{2}))$/;
+
+/**
+ * Parses an RFC 3339 date-time (`Z` or an offset, any fraction) to epoch milliseconds, NaN when
+ * malformed or out of range. Stricter than `Date.parse`, which guesses at other shapes.
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc3339#section-5.6
+ */
+export function parseRfc3339(text: string): number {
+  const m = RFC3339.exec(text);
+  if (!m) return NaN;
+  const [year, month, day, hour, minute, second] = m.slice(1, 7).map(Number) as number[];
+  const fraction = m[7] ? Number(`0${m[7]}`) : 0;
+  if (month! < 1 || month! > 12 || hour! > 23 || minute! > 59 || second! > 60) return NaN;
+  const daysInMonth = new Date(Date.UTC(year!, month!, 0)).getUTCDate();
+  if (day! < 1 || day! > daysInMonth) return NaN;
+  let offset = 0;
+  if (!m[8]) {
+    const oh = Number(m[10]);
+    const om = Number(m[11]);
+    if (oh > 23 || om > 59) return NaN;
+    offset = (m[9] === "-" ? -1 : 1) * (oh * 60 + om) * 60_000;
+  }
+  // Date.UTC maps 0–99 to 1900–1999; setUTCFullYear does not.
+  const date = new Date(Date.UTC(2000, month! - 1, day!, hour!, minute!, second!));
+  date.setUTCFullYear(year!);
+  return date.getTime() + Math.floor(fraction * 1000) - offset;
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+/** A copy of `obj` with the `order` keys first (when present), then the rest as they came. */
+function orderKeys<T extends Record<string, unknown>>(obj: T, order: readonly string[]): T {
+  // No prototype, so a "__proto__" key from the file stays an ordinary key.
+  const out: Record<string, unknown> = Object.create(null);
+  for (const key of order) if (obj[key] !== undefined) out[key] = obj[key];
+  for (const [key, v] of Object.entries(obj)) if (!(key in out) && v !== undefined) out[key] = v;
+  return out as T;
+}
+
+/** JSON as Python's `json.dumps` writes it: `", "` and `": "` separators, non-ASCII as `\uXXXX`. */
+function pythonJson(value: unknown, order?: readonly string[]): string {
+  if (Array.isArray(value)) return `[${value.map((v) => pythonJson(v)).join(", ")}]`;
+  if (isObject(value)) {
+    const obj = order ? orderKeys(value, order) : value;
+    const parts: string[] = [];
+    for (const [key, v] of Object.entries(obj)) {
+      if (v === undefined || typeof v === "function") continue;
+      parts.push(`${pythonString(key)}: ${pythonJson(v)}`);
+    }
+    return `{${parts.join(", ")}}`;
+  }
+  if (typeof value === "string") return pythonString(value);
+  return JSON.stringify(value) ?? "null";
+}
+
+function pythonString(s: string): string {
+  return JSON.stringify(s).replace(
+    /[^\x20-\x7e]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
+}
+
+function writeError(path: string, err: unknown, action = "Cannot write token cache"): CacheError {
+  if (err instanceof CacheError) return err;
+  if (err instanceof UnsafePathError) {
+    return new CacheError(
+      "ERR_CACHE_UNSAFE",
+      `${action} "${path}": it is a symlink in a place another user controls. ` +
+        `Remove it, then run "aws-login login" again.`,
+      { cause: err },
+    );
+  }
+  return new CacheError("ERR_CACHE_IO", `${action} "${path}": ${reason(err)}`, { cause: err });
+}
+
+/** A short reason for a Deno I/O error (its message names the OS error, not file contents). */
+function reason(err: unknown): string {
+  if (err instanceof Deno.errors.PermissionDenied) return "permission denied";
+  if (err instanceof Deno.errors.NotCapable) return "aws-login lacks the file permission";
+  if (err instanceof Deno.errors.IsADirectory) return "it is a directory";
+  if (err instanceof Error) return err.message.replace(/\s+/g, " ").trim() || err.name;
+  return String(err);
+}

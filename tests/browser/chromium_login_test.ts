@@ -1,0 +1,78 @@
+/**
+ * The same-device login in a real browser: `aws-login login` as a subprocess with BROWSER set to a
+ * driver that runs Debian's headless Chromium over the DevTools protocol. Chromium opens the
+ * emulator's sign-in page (no auto-approval), the driver clicks the identity like a user, Chromium
+ * follows the redirect to the 127.0.0.1 callback and renders aws-login's page. Fails (never skips)
+ * when Chromium is not installed: CI installs it (.ci/run); nothing is downloaded here.
+ */
+import assert from "node:assert/strict";
+import { fileURLToPath } from "node:url";
+import { EXIT } from "../../lib/errors.ts";
+import { runCli, tempHome } from "../helpers/cli.ts";
+import { denoDir, startEmulator } from "../helpers/session.ts";
+import { CHROMIUM } from "./cdp.ts";
+
+const ARN = "arn:aws:iam::123456789012:user/Carol";
+const DRIVER = fileURLToPath(new URL("./driver.ts", import.meta.url));
+
+/** Waits for the driver's result file (it finishes after the callback page has rendered). */
+async function readResult(path: string): Promise<Record<string, unknown>> {
+  for (let i = 0; i < 300; i++) {
+    try {
+      return JSON.parse(await Deno.readTextFile(path));
+    } catch (err) {
+      if (!(err instanceof Deno.errors.NotFound)) throw err;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  throw new Error(`the browser driver wrote no result to ${path}`);
+}
+
+Deno.test("login signs in through headless Chromium clicking the emulator's sign-in page", async () => {
+  const chromium = await Deno.stat(CHROMIUM).catch(() => undefined);
+  assert.ok(
+    chromium?.isFile,
+    `${CHROMIUM} is missing: install Debian's Chromium (apt-get install -y chromium); ` +
+      `.ci/run does this in CI`,
+  );
+  await using home = await tempHome();
+  await using emulator = await startEmulator({
+    accounts: [{ arn: "arn:aws:iam::123456789012:user/demo" }, { arn: ARN, name: "Carol" }],
+  });
+  const resultPath = `${home.home}/browser-result.json`;
+  // No ARN on the command line: BROWSER is split at colons.
+  const browser = `'${Deno.execPath()}' run -A '${DRIVER}' --out '${resultPath}' %s`;
+  const env = {
+    ...home.env,
+    AWS_ENDPOINT_URL_SIGNIN: emulator.url,
+    DENO_DIR: await denoDir(),
+    BROWSER: browser,
+    DRIVER_ARN: ARN,
+  };
+  const { code, stdout, stderr } = await runCli(
+    ["login", "--profile", "browser", "--region", "us-east-1", "--timeout", "60"],
+    { env },
+  );
+  const result = await readResult(resultPath).catch((err) => {
+    throw new Error(`${err.message}; login exited with ${code}:\n${stderr}`);
+  });
+  assert.equal(result.ok, true, `browser driver failed: ${result.error}\nlogin said:\n${stderr}`);
+  assert.equal(code, EXIT.ok, stderr);
+
+  assert.match(String(result.url), /^http:\/\/127\.0\.0\.1:\d+\/oauth\/callback$/);
+  assert.equal(result.title, "Signed in");
+  assert.match(String(result.text), /You can close this tab and return to the terminal/);
+  assert.match(stdout, new RegExp(`Updated profile browser to use ${ARN} credentials\\.`));
+
+  const cacheDir = `${home.home}/.aws/login/cache`;
+  const files = [...Deno.readDirSync(cacheDir)].map((e) => e.name);
+  assert.equal(files.length, 1);
+  const token = JSON.parse(await Deno.readTextFile(`${cacheDir}/${files[0]}`));
+  assert.equal(token.accessToken.accountId, "123456789012");
+  assert.equal(token.clientId, "arn:aws:signin:::devtools/same-device");
+  assert.equal(
+    await Deno.readTextFile(`${home.home}/.aws/config`),
+    `[profile browser]\nlogin_session = ${ARN}\n`,
+  );
+  assert.equal(emulator.controls.counters().authorization_code, 1);
+});

@@ -1,0 +1,458 @@
+/**
+ * `aws-login login` end to end: the CLI as a subprocess under `-P`, in a temporary HOME, against the
+ * emulator. The browser is played by a small BROWSER script (same-device) or by the test itself
+ * (remote, deny). After every failure: no cache file and the config unchanged.
+ */
+import assert from "node:assert/strict";
+import { EXIT } from "../../lib/errors.ts";
+import { parseCachedToken } from "../../lib/session/token_cache.ts";
+import { type CliResult, ROOT, tempHome } from "../helpers/cli.ts";
+import { addProfile, denoDir, startEmulator } from "../helpers/session.ts";
+
+const ARN = "arn:aws:iam::123456789012:user/Alice";
+const OTHER_ARN = "arn:aws:iam::210987654321:user/Bob";
+const MAIN = `${ROOT}main.ts`;
+const URL_RE = /(https?:\/\/\S+\/v1\/authorize\?\S+)/;
+
+/** A login subprocess whose stderr is watched for the authorize URL. */
+interface LoginRun {
+  /** The authorize URL, once printed (undefined if the process ended first). */
+  readonly url: Promise<string | undefined>;
+  write(text: string): Promise<void>;
+  closeStdin(): Promise<void>;
+  readonly result: Promise<CliResult>;
+}
+
+function startLogin(args: string[], env: Record<string, string>): LoginRun {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-q", "-P", "--no-prompt", MAIN, "login", ...args],
+    env,
+    clearEnv: true,
+    cwd: ROOT,
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const writer = child.stdin.getWriter();
+  let stdinClosed = false;
+  let resolveUrl!: (url: string | undefined) => void;
+  const url = new Promise<string | undefined>((r) => resolveUrl = r);
+  const read = async (stream: ReadableStream<Uint8Array>, watch: boolean) => {
+    let text = "";
+    for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
+      text += chunk;
+      const found = watch ? URL_RE.exec(text)?.[1] : undefined;
+      if (found) resolveUrl(found);
+    }
+    return text;
+  };
+  const result = (async () => {
+    const [stdout, stderr, status] = await Promise.all([
+      read(child.stdout, false),
+      read(child.stderr, true),
+      child.status,
+    ]);
+    resolveUrl(undefined);
+    if (!stdinClosed) await writer.close().catch(() => {});
+    return { code: status.code, stdout, stderr };
+  })();
+  return {
+    url,
+    write: (text) => writer.write(new TextEncoder().encode(text)),
+    closeStdin: async () => {
+      stdinClosed = true;
+      await writer.close().catch(() => {});
+    },
+    result,
+  };
+}
+
+/** Runs login with stdin closed at once (no terminal, no answers). */
+async function runLogin(args: string[], env: Record<string, string>): Promise<CliResult> {
+  const run = startLogin(args, env);
+  await run.closeStdin();
+  return await run.result;
+}
+
+/** A temporary HOME, an emulator and the environment pointing the CLI at both. */
+async function setup(options: { autoApprove?: string | null; browser?: string } = {}) {
+  const home = await tempHome();
+  const emulator = await startEmulator(
+    options.autoApprove === null ? {} : { autoApprove: options.autoApprove ?? ARN },
+  );
+  const env: Record<string, string> = {
+    ...home.env,
+    AWS_ENDPOINT_URL_SIGNIN: emulator.url,
+    DENO_DIR: await denoDir(),
+  };
+  const paths = {
+    config: `${home.home}/.aws/config`,
+    credentials: `${home.home}/.aws/credentials`,
+    cacheDir: `${home.home}/.aws/login/cache`,
+    browserLog: `${home.home}/browser-opened`,
+  };
+  return {
+    home: home.home,
+    env,
+    emulator,
+    paths,
+    /** A BROWSER that records that it ran and follows the URL's redirects, like a browser. */
+    async followingBrowser(): Promise<string> {
+      const script = `${home.home}/browser.sh`;
+      const fetcher = await hasCurl()
+        ? `curl -sS -L -o /dev/null "$1"`
+        : `'${Deno.execPath()}' eval 'await (await fetch(Deno.args[0])).body?.cancel()' "$1"`;
+      await Deno.writeTextFile(
+        script,
+        `#!/bin/sh\necho "$1" > '${paths.browserLog}'\n${fetcher}\n`,
+        { mode: 0o755 },
+      );
+      await Deno.chmod(script, 0o755);
+      return script;
+    },
+    cacheFiles(): string[] {
+      try {
+        return [...Deno.readDirSync(paths.cacheDir)].map((e) => e.name);
+      } catch (err) {
+        if (err instanceof Deno.errors.NotFound) return [];
+        throw err;
+      }
+    },
+    async readConfig(): Promise<string | undefined> {
+      return await Deno.readTextFile(paths.config).catch(() => undefined);
+    },
+    async [Symbol.asyncDispose]() {
+      await emulator.close();
+      await home[Symbol.asyncDispose]();
+    },
+  };
+}
+
+let curl: Promise<boolean> | undefined;
+function hasCurl(): Promise<boolean> {
+  return curl ??= new Deno.Command("curl", { args: ["--version"], stdout: "null", stderr: "null" })
+    .output().then((o) => o.success, () => false);
+}
+
+type Setup = Awaited<ReturnType<typeof setup>>;
+
+/** Asserts a failed login left nothing behind. */
+async function assertNothingWritten(t: Setup, configBefore: string | undefined): Promise<void> {
+  assert.deepEqual(t.cacheFiles(), [], "a cache file was written");
+  assert.equal(await t.readConfig(), configBefore, "the config changed");
+}
+
+/** The verification code the emulator's confirmation page shows for an authorize URL. */
+async function verificationCodeFor(url: string): Promise<string> {
+  const page = await (await fetch(url)).text();
+  const code = /id="code"[^>]*>([^<]+)</.exec(page)?.[1];
+  assert.ok(code, `no verification code on the page:\n${page.slice(0, 500)}`);
+  return code;
+}
+
+function b64(text: string): string {
+  return btoa(String.fromCharCode(...new TextEncoder().encode(text)));
+}
+
+Deno.test("login (same-device) opens BROWSER, takes the callback and writes cache and profile", async () => {
+  await using t = await setup();
+  const env = { ...t.env, BROWSER: await t.followingBrowser() };
+  const { code, stdout, stderr } = await runLogin(
+    ["--profile", "dev", "--region", "eu-west-1"],
+    env,
+  );
+  assert.equal(code, EXIT.ok, stderr);
+  assert.equal(stdout.split("\n")[0], `Updated profile dev to use ${ARN} credentials.`);
+  assert.match(stdout, /aws sts get-caller-identity --profile dev/);
+  assert.match(stdout, /aws-login export-env --profile dev/);
+  assert.match(stdout, /credential_process = aws-login credential-process --profile dev/);
+  const url = new URL(URL_RE.exec(stderr)![1]!);
+  assert.equal(url.origin + url.pathname, `${t.emulator.url}/v1/authorize`);
+  assert.equal(url.searchParams.get("client_id"), "arn:aws:signin:::devtools/same-device");
+  assert.match(
+    url.searchParams.get("redirect_uri")!,
+    /^http:\/\/127\.0\.0\.1:\d+\/oauth\/callback$/,
+  );
+  assert.match(stderr, /--remote/);
+  assert.equal((await Deno.readTextFile(t.paths.browserLog)).trim(), url.href);
+
+  const files = t.cacheFiles();
+  assert.equal(files.length, 1);
+  const path = `${t.paths.cacheDir}/${files[0]}`;
+  assert.equal((await Deno.stat(path)).mode! & 0o777, 0o600);
+  const token = parseCachedToken(await Deno.readTextFile(path), path);
+  assert.equal(token.accessToken.accountId, "123456789012");
+  assert.equal(token.tokenType, "aws_sigv4");
+  assert.equal(token.clientId, "arn:aws:signin:::devtools/same-device");
+  assert.equal(token.signInRegion, "eu-west-1");
+  assert.match(token.dpopKey, /^-----BEGIN EC PRIVATE KEY-----\n/);
+  assert.ok(token.idToken);
+  const config = await t.readConfig();
+  assert.equal(config, `[profile dev]\nlogin_session = ${ARN}\n`);
+  // No secret reached the terminal.
+  for (const secret of [token.accessToken.secretAccessKey, token.refreshToken, token.dpopKey]) {
+    assert.ok(!(stdout + stderr).includes(secret));
+  }
+  assert.equal(t.emulator.controls.counters().authorization_code, 1);
+});
+
+Deno.test("login's session is usable by credential-process", async () => {
+  await using t = await setup();
+  const env = { ...t.env, BROWSER: await t.followingBrowser(), AWS_PROFILE: "work" };
+  const login = await runLogin(["--region", "us-east-1"], env);
+  assert.equal(login.code, EXIT.ok, login.stderr);
+  assert.match(login.stdout, /^Updated profile work to use /);
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-q", "-P", "--no-prompt", MAIN, "credential-process"],
+    env,
+    clearEnv: true,
+    cwd: ROOT,
+  }).output();
+  assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+  assert.equal(JSON.parse(new TextDecoder().decode(out.stdout)).AccountId, "123456789012");
+});
+
+Deno.test("login --redirect-port listens there; a port in use fails with exit 7", async () => {
+  await using t = await setup();
+  const probe = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (probe.addr as Deno.NetAddr).port;
+  const env = { ...t.env, BROWSER: await t.followingBrowser() };
+  const busy = await runLogin(["--region", "us-east-1", "--redirect-port", String(port)], env);
+  probe.close();
+  assert.equal(busy.code, EXIT.login);
+  assert.match(busy.stderr, new RegExp(`127\\.0\\.0\\.1:${port}.*in use`));
+  assert.equal(await t.readConfig(), undefined);
+  const ok = await runLogin(["--region", "us-east-1", "--redirect-port", String(port)], env);
+  assert.equal(ok.code, EXIT.ok, ok.stderr);
+  assert.ok(ok.stderr.includes(encodeURIComponent(`http://127.0.0.1:${port}/oauth/callback`)));
+});
+
+Deno.test("login --remote reads the verification code from standard input", async () => {
+  await using t = await setup();
+  const run = startLogin(["--remote", "--profile", "far", "--region", "us-west-2"], t.env);
+  const url = await run.url;
+  assert.ok(url, "no authorize URL printed");
+  const parsed = new URL(url);
+  assert.equal(parsed.searchParams.get("client_id"), "arn:aws:signin:::devtools/cross-device");
+  assert.equal(
+    parsed.searchParams.get("redirect_uri"),
+    `${t.emulator.url}/v1/sessions/confirmation`,
+  );
+  const code = await verificationCodeFor(url);
+  await run.write(`${code}\n`);
+  const { code: exit, stdout, stderr } = await run.result;
+  assert.equal(exit, EXIT.ok, stderr);
+  assert.match(stderr, /Browser will not be automatically opened/);
+  assert.match(stderr, /Enter the authorization code displayed in your browser: /);
+  assert.match(stdout, new RegExp(`Updated profile far to use ${ARN} credentials\\.`));
+  const files = t.cacheFiles();
+  assert.equal(files.length, 1);
+  const token = JSON.parse(await Deno.readTextFile(`${t.paths.cacheDir}/${files[0]}`));
+  assert.equal(token.clientId, "arn:aws:signin:::devtools/cross-device");
+  assert.equal(token.signInRegion, "us-west-2");
+  assert.equal(await t.readConfig(), `[profile far]\nlogin_session = ${ARN}\n`);
+});
+
+Deno.test("login --remote refuses a code for another state (exit 7, nothing written)", async () => {
+  await using t = await setup();
+  const run = startLogin(["--remote", "--region", "us-east-1"], t.env);
+  const url = (await run.url)!;
+  const state = new URL(url).searchParams.get("state")!;
+  const decoded = atob(await verificationCodeFor(url));
+  const forged = decoded.replace(state, "11111111-2222-4333-8444-555555555555");
+  await run.write(`${b64(forged)}\n`);
+  const { code, stderr } = await run.result;
+  assert.equal(code, EXIT.login);
+  assert.match(
+    stderr,
+    new RegExp(
+      `State parameter "11111111-2222-4333-8444-555555555555" does not match expected value ` +
+        `"${state}"\\.`,
+    ),
+  );
+  const authCode = new URLSearchParams(decoded).get("code")!;
+  assert.ok(!stderr.includes(authCode), "the authorization code was printed");
+  assert.equal(t.emulator.controls.counters().authorization_code, 0);
+  await assertNothingWritten(t, undefined);
+});
+
+Deno.test("login --remote rejects a malformed code and an empty standard input (exit 7)", async () => {
+  await using t = await setup();
+  const bad = startLogin(["--remote", "--region", "us-east-1"], t.env);
+  await bad.write("this is not a code!\n");
+  const malformed = await bad.result;
+  assert.equal(malformed.code, EXIT.login);
+  assert.match(malformed.stderr, /Failed to decode the verification code/);
+  const empty = await runLogin(["--remote", "--region", "us-east-1"], t.env);
+  assert.equal(empty.code, EXIT.login);
+  assert.match(empty.stderr, /No verification code was entered/);
+  assert.equal(t.emulator.controls.counters().authorization_code, 0);
+  await assertNothingWritten(t, undefined);
+});
+
+Deno.test("login refuses a profile with another credential style before any browser step", async () => {
+  await using t = await setup();
+  await addProfile(t.home, "keys", { region: "us-east-1" });
+  await Deno.writeTextFile(
+    t.paths.credentials,
+    "[keys]\naws_access_key_id = AKIAEXAMPLE\naws_secret_access_key = secret\n",
+  );
+  const before = await t.readConfig();
+  const env = { ...t.env, BROWSER: await t.followingBrowser() };
+  const { code, stderr } = await runLogin(["--profile", "keys"], env);
+  assert.equal(code, EXIT.config);
+  assert.match(stderr, /Profile "keys" is already configured with Access Key credentials/);
+  assert.match(stderr, /--profile/);
+  assert.equal(await Deno.stat(t.paths.browserLog).then(() => true, () => false), false);
+  assert.equal(t.emulator.controls.counters().authorize, 0);
+  await assertNothingWritten(t, before);
+});
+
+Deno.test("login --yes replaces another login_session, keeping the rest of the file", async () => {
+  await using t = await setup();
+  await Deno.mkdir(`${t.home}/.aws`, { recursive: true });
+  await Deno.writeTextFile(
+    t.paths.config,
+    `# my settings\n[profile dev]\nregion = eu-west-1\nlogin_session = ${OTHER_ARN}\n` +
+      `output = json\n\n[profile other]\nregion = us-east-1\n`,
+  );
+  const env = { ...t.env, BROWSER: await t.followingBrowser() };
+  const { code, stderr } = await runLogin(["--profile", "dev", "--yes"], env);
+  assert.equal(code, EXIT.ok, stderr);
+  assert.equal(
+    await t.readConfig(),
+    `# my settings\n[profile dev]\nregion = eu-west-1\nlogin_session = ${ARN}\n` +
+      `output = json\n\n[profile other]\nregion = us-east-1\n`,
+  );
+});
+
+Deno.test("login without --yes and without a terminal keeps another login_session", async () => {
+  await using t = await setup();
+  await addProfile(t.home, "dev", { region: "eu-west-1", login_session: OTHER_ARN });
+  const before = await t.readConfig();
+  const env = { ...t.env, BROWSER: await t.followingBrowser() };
+  const { code, stderr } = await runLogin(["--profile", "dev"], env);
+  assert.equal(code, EXIT.login);
+  assert.match(stderr, new RegExp(`already configured to use session "${OTHER_ARN}"`));
+  assert.match(stderr, /--yes/);
+  await assertNothingWritten(t, before);
+});
+
+Deno.test("login without a region and without a terminal fails with exit 3", async () => {
+  await using t = await setup();
+  const env = { ...t.env, BROWSER: await t.followingBrowser() };
+  const { code, stderr } = await runLogin(["--profile", "dev"], env);
+  assert.equal(code, EXIT.config);
+  assert.match(stderr, /pass --region or set region in the profile/);
+  assert.equal(t.emulator.controls.counters().authorize, 0);
+  await assertNothingWritten(t, undefined);
+});
+
+Deno.test("login reports AUTHCODE_EXPIRED in one line (exit 5, nothing written)", async () => {
+  await using t = await setup();
+  t.emulator.controls.failNextTokenCalls(1, { error: "AUTHCODE_EXPIRED" });
+  const env = { ...t.env, BROWSER: await t.followingBrowser() };
+  const { code, stderr } = await runLogin(["--region", "us-east-1"], env);
+  assert.equal(code, EXIT.signin);
+  const last = stderr.trimEnd().split("\n").at(-1)!;
+  assert.match(last, /^aws-login: .*authorization code expired.*AUTHCODE_EXPIRED/);
+  assert.equal(t.emulator.controls.counters().authorization_code, 1);
+  await assertNothingWritten(t, undefined);
+});
+
+Deno.test("login reports INSUFFICIENT_PERMISSIONS (exit 5, nothing written)", async () => {
+  await using t = await setup();
+  t.emulator.controls.failNextTokenCalls(1, { error: "INSUFFICIENT_PERMISSIONS" });
+  const env = { ...t.env, BROWSER: await t.followingBrowser() };
+  const { code, stderr } = await runLogin(["--region", "us-east-1"], env);
+  assert.equal(code, EXIT.signin);
+  assert.match(stderr, /signin:CreateOAuth2Token/);
+  await assertNothingWritten(t, undefined);
+});
+
+Deno.test("login retries a 500 a bounded number of times, then fails with exit 5", async () => {
+  await using t = await setup();
+  t.emulator.controls.failNextTokenCalls(100, { status: 500 });
+  const env = { ...t.env, BROWSER: await t.followingBrowser() };
+  const { code, stderr } = await runLogin(["--region", "us-east-1"], env);
+  assert.equal(code, EXIT.signin);
+  assert.match(stderr, /server error \(HTTP 500/);
+  assert.equal(t.emulator.controls.counters().authorization_code, 3);
+  await assertNothingWritten(t, undefined);
+});
+
+Deno.test("login succeeds when a 500 is followed by a success", async () => {
+  await using t = await setup();
+  t.emulator.controls.failNextTokenCalls(1, { status: 503 });
+  const env = { ...t.env, BROWSER: await t.followingBrowser() };
+  const { code, stderr } = await runLogin(["--region", "us-east-1"], env);
+  assert.equal(code, EXIT.ok, stderr);
+  assert.equal(t.emulator.controls.counters().authorization_code, 2);
+  assert.equal(await t.readConfig(), `[default]\nlogin_session = ${ARN}\n`);
+});
+
+Deno.test("login reports an unreachable Sign-In endpoint (exit 6, nothing written)", async () => {
+  await using t = await setup();
+  const probe = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const closed = `http://127.0.0.1:${(probe.addr as Deno.NetAddr).port}`;
+  probe.close();
+  const run = startLogin(["--remote", "--region", "us-east-1"], {
+    ...t.env,
+    AWS_ENDPOINT_URL_SIGNIN: closed,
+  });
+  const state = new URL((await run.url)!).searchParams.get("state")!;
+  await run.write(`${b64(`state=${state}&code=SOMECODE`)}\n`);
+  const { code, stderr } = await run.result;
+  assert.equal(code, EXIT.network);
+  assert.match(stderr, /Cannot reach AWS Sign-In at "127\.0\.0\.1:\d+"/);
+  assert.ok(!stderr.includes("SOMECODE"));
+  await assertNothingWritten(t, undefined);
+});
+
+Deno.test("login --timeout gives up when no callback arrives (exit 7)", async () => {
+  await using t = await setup();
+  const { code, stderr } = await runLogin(
+    ["--region", "us-east-1", "--timeout", "1"],
+    { ...t.env, BROWSER: "true" },
+  );
+  assert.equal(code, EXIT.login);
+  assert.match(stderr, /No sign-in arrived from the browser within 1 s/);
+  await assertNothingWritten(t, undefined);
+});
+
+Deno.test("login ends with exit 7 when the user cancels on the sign-in page", async () => {
+  await using t = await setup({ autoApprove: null });
+  const run = startLogin(["--region", "us-east-1", "--no-browser"], t.env);
+  await run.closeStdin();
+  const url = (await run.url)!;
+  const page = await (await fetch(url)).text();
+  const requestId = /name="request_id" value="([^"]+)"/.exec(page)?.[1];
+  assert.ok(requestId, "no sign-in page");
+  const back = await fetch(`${t.emulator.url}/v1/authorize`, {
+    method: "POST",
+    headers: { "content-type": "application/x-www-form-urlencoded" },
+    body: new URLSearchParams({ request_id: requestId, action: "deny" }),
+  });
+  const callbackPage = await back.text();
+  assert.match(callbackPage, /Sign-in failed/);
+  const { code, stderr } = await run.result;
+  assert.equal(code, EXIT.login);
+  assert.match(stderr, /"access_denied" \(The user cancelled the sign-in\)/);
+  await assertNothingWritten(t, undefined);
+});
+
+Deno.test("login with a bad option is a usage error (exit 2)", async () => {
+  await using t = await setup();
+  for (
+    const args of [
+      ["--redirect-port", "0"],
+      ["--redirect-port", "70000"],
+      ["--timeout", "soon"],
+      ["--remote", "--redirect-port", "8080"],
+      ["--bogus"],
+    ]
+  ) {
+    const { code } = await runLogin(args, t.env);
+    assert.equal(code, EXIT.usage, args.join(" "));
+  }
+});

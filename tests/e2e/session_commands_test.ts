@@ -1,0 +1,202 @@
+import assert from "node:assert/strict";
+import { EXIT } from "../../lib/errors.ts";
+import { pythonIsoformat } from "../../lib/session/export_formats.ts";
+import { expiresAtMs } from "../../lib/session/token_cache.ts";
+import { runCli, tempHome } from "../helpers/cli.ts";
+import { addProfile, expireIn, readJson, sessionFixture } from "../helpers/session.ts";
+
+const ARN = "arn:aws:iam::123456789012:user/Alice";
+
+function setup() {
+  return sessionFixture({ arn: ARN });
+}
+
+Deno.test("credential-process prints only the credential_process JSON", async () => {
+  await using t = await setup();
+  const { code, stdout, stderr } = await runCli(["credential-process", "--profile", "dev"], {
+    env: t.session.env,
+  });
+  assert.equal(code, 0, stderr);
+  assert.equal(stderr, "");
+  const a = t.session.token.accessToken;
+  assert.equal(
+    stdout,
+    JSON.stringify(
+      {
+        Version: 1,
+        AccessKeyId: a.accessKeyId,
+        SecretAccessKey: a.secretAccessKey,
+        SessionToken: a.sessionToken,
+        Expiration: pythonIsoformat(expiresAtMs(t.session.token)),
+        AccountId: "123456789012",
+      },
+      null,
+      2,
+    ) + "\n",
+  );
+});
+
+Deno.test("credential-process takes the profile from AWS_PROFILE", async () => {
+  await using t = await setup();
+  const { code, stdout } = await runCli(["credential-process"], {
+    env: { ...t.session.env, AWS_PROFILE: "dev" },
+  });
+  assert.equal(code, 0);
+  assert.equal(JSON.parse(stdout).AccessKeyId, t.session.token.accessToken.accessKeyId);
+});
+
+Deno.test("export-env prints export lines, and --format picks another shell", async () => {
+  await using t = await setup();
+  const a = t.session.token.accessToken;
+  const expiration = pythonIsoformat(expiresAtMs(t.session.token));
+  const env = await runCli(["export-env", "--profile", "dev"], { env: t.session.env });
+  assert.equal(env.code, 0, env.stderr);
+  assert.equal(
+    env.stdout,
+    `export AWS_ACCESS_KEY_ID=${a.accessKeyId}\n` +
+      `export AWS_SECRET_ACCESS_KEY=${quote(a.secretAccessKey)}\n` +
+      `export AWS_SESSION_TOKEN=${quote(a.sessionToken)}\n` +
+      `export AWS_CREDENTIAL_EXPIRATION=${expiration}\n` +
+      `export AWS_ACCOUNT_ID=123456789012\n`,
+  );
+  const fish = await runCli(["export-env", "--profile", "dev", "--format", "fish"], {
+    env: t.session.env,
+  });
+  assert.equal(fish.stdout.split("\n")[0], `set -gx AWS_ACCESS_KEY_ID "${a.accessKeyId}"`);
+  const json = await runCli(["export-env", "--profile", "dev", "--format", "json"], {
+    env: t.session.env,
+  });
+  assert.equal(JSON.parse(json.stdout).SessionToken, a.sessionToken);
+});
+
+function quote(value: string): string {
+  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(value) ? value : `'${value.replaceAll("'", `'\\''`)}'`;
+}
+
+Deno.test("export-env output evaluated by sh sets the variables", async () => {
+  await using t = await setup();
+  const { stdout } = await runCli(["export-env", "--profile", "dev"], { env: t.session.env });
+  const out = await new Deno.Command("sh", {
+    args: ["-c", `${stdout}\nprintf '%s|%s' "$AWS_SESSION_TOKEN" "$AWS_ACCOUNT_ID"`],
+    stdout: "piped",
+  }).output();
+  assert.equal(
+    new TextDecoder().decode(out.stdout),
+    `${t.session.token.accessToken.sessionToken}|123456789012`,
+  );
+});
+
+Deno.test("export-env refuses an unknown format with exit 2", async () => {
+  await using home = await tempHome();
+  const { code, stdout, stderr } = await runCli(["export-env", "--format", "csh"], {
+    env: home.env,
+  });
+  assert.equal(code, EXIT.usage);
+  assert.equal(stdout, "");
+  assert.match(stderr, /Option "--format" takes one of env, env-no-export, powershell/);
+});
+
+Deno.test("credential-process refreshes an expiring session and writes the cache back", async () => {
+  await using t = await setup();
+  await expireIn(t.session.cachePath, 60_000);
+  const { code, stdout, stderr } = await runCli(["credential-process", "--profile", "dev"], {
+    env: t.session.env,
+  });
+  assert.equal(code, 0, stderr);
+  assert.equal(stderr, "");
+  const cache = await readJson(t.session.cachePath);
+  const access = cache.accessToken as Record<string, string>;
+  assert.notEqual(access.accessKeyId, t.session.token.accessToken.accessKeyId);
+  assert.equal(JSON.parse(stdout).AccessKeyId, access.accessKeyId);
+  assert.equal(t.emulator.controls.counters().refresh_token, 1);
+});
+
+Deno.test("a profile without login_session exits 3 and names the login command", async () => {
+  await using home = await tempHome();
+  await addProfile(home.home, "plain", { region: "us-east-1" });
+  const { code, stdout, stderr } = await runCli(["credential-process", "--profile", "plain"], {
+    env: home.env,
+  });
+  assert.equal(code, EXIT.config);
+  assert.equal(stdout, "");
+  assert.match(stderr, /aws-login login --profile plain/);
+});
+
+for (
+  const [name, contents, fragment] of [
+    ["missing", undefined, "No cached login session"],
+    ["empty", "", "it is empty"],
+    ["truncated", '{"accessToken": {"acc', "it is not valid JSON"],
+    ["lacking fields", '{"accessToken": {}, "clientId": "c"}', "missing or invalid"],
+  ] as const
+) {
+  Deno.test(`a ${name} cache file exits 4 with a clear message`, async () => {
+    await using t = await setup();
+    if (contents === undefined) await Deno.remove(t.session.cachePath);
+    else await Deno.writeTextFile(t.session.cachePath, contents);
+    for (const command of ["credential-process", "export-env"]) {
+      const { code, stdout, stderr } = await runCli([command, "--profile", "dev"], {
+        env: t.session.env,
+      });
+      assert.equal(code, EXIT.cache, command);
+      assert.equal(stdout, "");
+      assert.ok(stderr.startsWith("aws-login: "), stderr);
+      assert.ok(stderr.includes(fragment), stderr);
+      assert.ok(stderr.includes(t.session.cachePath), stderr);
+    }
+  });
+}
+
+for (const value of ["TOKEN_EXPIRED", "USER_CREDENTIALS_CHANGED", "INSUFFICIENT_PERMISSIONS"]) {
+  Deno.test(`a refresh refused with ${value} exits 5 and keeps the cache`, async () => {
+    await using t = await setup();
+    await expireIn(t.session.cachePath, -1000);
+    const before = await Deno.readTextFile(t.session.cachePath);
+    t.emulator.controls.failNextTokenCalls(1, { error: value });
+    const { code, stdout, stderr } = await runCli(["credential-process", "--profile", "dev"], {
+      env: t.session.env,
+    });
+    assert.equal(code, EXIT.signin);
+    assert.equal(stdout, "");
+    assert.ok(stderr.includes(`(${value}`), stderr);
+    assert.ok(stderr.includes("aws-login login --profile dev"), stderr);
+    assert.equal(await Deno.readTextFile(t.session.cachePath), before);
+  });
+}
+
+Deno.test("an unreachable Sign-In endpoint exits 6 after retries", async () => {
+  await using t = await setup();
+  await expireIn(t.session.cachePath, -1000);
+  const closed = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = closed.addr.port;
+  closed.close();
+  const { code, stdout, stderr } = await runCli(["credential-process", "--profile", "dev"], {
+    env: { ...t.session.env, AWS_ENDPOINT_URL_SIGNIN: `http://127.0.0.1:${port}` },
+  });
+  assert.equal(code, EXIT.network);
+  assert.equal(stdout, "");
+  assert.match(stderr, /^aws-login: Cannot reach AWS Sign-In at "127\.0\.0\.1:\d+"/);
+});
+
+Deno.test("a 429 with Retry-After is waited out and the refresh succeeds", async () => {
+  await using t = await setup();
+  await expireIn(t.session.cachePath, -1000);
+  t.emulator.controls.failNextTokenCalls(1, { status: 429, retryAfterSeconds: 1 });
+  const { code, stderr } = await runCli(["credential-process", "--profile", "dev"], {
+    env: t.session.env,
+  });
+  assert.equal(code, 0, stderr);
+  assert.equal(stderr, "");
+});
+
+Deno.test("a 500 while the credentials are still valid warns and prints them", async () => {
+  await using t = await setup();
+  await expireIn(t.session.cachePath, 120_000);
+  t.emulator.controls.failNextTokenCalls(1, { status: 500 });
+  const { code, stdout, stderr } = await runCli(["credential-process", "--profile", "dev"], {
+    env: t.session.env,
+  });
+  assert.equal(code, 0);
+  assert.equal(JSON.parse(stdout).AccessKeyId, t.session.token.accessToken.accessKeyId);
+  assert.match(stderr, /^aws-login: warning: cannot refresh the login session of profile "dev"/);
+});

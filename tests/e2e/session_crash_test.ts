@@ -1,0 +1,82 @@
+import assert from "node:assert/strict";
+import { fileURLToPath } from "node:url";
+import { readCachedToken, withCacheLock } from "../../lib/session/token_cache.ts";
+import { ROOT, runCli, tempHome } from "../helpers/cli.ts";
+import { createSession, expireIn, startEmulator } from "../helpers/session.ts";
+
+const ARN = "arn:aws:iam::123456789012:user/Alice";
+const MAIN = fileURLToPath(new URL("../../main.ts", import.meta.url));
+
+function spawnCredentialProcess(env: Record<string, string>): Deno.ChildProcess {
+  return new Deno.Command(Deno.execPath(), {
+    args: ["run", "-q", "-P", "--no-prompt", MAIN, "credential-process", "--profile", "dev"],
+    env,
+    clearEnv: true,
+    cwd: ROOT,
+    stdin: "null",
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+}
+
+async function until(condition: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/** The lock is free when this process can take it at once. */
+async function assertLockFree(cachePath: string): Promise<void> {
+  await withCacheLock(cachePath, () => Promise.resolve(), { timeoutMs: 500 });
+}
+
+Deno.test("SIGKILL while holding the lock, waiting on Sign-In, leaves the old cache and a free lock", async () => {
+  await using emulator = await startEmulator({ autoApprove: ARN });
+  await using home = await tempHome();
+  const session = await createSession({ url: emulator.url, home, profile: "dev" });
+  await expireIn(session.cachePath, 60_000);
+  const before = await Deno.readTextFile(session.cachePath);
+  emulator.controls.failNextTokenCalls(1, { delayMs: 2_000, status: 500 });
+  const child = spawnCredentialProcess(session.env);
+  // The request has reached the emulator: the child holds the lock and waits for the reply.
+  await until(() => emulator.controls.counters().refresh_token >= 1, "the refresh request");
+  child.kill("SIGKILL");
+  assert.equal((await child.status).signal, "SIGKILL");
+  assert.equal(await Deno.readTextFile(session.cachePath), before);
+  await assertLockFree(session.cachePath);
+  const next = await runCli(["credential-process", "--profile", "dev"], { env: session.env });
+  assert.equal(next.code, 0, next.stderr);
+  assert.equal(next.stderr, "");
+  const cache = await readCachedToken(session.cachePath);
+  assert.equal(JSON.parse(next.stdout).AccessKeyId, cache.accessToken.accessKeyId);
+});
+
+Deno.test("SIGKILL at any point of a refresh leaves a valid cache file and no stuck lock", async () => {
+  await using emulator = await startEmulator({ autoApprove: ARN });
+  await using home = await tempHome();
+  const session = await createSession({ url: emulator.url, home, profile: "dev" });
+  // Kill points spread over start-up, the lock, the request and the write-back.
+  for (const delay of [0, 20, 40, 60, 80, 100, 130, 160, 200, 250, 300, 400]) {
+    await expireIn(session.cachePath, 60_000);
+    const child = spawnCredentialProcess(session.env);
+    await new Promise((r) => setTimeout(r, delay));
+    try {
+      child.kill("SIGKILL");
+    } catch {
+      // It finished first: that is a kill point too.
+    }
+    await child.status;
+    await readCachedToken(session.cachePath); // throws on a torn or half-written file
+    await assertLockFree(session.cachePath);
+  }
+  // A later run is not stuck. A kill between the reply and the write may have lost the rotated
+  // refresh token (as with any client); that must read as a Sign-In refusal, never a lock or a
+  // cache error.
+  await expireIn(session.cachePath, 60_000);
+  const next = await runCli(["credential-process", "--profile", "dev"], { env: session.env });
+  assert.ok(next.code === 0 || next.code === 5, next.stderr);
+  assert.ok(!/lock|cache/i.test(next.stderr), next.stderr);
+  await readCachedToken(session.cachePath);
+});

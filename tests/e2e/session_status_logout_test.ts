@@ -1,0 +1,128 @@
+import assert from "node:assert/strict";
+import { EXIT } from "../../lib/errors.ts";
+import { joinPath } from "../../lib/files.ts";
+import { runCli, tempHome } from "../helpers/cli.ts";
+import { addProfile, sessionFixture } from "../helpers/session.ts";
+
+const ARN = "arn:aws:iam::123456789012:user/Alice";
+
+function setup() {
+  return sessionFixture({ arn: ARN });
+}
+
+function assertNoSecret(output: string, secrets: string[]): void {
+  for (const secret of secrets) assert.ok(!output.includes(secret), "a secret was printed");
+}
+
+Deno.test("status shows identity, account, region, expiry and masked keys", async () => {
+  await using t = await setup();
+  await addProfile(t.home.home, "plain", { region: "us-west-2" });
+  const a = t.session.token.accessToken;
+  const { code, stdout, stderr } = await runCli(["status"], { env: t.session.env });
+  assert.equal(code, 0, stderr);
+  const lines = stdout.split("\n");
+  assert.equal(lines[0], 'Profile "dev"');
+  assert.ok(lines.includes(`  identity:        ${ARN}`), stdout);
+  assert.ok(lines.includes("  account:         123456789012"), stdout);
+  assert.ok(lines.includes("  region:          us-east-1"), stdout);
+  assert.ok(lines.includes(`  cache file:      ${t.session.cachePath} (valid)`), stdout);
+  assert.ok(lines.includes(`  access key:      ****************${a.accessKeyId.slice(-4)}`));
+  assert.ok(lines.includes(`  secret key:      ****************${a.secretAccessKey.slice(-4)}`));
+  assert.match(stdout, /\n {2}expires: {9}\S+ \(in 1[45] min\)\n/);
+  assert.ok(!stdout.includes("plain"), "profiles without login_session are not listed");
+  assertNoSecret(stdout + stderr, [
+    a.secretAccessKey,
+    a.sessionToken,
+    t.session.token.refreshToken,
+    t.session.token.dpopKey,
+  ]);
+  assert.equal(t.emulator.controls.counters().refresh_token, 0, "status does not refresh");
+});
+
+Deno.test("status --json reports a missing cache file and exits 4", async () => {
+  await using t = await setup();
+  await Deno.remove(t.session.cachePath);
+  const { code, stdout } = await runCli(["status", "--json"], { env: t.session.env });
+  assert.equal(code, EXIT.cache);
+  const report = JSON.parse(stdout);
+  assert.equal(report.profiles.length, 1);
+  const [dev] = report.profiles;
+  assert.equal(dev.profile, "dev");
+  assert.equal(dev.loginSession, ARN);
+  assert.equal(dev.cacheState, "missing");
+  assert.match(dev.problem, /No cached login session/);
+  assert.equal(dev.accessKeyId, undefined);
+});
+
+Deno.test("status --refresh changes the keys and reports the cache dir open to others", async () => {
+  await using t = await setup();
+  await Deno.chmod(joinPath(t.home.home, ".aws", "login", "cache"), 0o755);
+  const { code, stdout, stderr } = await runCli(["status", "--json", "--refresh"], {
+    env: t.session.env,
+  });
+  assert.equal(code, 0, stderr);
+  const report = JSON.parse(stdout);
+  const [dev] = report.profiles;
+  assert.equal(dev.refreshed, true);
+  assert.notEqual(dev.accessKeyId.slice(-4), "");
+  assert.notEqual(
+    dev.accessKeyId,
+    `****************${t.session.token.accessToken.accessKeyId.slice(-4)}`,
+  );
+  assert.match(report.warnings[0], /is open to other users \(mode 755\)/);
+  assert.equal(t.emulator.controls.counters().refresh_token, 1);
+});
+
+Deno.test("logout removes the profile's cache file with the CLI's message", async () => {
+  await using t = await setup();
+  const { code, stdout, stderr } = await runCli(["logout", "--profile", "dev"], {
+    env: t.session.env,
+  });
+  assert.equal(code, 0);
+  assert.equal(stderr, "");
+  assert.equal(
+    stdout,
+    "Removed cached login credentials for profile 'dev'. Note, any local developer tools that " +
+      "have already loaded the access token may continue to use it until its expiration. " +
+      "Access tokens expire in 15 minutes.\n",
+  );
+  await assert.rejects(() => Deno.stat(t.session.cachePath), Deno.errors.NotFound);
+  const config = await Deno.readTextFile(joinPath(t.home.home, ".aws", "config"));
+  assert.match(config, /login_session = arn:aws:iam::123456789012:user\/Alice/);
+});
+
+Deno.test("logout warns when the profile has no login session", async () => {
+  await using home = await tempHome();
+  const { code, stdout, stderr } = await runCli(["logout"], { env: home.env });
+  assert.equal(code, 0);
+  assert.equal(stdout, "");
+  assert.equal(stderr, "warning: no login session found for profile 'default'\n");
+});
+
+Deno.test("logout --all removes only login token files", async () => {
+  await using t = await setup();
+  const dir = joinPath(t.home.home, ".aws", "login", "cache");
+  const keep: Record<string, string> = {
+    "notes.json": '{"hello": "world"}',
+    "array.json": "[1, 2]",
+    "garbage.json": "{not json",
+    "string-token.json": '{"accessToken": "abc"}',
+    "no-key.json": '{"accessToken": {"secretAccessKey": "x"}}',
+  };
+  for (const [name, text] of Object.entries(keep)) {
+    await Deno.writeTextFile(joinPath(dir, name), text);
+  }
+  await Deno.writeTextFile(joinPath(dir, "other.json"), '{"accessToken": {"accessKeyId": "A"}}');
+  const { code, stdout } = await runCli(["logout", "--all"], { env: t.session.env });
+  assert.equal(code, 0);
+  assert.equal(
+    stdout,
+    "Removed 2 cached login credentials. Note, any local developer tools that have already " +
+      "loaded access tokens may continue to use them until their expiration. Access tokens " +
+      "expire in 15 minutes.\n",
+  );
+  const left = [...Deno.readDirSync(dir)].map((e) => e.name).filter((n) => !n.endsWith(".lock"));
+  assert.deepEqual(left.sort(), Object.keys(keep).sort());
+  const again = await runCli(["logout", "--all"], { env: t.session.env });
+  assert.equal(again.stdout, "No cached login session tokens found.\n");
+});

@@ -1,0 +1,247 @@
+/**
+ * The emulator's CreateOAuth2Token: the code grant (reply shape, signed ID token, single use, 5-minute
+ * expiry, PKCE, client and redirect URI), form-encoded bodies, refresh rotation, the bound key, the
+ * session lifetime, and the restJson error shape with a `Date` header from the emulator clock.
+ */
+import assert from "node:assert/strict";
+import { decodeProtectedHeader, importJWK, jwtVerify } from "jose";
+import { generateDpopKey } from "../../lib/login/dpop.ts";
+import {
+  ARN,
+  authorize,
+  codeBody,
+  CROSS_DEVICE,
+  proof,
+  refreshCall,
+  SAME_DEVICE,
+  signIn,
+  startEmulator,
+  tokenCall,
+} from "./flow.ts";
+
+const BAD_GRANT = "The provided authorization grant is invalid, expired, revoked, or malformed";
+
+/** Exchanges `body` with a new key; `iatOffsetMs` follows the emulator clock. */
+async function exchange(base: string, body: Record<string, string>, iatOffsetMs = 0) {
+  const key = await generateDpopKey();
+  return await tokenCall(base, body, await proof(key, `${base}/v1/token`, { iatOffsetMs }));
+}
+
+function assertError(
+  r: { status: number; headers: Headers; body: Record<string, unknown> },
+  status: number,
+  type: string,
+  error: string,
+) {
+  assert.equal(r.status, status, JSON.stringify(r.body));
+  assert.equal(r.headers.get("x-amzn-errortype"), type);
+  assert.equal(r.headers.get("content-type"), "application/json");
+  assert.deepEqual(Object.keys(r.body).sort(), ["__type", "error", "message"]);
+  assert.equal(r.body.__type, `com.amazonaws.signin#${type}`);
+  assert.equal(r.body.error, error);
+  assert.equal(typeof r.body.message, "string");
+}
+
+Deno.test("the code grant returns credentials, tokens and an ID token signed with a kid", async () => {
+  await using emulator = await startEmulator({ autoApprove: ARN });
+  const a = await authorize(emulator.url);
+  const r = await exchange(emulator.url, codeBody(a));
+  assert.equal(r.status, 200);
+  const access = r.body.accessToken as Record<string, string>;
+  assert.match(access.accessKeyId!, /^ASIA[A-Z0-9]{16}$/);
+  assert.ok(access.secretAccessKey && access.sessionToken);
+  assert.equal(r.body.tokenType, "aws_sigv4");
+  assert.equal(r.body.expiresIn, 900);
+  assert.ok(typeof r.body.refreshToken === "string" && r.body.refreshToken !== "");
+  const idToken = r.body.idToken as string;
+  const header = decodeProtectedHeader(idToken);
+  assert.equal(header.alg, "ES384");
+  const jwks = await (await fetch(`${emulator.url}/.well-known/jwks.json`)).json();
+  assert.equal(jwks.keys[0].kid, header.kid);
+  const { payload } = await jwtVerify(idToken, await importJWK(jwks.keys[0], "ES384"), {
+    issuer: `${emulator.url}/signin`,
+    audience: "arn:aws:signin:::cli/same-device",
+  });
+  assert.equal(payload.sub, ARN);
+  assert.equal(payload.session_arn, ARN);
+  assert.equal(payload.exp! - payload.iat!, 900);
+  assert.equal(emulator.controls.counters().authorization_code, 1);
+});
+
+Deno.test("accessTtlSeconds sets expiresIn; credentials never outlive the session", async () => {
+  await using short = await startEmulator({ autoApprove: ARN, accessTtlSeconds: 60 });
+  assert.equal(
+    (await exchange(short.url, codeBody(await authorize(short.url)))).body.expiresIn,
+    60,
+  );
+  await using ending = await startEmulator({ autoApprove: ARN, sessionTtlSeconds: 300 });
+  const r = await exchange(ending.url, codeBody(await authorize(ending.url)));
+  assert.ok((r.body.expiresIn as number) >= 299 && (r.body.expiresIn as number) <= 300);
+});
+
+Deno.test("an authorization code works once; the second use is AUTHCODE_EXPIRED", async () => {
+  await using emulator = await startEmulator({ autoApprove: ARN });
+  const a = await authorize(emulator.url);
+  assert.equal((await exchange(emulator.url, codeBody(a))).status, 200);
+  assertError(
+    await exchange(emulator.url, codeBody(a)),
+    401,
+    "AccessDeniedException",
+    "AUTHCODE_EXPIRED",
+  );
+});
+
+Deno.test("an authorization code older than 5 minutes is AUTHCODE_EXPIRED", async () => {
+  await using emulator = await startEmulator({ autoApprove: ARN });
+  const a = await authorize(emulator.url);
+  emulator.controls.setClockOffset(5 * 60_000 + 1000);
+  assertError(
+    await exchange(emulator.url, codeBody(a), 5 * 60_000 + 1000),
+    401,
+    "AccessDeniedException",
+    "AUTHCODE_EXPIRED",
+  );
+});
+
+Deno.test("an authorization code younger than 5 minutes still works", async () => {
+  await using emulator = await startEmulator({ autoApprove: ARN });
+  const a = await authorize(emulator.url);
+  emulator.controls.setClockOffset(4 * 60_000);
+  assert.equal((await exchange(emulator.url, codeBody(a), 4 * 60_000)).status, 200);
+});
+
+for (
+  const [what, change] of [
+    ["an unknown code", (a: { code: string }) => ({ code: `${a.code}x` })],
+    ["a verifier that does not match the challenge", () => ({ codeVerifier: "A".repeat(64) })],
+    ["a verifier of 42 characters", () => ({ codeVerifier: "A".repeat(42) })],
+    ["another clientId", () => ({ clientId: CROSS_DEVICE })],
+    ["an unknown clientId", () => ({ clientId: "arn:aws:signin:::devtools/other" })],
+    ["another redirectUri", () => ({ redirectUri: "http://127.0.0.1:1/oauth/callback" })],
+    ["no codeVerifier", () => ({ codeVerifier: "" })],
+    ["no redirectUri", () => ({ redirectUri: "" })],
+    ["no grantType", () => ({ grantType: "" })],
+    ["grantType client_credentials", () => ({ grantType: "client_credentials" })],
+  ] as const
+) {
+  Deno.test(`the code grant with ${what} is refused with 400 INVALID_REQUEST`, async () => {
+    await using emulator = await startEmulator({ autoApprove: ARN });
+    const a = await authorize(emulator.url);
+    const r = await exchange(emulator.url, codeBody(a, change(a)));
+    assertError(r, 400, "ValidationException", "INVALID_REQUEST");
+    assert.ok(!JSON.stringify(r.body).includes(a.code), "the code is not echoed");
+    assert.ok(!JSON.stringify(r.body).includes(a.verifier), "the verifier is not echoed");
+  });
+}
+
+Deno.test("the token endpoint takes form-encoded snake_case bodies", async () => {
+  await using emulator = await startEmulator({ autoApprove: ARN });
+  const a = await authorize(emulator.url);
+  const key = await generateDpopKey();
+  const post = async (fields: Record<string, string>) => {
+    const reply = await fetch(`${emulator.url}/v1/token`, {
+      method: "POST",
+      headers: { DPoP: await proof(key, `${emulator.url}/v1/token`) },
+      body: new URLSearchParams(fields),
+    });
+    return { status: reply.status, body: await reply.json() };
+  };
+  const code = await post({
+    grant_type: "authorization_code",
+    client_id: SAME_DEVICE,
+    code: a.code,
+    code_verifier: a.verifier,
+    redirect_uri: a.redirectUri,
+  });
+  assert.equal(code.status, 200);
+  const refreshed = await post({
+    grant_type: "refresh_token",
+    client_id: SAME_DEVICE,
+    refresh_token: code.body.refreshToken,
+  });
+  assert.equal(refreshed.status, 200);
+  assert.equal(refreshed.body.tokenType, "aws_sigv4");
+});
+
+Deno.test("a body that is not JSON is refused with 400 INVALID_REQUEST", async () => {
+  await using emulator = await startEmulator({ autoApprove: ARN });
+  const reply = await fetch(`${emulator.url}/v1/token`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: "{not json",
+  });
+  assert.equal(reply.status, 400);
+  assert.equal((await reply.json()).error, "INVALID_REQUEST");
+  assert.equal(emulator.controls.counters().other_grant, 1);
+});
+
+Deno.test("refresh rotates the refresh token and refuses the superseded one", async () => {
+  await using emulator = await startEmulator({ autoApprove: ARN });
+  const session = await signIn(emulator.url);
+  const first = await refreshCall(emulator.url, session.key, session.refreshToken);
+  assert.equal(first.status, 200);
+  assert.equal(first.body.idToken, undefined, "no idToken on refresh");
+  const rotated = first.body.refreshToken as string;
+  assert.notEqual(rotated, session.refreshToken);
+  const access = first.body.accessToken as Record<string, string>;
+  const original = session.reply.accessToken as Record<string, string>;
+  assert.notEqual(access.accessKeyId, original.accessKeyId);
+
+  const stale = await refreshCall(emulator.url, session.key, session.refreshToken);
+  assertError(stale, 400, "ValidationException", "INVALID_REQUEST");
+  assert.equal(stale.body.message, BAD_GRANT);
+  assert.equal((await refreshCall(emulator.url, session.key, rotated)).status, 200);
+  assert.equal(emulator.controls.counters().refresh_token, 3);
+});
+
+Deno.test("refresh refuses an unknown token and another clientId", async () => {
+  await using emulator = await startEmulator({ autoApprove: ARN });
+  const session = await signIn(emulator.url);
+  const unknown = await refreshCall(emulator.url, session.key, "rt.unknown");
+  assertError(unknown, 400, "ValidationException", "INVALID_REQUEST");
+  assert.equal(unknown.body.message, BAD_GRANT);
+  const other = await refreshCall(emulator.url, session.key, session.refreshToken, {
+    clientId: CROSS_DEVICE,
+  });
+  assertError(other, 400, "ValidationException", "INVALID_REQUEST");
+  assert.equal((await refreshCall(emulator.url, session.key, session.refreshToken)).status, 200);
+});
+
+Deno.test("refresh requires a proof by the key the session is bound to", async () => {
+  await using emulator = await startEmulator({ autoApprove: ARN });
+  const session = await signIn(emulator.url);
+  const r = await refreshCall(emulator.url, await generateDpopKey(), session.refreshToken);
+  assertError(r, 400, "ValidationException", "INVALID_REQUEST");
+  assert.match(r.body.message as string, /^Invalid DPoP proof: .*bound to/);
+});
+
+Deno.test("the session ends after sessionTtlSeconds with 401 TOKEN_EXPIRED", async () => {
+  await using emulator = await startEmulator({ autoApprove: ARN });
+  const session = await signIn(emulator.url);
+  const almost = 43_200_000 - 60_000;
+  emulator.controls.setClockOffset(almost);
+  const before = await refreshCall(emulator.url, session.key, session.refreshToken, {
+    iatOffsetMs: almost,
+  });
+  assert.equal(before.status, 200);
+  const last = before.body.expiresIn as number;
+  assert.ok(last >= 59 && last <= 60, `the last credentials end with the session (${last} s)`);
+  emulator.controls.setClockOffset(43_200_000);
+  const after = await refreshCall(emulator.url, session.key, before.body.refreshToken as string, {
+    iatOffsetMs: 43_200_000,
+  });
+  assertError(after, 401, "AccessDeniedException", "TOKEN_EXPIRED");
+});
+
+Deno.test("every reply has a Date header from the emulator clock", async () => {
+  await using emulator = await startEmulator({ autoApprove: ARN, clockOffsetMs: -3_600_000 });
+  const reply = await fetch(`${emulator.url}/v1/token`, { method: "POST", body: "{}" });
+  await reply.body?.cancel();
+  const skew = Date.parse(reply.headers.get("date")!) - Date.now();
+  assert.ok(Math.abs(skew + 3_600_000) < 5_000, `skew ${skew} ms`);
+  emulator.controls.setClockOffset(600_000);
+  const page = await fetch(`${emulator.url}/v1/authorize`);
+  await page.body?.cancel();
+  const later = Date.parse(page.headers.get("date")!) - Date.now();
+  assert.ok(Math.abs(later - 600_000) < 5_000, `skew ${later} ms`);
+});

@@ -1,0 +1,144 @@
+import assert from "node:assert/strict";
+import {
+  dirname,
+  joinPath,
+  readTextIfExists,
+  UnsafePathError,
+  writeFileAtomic,
+} from "../lib/files.ts";
+import {
+  canFillDisk,
+  canMakeReadOnly,
+  withFullDisk,
+  withReadOnlyDir,
+} from "./helpers/fs_faults.ts";
+
+const posix = Deno.build.os !== "windows";
+
+Deno.test("readTextIfExists() returns undefined for a missing file and the text otherwise", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    assert.equal(await readTextIfExists(joinPath(dir, "nope")), undefined);
+    await Deno.writeTextFile(joinPath(dir, "f"), "hello");
+    assert.equal(await readTextIfExists(joinPath(dir, "f")), "hello");
+    await assert.rejects(() => readTextIfExists(dir)); // a directory is an error, not "missing"
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("writeFileAtomic() creates parent directories 0700 and the file 0600", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const path = joinPath(dir, "a", "b", "file.json");
+    await writeFileAtomic(path, "{}\n");
+    assert.equal(await Deno.readTextFile(path), "{}\n");
+    if (posix) {
+      assert.equal((await Deno.stat(path)).mode! & 0o777, 0o600);
+      assert.equal((await Deno.stat(joinPath(dir, "a", "b"))).mode! & 0o777, 0o700);
+    }
+    assert.deepEqual([...Deno.readDirSync(joinPath(dir, "a", "b"))].map((e) => e.name), [
+      "file.json",
+    ]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("writeFileAtomic() replaces a 0644 file and leaves it 0600", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const path = joinPath(dir, "config");
+    await Deno.writeTextFile(path, "old", { mode: 0o644 });
+    if (posix) await Deno.chmod(path, 0o644);
+    await writeFileAtomic(path, "new");
+    assert.equal(await Deno.readTextFile(path), "new");
+    if (posix) assert.equal((await Deno.stat(path)).mode! & 0o777, 0o600);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test({
+  name: "writeFileAtomic() keeps the old file when the directory is read-only",
+  ignore: !canMakeReadOnly,
+  async fn() {
+    const dir = await Deno.makeTempDir();
+    try {
+      const path = joinPath(dir, "config");
+      await withReadOnlyDir(dir, () => Deno.writeTextFile(path, "old"), async () => {
+        await assert.rejects(() => writeFileAtomic(path, "new"));
+        assert.equal(await Deno.readTextFile(path), "old");
+        assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name), ["config"]);
+      });
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name: "writeFileAtomic() keeps the old file and leaves no temp file when the disk is full",
+  ignore: !canFillDisk,
+  async fn() {
+    const dir = await Deno.makeTempDir();
+    try {
+      const path = joinPath(dir, "config");
+      await withFullDisk(dir, () => Deno.writeTextFile(path, "old"), async () => {
+        await assert.rejects(() => writeFileAtomic(path, "x".repeat(64 * 1024)));
+        assert.equal(await Deno.readTextFile(path), "old");
+        const names = [...Deno.readDirSync(dir)].map((e) => e.name).sort();
+        assert.deepEqual(names, [".filler", "config"]);
+      });
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name: "writeFileAtomic() follows the user's own symlink and writes its target",
+  ignore: !posix,
+  async fn() {
+    const dir = await Deno.makeTempDir();
+    try {
+      await Deno.writeTextFile(joinPath(dir, "real"), "old");
+      await Deno.symlink(joinPath(dir, "real"), joinPath(dir, "link"));
+      await writeFileAtomic(joinPath(dir, "link"), "new");
+      assert.equal(await Deno.readTextFile(joinPath(dir, "real")), "new");
+      assert.ok((await Deno.lstat(joinPath(dir, "link"))).isSymlink);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name: "writeFileAtomic() refuses a symlink in a directory another user owns",
+  ignore: !posix || Deno.uid() !== 0, // needs chown to another user
+  async fn() {
+    const dir = await Deno.makeTempDir();
+    try {
+      const victim = joinPath(dir, "victim");
+      await Deno.writeTextFile(victim, "precious");
+      const shared = joinPath(dir, "shared");
+      await Deno.mkdir(shared);
+      await Deno.symlink(victim, joinPath(shared, "config"));
+      await Deno.chown(shared, 65534, 65534); // nobody
+      await assert.rejects(
+        () => writeFileAtomic(joinPath(shared, "config"), "evil"),
+        UnsafePathError,
+      );
+      assert.equal(await Deno.readTextFile(victim), "precious");
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test("dirname() and joinPath() handle the edge cases", () => {
+  assert.equal(dirname("/a/b/c"), "/a/b");
+  assert.equal(dirname("/a"), "/");
+  assert.equal(dirname("file"), ".");
+  if (posix) assert.equal(joinPath("/a/", "b", "", "c"), "/a/b/c");
+});

@@ -1,0 +1,159 @@
+/**
+ * The login flow in-process, against the emulator, for what a subprocess test cannot reach: a
+ * terminal on standard input (the region question, the overwrite question), the spinner, and a
+ * machine clock that is off.
+ */
+import assert from "node:assert/strict";
+import { LoginError, SigninError } from "../../lib/errors.ts";
+import { login } from "../../lib/login/login_flow.ts";
+import { addProfile, buffer, startEmulator, testDeps } from "../helpers/session.ts";
+
+const ARN = "arn:aws:iam::123456789012:user/Alice";
+const OTHER_ARN = "arn:aws:iam::210987654321:user/Bob";
+
+/** Standard input that is a terminal and holds `lines`. */
+function terminal(...lines: string[]) {
+  const bytes = new TextEncoder().encode(lines.map((l) => `${l}\n`).join(""));
+  return { readable: ReadableStream.from([bytes]), isTerminal: true };
+}
+
+/** A browser that follows the URL's redirects (the emulator auto-approves). */
+async function followingBrowser(url: string): Promise<void> {
+  await (await fetch(url)).body?.cancel();
+}
+
+async function setup() {
+  const home = await Deno.makeTempDir({ prefix: "aws-login-flow-" });
+  const emulator = await startEmulator({ autoApprove: ARN });
+  const env: Record<string, string> = { HOME: home, AWS_ENDPOINT_URL_SIGNIN: emulator.url };
+  return {
+    home,
+    env,
+    emulator,
+    config: () => Deno.readTextFile(`${home}/.aws/config`).catch(() => undefined),
+    cacheFiles: () => Array.from(Deno.readDirSync(`${home}/.aws/login/cache`)).map((e) => e.name),
+    async [Symbol.asyncDispose]() {
+      await emulator.close();
+      await Deno.remove(home, { recursive: true });
+    },
+  };
+}
+
+Deno.test("login() asks for the region on a terminal and saves it to the profile", async () => {
+  await using t = await setup();
+  const stderr = Object.assign(buffer(), { isTerminal: true });
+  const { deps } = testDeps(t.env, {
+    stdin: terminal("eu-central-1"),
+    stderr,
+    openBrowser: followingBrowser,
+  });
+  const result = await login({ profile: "dev" }, deps);
+  assert.equal(result.region, "eu-central-1");
+  assert.equal(result.regionSaved, true);
+  assert.match(stderr.text, /AWS Region \[us-east-1\]: /);
+  assert.match(stderr.text, /Waiting for the sign-in in the browser/);
+  assert.ok(stderr.text.endsWith("\r\x1b[K"), "the spinner line was not cleared");
+  assert.equal(
+    await t.config(),
+    `[profile dev]\nlogin_session = ${ARN}\nregion = eu-central-1\n`,
+  );
+});
+
+Deno.test("login() takes us-east-1 when the region question is answered with Enter", async () => {
+  await using t = await setup();
+  const { deps } = testDeps(t.env, { stdin: terminal(""), openBrowser: followingBrowser });
+  const result = await login({}, deps);
+  assert.equal(result.region, "us-east-1");
+  assert.equal(await t.config(), `[default]\nlogin_session = ${ARN}\nregion = us-east-1\n`);
+});
+
+Deno.test("login() asks before replacing another login_session; y replaces it", async () => {
+  await using t = await setup();
+  await addProfile(t.home, "dev", { region: "us-east-1", login_session: OTHER_ARN });
+  const { deps, stderr } = testDeps(t.env, { stdin: terminal("y"), openBrowser: followingBrowser });
+  await login({ profile: "dev" }, deps);
+  assert.ok(
+    stderr.text.includes(
+      `Profile dev is already configured to use session ${OTHER_ARN}. Do you want to overwrite ` +
+        `it to use ${ARN} instead? (y/n): `,
+    ),
+  );
+  assert.equal(await t.config(), `[profile dev]\nregion = us-east-1\nlogin_session = ${ARN}\n`);
+});
+
+Deno.test("login() answered n leaves the profile and the cache untouched", async () => {
+  await using t = await setup();
+  await addProfile(t.home, "dev", { region: "us-east-1", login_session: OTHER_ARN });
+  const before = await t.config();
+  const { deps } = testDeps(t.env, { stdin: terminal("n"), openBrowser: followingBrowser });
+  await assert.rejects(() => login({ profile: "dev" }, deps), (err: unknown) => {
+    assert.ok(err instanceof LoginError);
+    assert.equal(err.code, "ERR_LOGIN_ABORTED");
+    assert.match(err.message, /nothing was written/);
+    return true;
+  });
+  assert.equal(await t.config(), before);
+  assert.throws(() => t.cacheFiles(), Deno.errors.NotFound);
+});
+
+Deno.test("login() succeeds when the machine clock is 10 minutes off", async () => {
+  await using t = await setup();
+  t.emulator.controls.setClockOffset(10 * 60_000);
+  const { deps } = testDeps(t.env, { openBrowser: followingBrowser });
+  const result = await login({ region: "us-east-1" }, deps);
+  assert.equal(result.loginSession, ARN);
+  assert.equal(t.cacheFiles().length, 1);
+  // Refused once for the proof's iat, then accepted with the clock corrected from Date.
+  assert.equal(t.emulator.controls.counters().authorization_code, 2);
+});
+
+Deno.test("login() says when the browser cannot be opened, and still takes the callback", async () => {
+  await using t = await setup();
+  let url = "";
+  const { deps, stderr } = testDeps(t.env, {
+    openBrowser: (u) => {
+      url = u;
+      return Promise.reject(new LoginError("ERR_LOGIN_BROWSER", "Cannot open a browser (x)."));
+    },
+  });
+  const pending = login({ region: "us-east-1" }, deps);
+  // The user opens the printed URL by hand.
+  while (!/Open the URL above by hand/.test(stderr.text)) {
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  await followingBrowser(url);
+  await pending;
+  assert.match(stderr.text, /Cannot open a browser \(x\)\. Open the URL above by hand\./);
+});
+
+Deno.test("login() refuses an ID token subject that could inject lines into the config", async () => {
+  await using t = await setup();
+  const b64url = (v: unknown) =>
+    btoa(JSON.stringify(v)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  const sub = "arn:aws:iam::123456789012:user/x\n[profile evil]\ncredential_process = evil";
+  const fakeSignin = () =>
+    Promise.resolve(Response.json({
+      accessToken: { accessKeyId: "ASIA1", secretAccessKey: "s", sessionToken: "t" },
+      tokenType: "aws_sigv4",
+      expiresIn: 900,
+      refreshToken: "r",
+      idToken: `${b64url({ alg: "none" })}.${b64url({ sub })}.sig`,
+    }));
+  const { deps } = testDeps(t.env, {
+    fetch: fakeSignin,
+    // The browser step: straight to the callback with a code for this state.
+    openBrowser: async (url) => {
+      const params = new URL(url).searchParams;
+      const back = `${params.get("redirect_uri")}?code=C&state=${params.get("state")}`;
+      await (await fetch(back)).body?.cancel();
+    },
+  });
+  await assert.rejects(() => login({ region: "us-east-1" }, deps), (err: unknown) => {
+    assert.ok(err instanceof SigninError);
+    assert.equal(err.code, "ERR_SIGNIN_RESPONSE");
+    assert.doesNotMatch(err.message, /\n/);
+    return true;
+  });
+  assert.equal(await t.config(), undefined);
+  assert.throws(() => t.cacheFiles(), Deno.errors.NotFound);
+});

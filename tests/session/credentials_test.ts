@@ -1,0 +1,276 @@
+import assert from "node:assert/strict";
+import { CacheError, ConfigError, EXIT, NetworkError, SigninError } from "../../lib/errors.ts";
+import { resolveCredentials } from "../../lib/session/credentials.ts";
+import {
+  expiresAtMs,
+  readCachedToken,
+  withCacheLock,
+  writeCachedToken,
+} from "../../lib/session/token_cache.ts";
+import { tempHome } from "../helpers/cli.ts";
+import { addProfile, expireIn, readJson, sessionFixture, testDeps } from "../helpers/session.ts";
+
+const ARN = "arn:aws:iam::123456789012:user/Alice";
+const noSleep = () => Promise.resolve();
+
+/** An emulator, a temporary HOME and a session for profile "dev" in it. */
+function setup(options: { signInRegion?: string | null; region?: string } = {}) {
+  return sessionFixture({
+    arn: ARN,
+    region: options.region ?? "eu-west-1",
+    signInRegion: options.signInRegion,
+  });
+}
+
+Deno.test("resolveCredentials() returns fresh cached credentials without a request", async () => {
+  await using t = await setup();
+  const { deps } = testDeps(t.session.env);
+  const creds = await resolveCredentials(deps, { profile: "dev" });
+  const access = t.session.token.accessToken;
+  assert.equal(creds.accessKeyId, access.accessKeyId);
+  assert.equal(creds.secretAccessKey, access.secretAccessKey);
+  assert.equal(creds.sessionToken, access.sessionToken);
+  assert.equal(creds.accountId, "123456789012");
+  assert.equal(creds.loginSession, ARN);
+  assert.equal(creds.region, "eu-west-1");
+  assert.equal(creds.refreshed, false);
+  assert.equal(t.emulator.controls.counters().refresh_token, 0);
+});
+
+Deno.test("resolveCredentials() refreshes credentials that expire within 5 minutes", async () => {
+  await using t = await setup();
+  await expireIn(t.session.cachePath, 299_000);
+  const before = await readJson(t.session.cachePath);
+  // Unknown fields survive the rewrite.
+  await Deno.writeTextFile(
+    t.session.cachePath,
+    JSON.stringify({ ...before, futureField: { x: [1, 2] } }),
+  );
+  const { deps } = testDeps(t.session.env);
+  const started = Date.now();
+  const creds = await resolveCredentials(deps, { profile: "dev" });
+  assert.equal(creds.refreshed, true);
+  assert.equal(t.emulator.controls.counters().refresh_token, 1);
+  const after = await readJson(t.session.cachePath);
+  const oldAccess = before.accessToken as Record<string, string>;
+  const newAccess = after.accessToken as Record<string, string>;
+  assert.notEqual(newAccess.accessKeyId, oldAccess.accessKeyId);
+  assert.notEqual(newAccess.secretAccessKey, oldAccess.secretAccessKey);
+  assert.notEqual(newAccess.sessionToken, oldAccess.sessionToken);
+  assert.equal(newAccess.accountId, oldAccess.accountId);
+  assert.notEqual(after.refreshToken, before.refreshToken);
+  assert.deepEqual(after.futureField, { x: [1, 2] });
+  for (const key of ["clientId", "dpopKey", "idToken", "tokenType", "signInRegion"]) {
+    assert.equal(after[key], before[key], key);
+  }
+  const expires = Date.parse(newAccess.expiresAt!);
+  assert.ok(expires >= started + 899_000 && expires <= Date.now() + 900_000);
+  assert.equal(creds.accessKeyId, newAccess.accessKeyId);
+  assert.equal((await Deno.stat(t.session.cachePath)).mode! & 0o777, 0o600);
+});
+
+Deno.test("resolveCredentials() uses credentials another process refreshed while it waited", async () => {
+  await using t = await setup();
+  const stale = await expireIn(t.session.cachePath, 60_000);
+  const { deps } = testDeps(t.session.env);
+  let resolving: Promise<unknown> | undefined;
+  await withCacheLock(t.session.cachePath, async () => {
+    resolving = resolveCredentials(deps, { profile: "dev" });
+    await new Promise((r) => setTimeout(r, 100)); // let it reach the lock
+    // "Another process" refreshes and writes, still holding the lock.
+    await writeCachedToken(t.session.cachePath, {
+      ...stale,
+      accessToken: {
+        ...stale.accessToken,
+        accessKeyId: "ASIAOTHERPROCESS",
+        expiresAt: new Date(Date.now() + 900_000).toISOString(),
+      },
+    });
+  });
+  const creds = (await resolving) as { accessKeyId: string; refreshed: boolean };
+  assert.equal(creds.accessKeyId, "ASIAOTHERPROCESS");
+  assert.equal(creds.refreshed, false);
+  assert.equal(t.emulator.controls.counters().refresh_token, 0);
+});
+
+Deno.test("resolveCredentials() with forceRefresh refreshes fresh credentials", async () => {
+  await using t = await setup();
+  const { deps } = testDeps(t.session.env);
+  const creds = await resolveCredentials(deps, { profile: "dev", forceRefresh: true });
+  assert.equal(creds.refreshed, true);
+  assert.notEqual(creds.accessKeyId, t.session.token.accessToken.accessKeyId);
+  assert.equal(t.emulator.controls.counters().refresh_token, 1);
+});
+
+Deno.test("resolveCredentials() refreshes at the cache's signInRegion, else the profile's", async () => {
+  for (
+    const [signInRegion, expected] of [
+      ["ap-south-1", "https://ap-south-1.signin.aws.amazon.com/v1/token"],
+      [null, "https://eu-west-1.signin.aws.amazon.com/v1/token"],
+    ] as const
+  ) {
+    await using t = await setup({ signInRegion });
+    await expireIn(t.session.cachePath, -1000);
+    const env = { ...t.session.env };
+    delete env.AWS_ENDPOINT_URL_SIGNIN;
+    env.AWS_REGION = "us-west-2"; // the tool's region is not the session's
+    const urls: string[] = [];
+    const { deps } = testDeps(env, {
+      fetch: (input) => {
+        urls.push((input as Request).url);
+        return Promise.reject(new TypeError("offline"));
+      },
+    });
+    await assert.rejects(
+      () => resolveCredentials(deps, { profile: "dev", sleep: noSleep, maxAttempts: 1 }),
+      NetworkError,
+    );
+    assert.deepEqual(urls, [expected]);
+  }
+});
+
+Deno.test("resolveCredentials() names login when the profile has no login_session", async () => {
+  await using home = await tempHome();
+  await addProfile(home.home, "plain", { region: "us-east-1" });
+  const { deps } = testDeps(home.env);
+  await assert.rejects(
+    () => resolveCredentials(deps, { profile: "plain" }),
+    (err) =>
+      err instanceof ConfigError && err.exitCode === EXIT.config &&
+      err.message.includes("aws-login login --profile plain"),
+  );
+});
+
+for (
+  const [name, contents, code, fragment] of [
+    ["missing", undefined, "ERR_CACHE_MISSING", "No cached login session"],
+    ["empty", "", "ERR_CACHE_CORRUPT", "it is empty"],
+    ["truncated", '{"accessToken": {"accessKeyId": "AS', "ERR_CACHE_CORRUPT", "not valid JSON"],
+    [
+      "lacking fields",
+      '{"accessToken": {"accessKeyId": "ASIA"}, "clientId": "x"}',
+      "ERR_CACHE_CORRUPT",
+      "missing or invalid accessToken.secretAccessKey",
+    ],
+  ] as const
+) {
+  Deno.test(`resolveCredentials() reports a ${name} cache file and leaves it alone`, async () => {
+    await using t = await setup();
+    if (contents === undefined) await Deno.remove(t.session.cachePath);
+    else await Deno.writeTextFile(t.session.cachePath, contents);
+    const { deps } = testDeps(t.session.env);
+    await assert.rejects(
+      () => resolveCredentials(deps, { profile: "dev" }),
+      (err) =>
+        err instanceof CacheError && err.code === code && err.exitCode === EXIT.cache &&
+        err.message.includes(fragment) && err.message.includes(t.session.cachePath) &&
+        err.message.includes('"aws-login login --profile dev"'),
+    );
+    if (contents !== undefined) {
+      assert.equal(await Deno.readTextFile(t.session.cachePath), contents);
+    }
+    assert.equal(t.emulator.controls.counters().refresh_token, 0);
+  });
+}
+
+for (
+  const [value, fragment] of [
+    ["TOKEN_EXPIRED", "the session has ended (TOKEN_EXPIRED"],
+    ["USER_CREDENTIALS_CHANGED", "your password changed since you signed in"],
+    ["INSUFFICIENT_PERMISSIONS", '"signin:CreateOAuth2Token" (INSUFFICIENT_PERMISSIONS)'],
+  ] as const
+) {
+  Deno.test(`resolveCredentials() explains ${value} and leaves the cache untouched`, async () => {
+    await using t = await setup();
+    await expireIn(t.session.cachePath, -1000);
+    const before = await Deno.readTextFile(t.session.cachePath);
+    t.emulator.controls.failNextTokenCalls(1, { error: value });
+    const { deps } = testDeps(t.session.env);
+    await assert.rejects(
+      () => resolveCredentials(deps, { profile: "dev", sleep: noSleep }),
+      (err) =>
+        err instanceof SigninError && err.code === "ERR_SIGNIN_ACCESS_DENIED" &&
+        err.exitCode === EXIT.signin && err.message.includes(fragment) &&
+        err.message.includes('"aws-login login --profile dev"'),
+    );
+    assert.equal(await Deno.readTextFile(t.session.cachePath), before);
+  });
+}
+
+Deno.test("resolveCredentials() warns and keeps valid credentials when Sign-In fails", async () => {
+  await using t = await setup();
+  const stale = await expireIn(t.session.cachePath, 120_000);
+  const before = await Deno.readTextFile(t.session.cachePath);
+  t.emulator.controls.failNextTokenCalls(5, { status: 500 });
+  const { deps, stderr } = testDeps(t.session.env);
+  const creds = await resolveCredentials(deps, { profile: "dev", sleep: noSleep });
+  assert.equal(creds.accessKeyId, stale.accessToken.accessKeyId);
+  assert.equal(creds.refreshed, false);
+  assert.match(
+    stderr.text,
+    /^aws-login: warning: cannot refresh the login session of profile "dev" \(.*HTTP 500.*\); using the current credentials, which expire at .* \(in [12] min\)\n$/,
+  );
+  assert.equal(t.emulator.controls.counters().refresh_token, 1, "one attempt, no retries");
+  assert.equal(await Deno.readTextFile(t.session.cachePath), before);
+});
+
+Deno.test("resolveCredentials() retries 500 and 429 with backoff, then succeeds", async () => {
+  await using t = await setup();
+  await expireIn(t.session.cachePath, -1000);
+  t.emulator.controls.failNextTokenCalls(1, { status: 500 });
+  const sleeps: number[] = [];
+  const sleep = (ms: number) => (sleeps.push(ms), Promise.resolve());
+  const { deps } = testDeps(t.session.env);
+  const first = resolveCredentials(deps, { profile: "dev", sleep });
+  assert.equal((await first).refreshed, true);
+  t.emulator.controls.failNextTokenCalls(1, { status: 429, retryAfterSeconds: 2 });
+  await expireIn(t.session.cachePath, -1000);
+  assert.equal((await resolveCredentials(deps, { profile: "dev", sleep })).refreshed, true);
+  assert.deepEqual(sleeps, [250, 2000]);
+});
+
+Deno.test("resolveCredentials() gives up after 3 attempts on expired credentials", async () => {
+  await using t = await setup();
+  await expireIn(t.session.cachePath, -1000);
+  const before = await Deno.readTextFile(t.session.cachePath);
+  t.emulator.controls.failNextTokenCalls(3, { status: 500 });
+  const { deps } = testDeps(t.session.env);
+  await assert.rejects(
+    () => resolveCredentials(deps, { profile: "dev", sleep: noSleep }),
+    (err) => err instanceof SigninError && err.code === "ERR_SIGNIN_SERVER" && err.exitCode === 5,
+  );
+  assert.equal(t.emulator.controls.counters().refresh_token, 3);
+  assert.equal(await Deno.readTextFile(t.session.cachePath), before);
+});
+
+Deno.test("resolveCredentials() times out a slow reply and retries", async () => {
+  await using t = await setup();
+  await expireIn(t.session.cachePath, -1000);
+  t.emulator.controls.failNextTokenCalls(2, { delayMs: 1500 });
+  const { deps } = testDeps(t.session.env);
+  await assert.rejects(
+    () =>
+      resolveCredentials(deps, {
+        profile: "dev",
+        sleep: noSleep,
+        maxAttempts: 2,
+        requestTimeoutMs: 200,
+      }),
+    (err) =>
+      err instanceof NetworkError && err.code === "ERR_TIMEOUT" && err.exitCode === EXIT.network,
+  );
+});
+
+Deno.test("resolveCredentials() refreshes with the emulator's clock 10 minutes off", async () => {
+  for (const offset of [600_000, -600_000]) {
+    await using t = await setup();
+    await expireIn(t.session.cachePath, -1000);
+    t.emulator.controls.setClockOffset(offset);
+    const { deps } = testDeps(t.session.env);
+    const creds = await resolveCredentials(deps, { profile: "dev", sleep: noSleep });
+    assert.equal(creds.refreshed, true, `offset ${offset}`);
+    const token = await readCachedToken(t.session.cachePath);
+    // The expiry is on our clock, not the server's.
+    assert.ok(Math.abs(expiresAtMs(token) - (Date.now() + 900_000)) < 60_000);
+  }
+});

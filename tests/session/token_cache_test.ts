@@ -1,0 +1,695 @@
+import assert from "node:assert/strict";
+import { CacheError } from "../../lib/errors.ts";
+import {
+  type CachedLoginToken,
+  cacheFileName,
+  cacheFilePath,
+  checkCacheDirPermissions,
+  expiresAtMs,
+  formatExpiresAt,
+  parseCachedToken,
+  readCachedToken,
+  serializeCachedToken,
+  withCacheLock,
+  writeCachedToken,
+} from "../../lib/session/token_cache.ts";
+import { canMakeReadOnly, withReadOnlyDir } from "../helpers/fs_faults.ts";
+
+const posix = Deno.build.os !== "windows";
+const SECRETS = ["SECRETKEYvalue", "SESSIONtokenVALUE", "REFRESHtokenVALUE", "DPOPkeyVALUE"];
+
+function sample(extra: Record<string, unknown> = {}): CachedLoginToken {
+  return {
+    accessToken: {
+      accessKeyId: "ASIAEXAMPLE",
+      secretAccessKey: SECRETS[0]!,
+      sessionToken: SECRETS[1]!,
+      accountId: "123456789012",
+      expiresAt: "2025-11-19T00:15:00Z",
+    },
+    tokenType: "aws_sigv4",
+    clientId: "arn:aws:signin:::devtools/same-device",
+    refreshToken: SECRETS[2]!,
+    idToken: "h.p.s",
+    dpopKey: SECRETS[3]!,
+    ...extra,
+  };
+}
+
+Deno.test("cacheFileName() is the sha256 of the login session (PROTOCOL.md §12 vectors)", async () => {
+  assert.equal(
+    await cacheFileName("arn:aws:sts::012345678910:assumed-role/Admin/admin"),
+    "4b0ba8f99f075c0633e122fd73346ce203a3faf18ea0310eb2d29df1bab2e255.json",
+  );
+  assert.equal(
+    await cacheFileName("arn:aws:iam::123456789012:user/Alice"),
+    "67f119a748e39fbe7e9b5e37b3cb10159423c843a3272800b8a2b1bd03d95a04.json",
+  );
+  assert.equal(
+    await cacheFileName(" arn:aws:iam::123456789012:user/Alice\n"),
+    "67f119a748e39fbe7e9b5e37b3cb10159423c843a3272800b8a2b1bd03d95a04.json",
+  );
+});
+
+Deno.test({
+  name: "cacheFilePath() uses AWS_LOGIN_CACHE_DIRECTORY, else ~/.aws/login/cache",
+  ignore: !posix,
+  async fn() {
+    const arn = "arn:aws:iam::123456789012:user/Alice";
+    const name = await cacheFileName(arn);
+    const env = (v: Record<string, string>) => ({ get: (k: string) => v[k] });
+    assert.equal(await cacheFilePath(env({ HOME: "/h" }), arn), `/h/.aws/login/cache/${name}`);
+    assert.equal(
+      await cacheFilePath(env({ HOME: "/h", AWS_LOGIN_CACHE_DIRECTORY: "/c" }), arn),
+      `/c/${name}`,
+    );
+  },
+});
+
+Deno.test("writeCachedToken() writes one line in the CLI's key order, unknown fields kept, 0600/0700", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const path = `${dir}/cache/x.json`;
+    const token = sample({ signInRegion: "eu-west-1", futureField: { a: 1 } });
+    // Deliberately scrambled key order in memory.
+    const scrambled = Object.fromEntries(Object.entries(token).reverse());
+    await writeCachedToken(path, scrambled as CachedLoginToken);
+    const text = await Deno.readTextFile(path);
+    assert.ok(!text.includes("\n"));
+    assert.deepEqual(Object.keys(JSON.parse(text)), [
+      "accessToken",
+      "tokenType",
+      "clientId",
+      "refreshToken",
+      "idToken",
+      "dpopKey",
+      "signInRegion",
+      "futureField",
+    ]);
+    assert.deepEqual(Object.keys(JSON.parse(text).accessToken), [
+      "accessKeyId",
+      "secretAccessKey",
+      "sessionToken",
+      "accountId",
+      "expiresAt",
+    ]);
+    assert.deepEqual(await readCachedToken(path), JSON.parse(text));
+    if (posix) {
+      assert.equal((await Deno.stat(path)).mode! & 0o777, 0o600);
+      assert.equal((await Deno.stat(`${dir}/cache`)).mode! & 0o777, 0o700);
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("parseCachedToken() reads the CLI, JS and Go SDK styles", () => {
+  const cli = parseCachedToken(JSON.stringify(sample()), "f");
+  assert.equal(expiresAtMs(cli), Date.UTC(2025, 10, 19, 0, 15));
+  const js = sample();
+  js.accessToken.expiresAt = "2025-11-19T00:15:00.123Z";
+  assert.equal(
+    expiresAtMs(parseCachedToken(JSON.stringify(js, null, 2), "f")),
+    Date.UTC(2025, 10, 19, 0, 15, 0, 123),
+  );
+  const { idToken: _, ...goBase } = sample();
+  const go = { ...goBase, identityToken: "g.o.t" };
+  go.accessToken.expiresAt = "2025-11-19T02:15:00.5+02:00";
+  const parsed = parseCachedToken(JSON.stringify(go), "f");
+  assert.equal(parsed.idToken, "g.o.t");
+  assert.equal(expiresAtMs(parsed), Date.UTC(2025, 10, 19, 0, 15, 0, 500));
+});
+
+Deno.test("formatExpiresAt() writes whole seconds with Z, like the AWS CLI", () => {
+  assert.equal(formatExpiresAt(Date.UTC(2025, 10, 19, 0, 15, 0, 999)), "2025-11-19T00:15:00Z");
+});
+
+Deno.test("readCachedToken() names a missing file and suggests login", async () => {
+  await assert.rejects(() => readCachedToken("/nonexistent/x.json"), (err) => {
+    assert.ok(err instanceof CacheError);
+    assert.equal(err.code, "ERR_CACHE_MISSING");
+    assert.equal(err.exitCode, 4);
+    assert.match(err.message, /"\/nonexistent\/x\.json".*aws-login login/);
+    return true;
+  });
+});
+
+Deno.test("parseCachedToken() refuses empty, truncated and incomplete files without echoing secrets", () => {
+  const full = JSON.stringify(sample());
+  const { refreshToken: _r, dpopKey: _d, ...incomplete } = sample();
+  const noSecret = sample();
+  (noSecret.accessToken as unknown as Record<string, unknown>).secretAccessKey = undefined;
+  const badTime = sample();
+  badTime.accessToken.expiresAt = "tomorrow";
+  const cases: [string, RegExp][] = [
+    ["", /it is empty/],
+    [full.slice(0, full.length / 2), /not valid JSON/],
+    ["[]", /not a JSON object/],
+    [JSON.stringify(incomplete), /missing or invalid refreshToken, dpopKey\./],
+    [JSON.stringify(noSecret), /missing or invalid accessToken\.secretAccessKey\./],
+    [JSON.stringify(badTime), /accessToken\.expiresAt \(not an RFC 3339 time\)/],
+    [JSON.stringify({ ...sample(), accessToken: "x" }), /missing or invalid accessToken\./],
+  ];
+  for (const [text, message] of cases) {
+    assert.throws(() => parseCachedToken(text, "/c/f.json"), (err) => {
+      assert.ok(err instanceof CacheError);
+      assert.equal(err.code, "ERR_CACHE_CORRUPT");
+      assert.match(err.message, /^Cannot read token cache "\/c\/f\.json": /);
+      assert.match(err.message, message);
+      assert.match(err.message, /Run "aws-login login" again\.$/);
+      for (const secret of SECRETS) assert.ok(!err.message.includes(secret));
+      return true;
+    });
+  }
+});
+
+Deno.test({
+  name: "writeCachedToken() into a read-only directory fails clearly and keeps the old file",
+  ignore: !canMakeReadOnly,
+  async fn() {
+    const dir = await Deno.makeTempDir();
+    try {
+      const path = `${dir}/t.json`;
+      await withReadOnlyDir(dir, () => writeCachedToken(path, sample()), async () => {
+        const before = await Deno.readTextFile(path);
+        await assert.rejects(() => writeCachedToken(path, sample({ x: 1 })), (err) => {
+          assert.ok(err instanceof CacheError);
+          assert.equal(err.code, "ERR_CACHE_IO");
+          assert.match(err.message, /^Cannot write token cache ".*t\.json"/);
+          return true;
+        });
+        assert.equal(await Deno.readTextFile(path), before);
+      });
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name: "checkCacheDirPermissions() reports a directory open to others",
+  ignore: !posix,
+  async fn() {
+    const dir = await Deno.makeTempDir();
+    try {
+      await Deno.chmod(dir, 0o700);
+      assert.equal(await checkCacheDirPermissions(dir), undefined);
+      await Deno.chmod(dir, 0o755);
+      assert.match((await checkCacheDirPermissions(dir))!, /open to other users \(mode 755\)/);
+      assert.equal(await checkCacheDirPermissions(`${dir}/missing`), undefined);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+/** Spawns a `deno eval` child that takes the lock, prints "locked", holds it for `holdMs`. */
+function lockHolder(path: string, holdMs: number): Deno.ChildProcess {
+  const module = new URL("../../lib/session/token_cache.ts", import.meta.url).href;
+  const code = `
+    const { withCacheLock } = await import(${JSON.stringify(module)});
+    await withCacheLock(${JSON.stringify(path)}, async () => {
+      console.log("locked " + Date.now());
+      await new Promise((r) => setTimeout(r, ${holdMs}));
+      console.log("unlocked " + Date.now());
+    });`;
+  return new Deno.Command(Deno.execPath(), {
+    args: ["eval", "-q", code],
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+}
+
+/** Reads a child's stdout line by line. */
+function lines(child: Deno.ChildProcess) {
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let buffer = "";
+  return {
+    async next(): Promise<string> {
+      while (!buffer.includes("\n")) {
+        const { value, done } = await reader.read();
+        if (done) return buffer;
+        buffer += value;
+      }
+      const i = buffer.indexOf("\n");
+      const line = buffer.slice(0, i);
+      buffer = buffer.slice(i + 1);
+      return line;
+    },
+    cancel: () => reader.cancel().catch(() => {}),
+  };
+}
+
+Deno.test("withCacheLock() excludes another process until it releases", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const path = `${dir}/t.json`;
+    const holder = lockHolder(path, 600);
+    const out = lines(holder);
+    assert.match(await out.next(), /^locked/);
+    let entered = 0;
+    await withCacheLock(path, () => {
+      entered = Date.now();
+      return Promise.resolve();
+    });
+    const unlocked = Number((await out.next()).match(/unlocked (\d+)/)![1]);
+    await holder.status;
+    assert.ok(entered >= unlocked, "the second locker entered only after the first unlocked");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test({
+  name: "withCacheLock() is not stuck after the holder is killed with SIGKILL",
+  ignore: !posix,
+  async fn() {
+    const dir = await Deno.makeTempDir();
+    try {
+      const path = `${dir}/t.json`;
+      const holder = lockHolder(path, 60_000);
+      const out = lines(holder);
+      assert.match(await out.next(), /^locked/);
+      holder.kill("SIGKILL");
+      await holder.status;
+      await out.cancel();
+      const result = await withCacheLock(path, () => Promise.resolve("got it"), {
+        timeoutMs: 5000,
+      });
+      assert.equal(result, "got it");
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test("withCacheLock() gives up with ERR_CACHE_LOCK after its timeout", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const path = `${dir}/t.json`;
+    const holder = lockHolder(path, 3000);
+    const out = lines(holder);
+    assert.match(await out.next(), /^locked/);
+    await assert.rejects(
+      () => withCacheLock(path, () => Promise.resolve(), { timeoutMs: 200 }),
+      (err) => err instanceof CacheError && err.code === "ERR_CACHE_LOCK",
+    );
+    holder.kill("SIGKILL");
+    await holder.status;
+    await out.cancel();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+/** A small seeded PRNG (mulberry32) so a failing fuzz case can be replayed. */
+function prng(seed: number): () => number {
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const FUZZ_SEED = 20261124;
+
+Deno.test(`parseCachedToken() only ever throws CacheError on random input (seed ${FUZZ_SEED})`, () => {
+  const random = prng(FUZZ_SEED);
+  const pick = <T>(xs: T[]) => xs[Math.floor(random() * xs.length)]!;
+  const value = (depth: number): unknown => {
+    switch (Math.floor(random() * (depth > 2 ? 5 : 7))) {
+      case 0:
+        return null;
+      case 1:
+        return random() < 0.5;
+      case 2:
+        return Math.floor(random() * 1e6) - 5e5;
+      case 3:
+        return pick(["", "x", "2025-11-19T00:15:00Z", "arn:aws:iam::1:user/x", "\u0000"]);
+      case 4:
+        return [];
+      case 5:
+        return Array.from({ length: Math.floor(random() * 3) }, () => value(depth + 1));
+      default: {
+        const keys = [
+          "accessToken",
+          "accessKeyId",
+          "secretAccessKey",
+          "sessionToken",
+          "accountId",
+          "expiresAt",
+          "clientId",
+          "refreshToken",
+          "dpopKey",
+          "idToken",
+          "identityToken",
+          "tokenType",
+          "signInRegion",
+          "constructor",
+          "x",
+        ];
+        const o: Record<string, unknown> = {};
+        for (let i = Math.floor(random() * 8); i > 0; i--) o[pick(keys)] = value(depth + 1);
+        return o;
+      }
+    }
+  };
+  const full = JSON.stringify(sample());
+  const deadline = Date.now() + 1500;
+  for (let i = 0; i < 2000 && Date.now() < deadline; i++) {
+    const kind = i % 3;
+    let text: string;
+    if (kind === 0) text = JSON.stringify(value(0));
+    else if (kind === 1) {
+      text = String.fromCharCode(
+        ...Array.from({ length: Math.floor(random() * 40) }, () => Math.floor(random() * 256)),
+      );
+    } else {
+      // A valid file with one random cut or one byte changed.
+      const at = Math.floor(random() * full.length);
+      text = random() < 0.5
+        ? full.slice(0, at)
+        : full.slice(0, at) + pick(["}", '"', "x", ",", "["]) + full.slice(at + 1);
+    }
+    try {
+      parseCachedToken(text, "fuzz.json");
+    } catch (err) {
+      assert.ok(err instanceof CacheError, `case ${i}: ${err}`);
+      assert.equal(err.code, "ERR_CACHE_CORRUPT");
+    }
+  }
+});
+
+// --- Fixtures from the three writers (tests/session/testdata/) and exact messages. ---
+
+const TESTDATA = new URL("./testdata/", import.meta.url);
+const fixture = (name: string) => new URL(name, TESTDATA).pathname;
+const FIXTURE_SECRETS = ["SECRETkeyVALUE", "SESSIONtokenVALUE", "REFRESHtokenVALUE", "MHcCAQEE"];
+const CLI_SUB_TOKEN = (await Deno.readTextFile(
+  new URL("../login/testdata/cli_id_token.jwt", import.meta.url),
+)).trim();
+
+Deno.test("readCachedToken() reads the AWS CLI's one-line file and writes it back byte for byte", async () => {
+  const text = await Deno.readTextFile(fixture("cli_cache.json"));
+  const token = await readCachedToken(fixture("cli_cache.json"));
+  assert.equal(token.accessToken.accessKeyId, "ASIACLIEXAMPLE");
+  assert.equal(token.accessToken.accountId, "012345678910");
+  assert.equal(token.clientId, "arn:aws:signin:::devtools/same-device");
+  assert.equal(token.idToken, CLI_SUB_TOKEN);
+  assert.match(token.dpopKey, /^-----BEGIN EC PRIVATE KEY-----\n/);
+  assert.equal(expiresAtMs(token), Date.UTC(2025, 10, 19, 0, 15));
+  assert.equal(serializeCachedToken(token), text);
+  const dir = await Deno.makeTempDir();
+  try {
+    await writeCachedToken(`${dir}/copy.json`, token);
+    assert.equal(await Deno.readTextFile(`${dir}/copy.json`), text);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("readCachedToken() reads the JS SDK's 2-space file with millisecond times and signInRegion", async () => {
+  const token = await readCachedToken(fixture("js_cache.json"));
+  assert.equal(token.accessToken.accessKeyId, "ASIAJSEXAMPLE");
+  assert.equal(token.signInRegion, "eu-west-1");
+  assert.equal(token.clientId, "arn:aws:signin:::devtools/cross-device");
+  assert.equal(expiresAtMs(token), Date.UTC(2025, 10, 19, 0, 15, 0, 123));
+  // Written back in the CLI's layout, every field kept.
+  const back = JSON.parse(serializeCachedToken(token));
+  assert.deepEqual(back, JSON.parse(await Deno.readTextFile(fixture("js_cache.json"))));
+  assert.deepEqual(Object.keys(back), [
+    "accessToken",
+    "tokenType",
+    "clientId",
+    "refreshToken",
+    "idToken",
+    "dpopKey",
+    "signInRegion",
+  ]);
+});
+
+Deno.test("readCachedToken() reads the Go SDK's file: identityToken and a +02:00 offset", async () => {
+  const token = await readCachedToken(fixture("go_cache.json"));
+  assert.equal(token.idToken, CLI_SUB_TOKEN);
+  assert.equal(token.identityToken, CLI_SUB_TOKEN);
+  // 02:15:00.123456789+02:00 is 00:15:00.123Z (sub-millisecond digits dropped).
+  assert.equal(expiresAtMs(token), Date.UTC(2025, 10, 19, 0, 15, 0, 123));
+  // Both names are written back, so the CLI, the JS SDK and the Go SDK all find the ID token.
+  const back = JSON.parse(serializeCachedToken(token));
+  assert.equal(back.idToken, CLI_SUB_TOKEN);
+  assert.equal(back.identityToken, CLI_SUB_TOKEN);
+});
+
+Deno.test("writeCachedToken() keeps unknown fields, also inside accessToken, after the known ones", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const path = `${dir}/t.json`;
+    const token = sample({ zNew: [1, "two", { three: null }], aNew: true });
+    token.accessToken = { zExtra: "z", ...token.accessToken, aExtra: 7 };
+    await writeCachedToken(path, token);
+    const text = await Deno.readTextFile(path);
+    const back = await readCachedToken(path);
+    assert.deepEqual(back, token);
+    assert.deepEqual(Object.keys(back).slice(-2), ["zNew", "aNew"]);
+    assert.deepEqual(Object.keys(back.accessToken), [
+      "accessKeyId",
+      "secretAccessKey",
+      "sessionToken",
+      "accountId",
+      "expiresAt",
+      "zExtra",
+      "aExtra",
+    ]);
+    assert.ok(text.includes('"zNew": [1, "two", {"three": null}], "aNew": true}'));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("serializeCachedToken() writes Python json.dumps spacing and ASCII escapes, like the CLI", () => {
+  const text = serializeCachedToken(sample({ note: "é\u007f\n😀" }));
+  assert.ok(text.startsWith('{"accessToken": {"accessKeyId": "ASIAEXAMPLE", "secretAccessKey": '));
+  assert.ok(text.endsWith(', "note": "\\u00e9\\u007f\\n\\ud83d\\ude00"}'));
+  assert.equal(JSON.parse(text).note, "é\u007f\n😀");
+});
+
+Deno.test("parseCachedToken() names every missing field, never a value", () => {
+  const text = JSON.stringify({
+    accessToken: { accessKeyId: "ASIA", secretAccessKey: "", sessionToken: 42, expiresAt: "x" },
+    clientId: "c",
+    refreshToken: null,
+    idToken: FIXTURE_SECRETS[2],
+  });
+  assert.throws(() => parseCachedToken(text, "/c/f.json"), (err) => {
+    assert.ok(err instanceof CacheError);
+    assert.equal(err.code, "ERR_CACHE_CORRUPT");
+    assert.equal(
+      err.message,
+      'Cannot read token cache "/c/f.json": missing or invalid accessToken.secretAccessKey, ' +
+        "accessToken.sessionToken, accessToken.accountId, accessToken.expiresAt (not an RFC 3339 " +
+        'time), refreshToken, dpopKey. Run "aws-login login" again.',
+    );
+    return true;
+  });
+});
+
+Deno.test("parseCachedToken() gives exact messages for empty, truncated and non-object files", () => {
+  const cases: [string, string][] = [
+    ["  \n", "it is empty"],
+    [
+      '{"accessToken": {"accessKeyId": "ASIA", "secretAccessKey": "SECRETkeyVALUE',
+      "it is not valid JSON (truncated or damaged)",
+    ],
+    ["null", "it is not a JSON object"],
+    ['"SESSIONtokenVALUE"', "it is not a JSON object"],
+  ];
+  for (const [text, why] of cases) {
+    assert.throws(() => parseCachedToken(text, "/c/f.json"), (err) => {
+      assert.ok(err instanceof CacheError);
+      assert.equal(err.code, "ERR_CACHE_CORRUPT");
+      assert.equal(
+        err.message,
+        `Cannot read token cache "/c/f.json": ${why}. Run "aws-login login" again.`,
+      );
+      assert.equal(err.cause, undefined); // a parser error would quote the secret text
+      for (const secret of FIXTURE_SECRETS) assert.ok(!err.message.includes(secret));
+      return true;
+    });
+  }
+});
+
+Deno.test("parseCachedToken() drops optional fields of the wrong type instead of failing", () => {
+  const token = parseCachedToken(
+    JSON.stringify({ ...sample(), tokenType: 1, idToken: null, signInRegion: {} }),
+    "f",
+  );
+  assert.equal("tokenType" in token, false);
+  assert.equal("idToken" in token, false);
+  assert.equal("signInRegion" in token, false);
+});
+
+Deno.test("readCachedToken() names the session and the file when there is none", async () => {
+  await assert.rejects(
+    () =>
+      readCachedToken("/nonexistent/x.json", {
+        loginSession: "arn:aws:iam::123456789012:user/Alice",
+      }),
+    (err) => {
+      assert.ok(err instanceof CacheError);
+      assert.equal(err.code, "ERR_CACHE_MISSING");
+      assert.equal(
+        err.message,
+        'No cached login session for "arn:aws:iam::123456789012:user/Alice" (file ' +
+          '"/nonexistent/x.json"). Run "aws-login login" to sign in.',
+      );
+      return true;
+    },
+  );
+});
+
+Deno.test("readCachedToken() reports other I/O failures as ERR_CACHE_IO naming the file", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await assert.rejects(() => readCachedToken(dir), (err) => {
+      assert.ok(err instanceof CacheError);
+      assert.equal(err.code, "ERR_CACHE_IO");
+      assert.equal(err.message, `Cannot read token cache "${dir}": it is a directory`);
+      return true;
+    });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+const isRoot = Deno.build.os === "linux" && Deno.uid() === 0;
+
+Deno.test({
+  name:
+    "writeCachedToken() refuses a symlink another user planted (ERR_CACHE_UNSAFE), target untouched",
+  ignore: !isRoot, // only root can make a link owned by someone else
+  async fn() {
+    const dir = await Deno.makeTempDir();
+    try {
+      await Deno.writeTextFile(`${dir}/victim`, "keep");
+      await Deno.symlink(`${dir}/victim`, `${dir}/t.json`);
+      const out = await new Deno.Command("chown", { args: ["-h", "65534", `${dir}/t.json`] })
+        .output();
+      assert.ok(out.success);
+      await assert.rejects(() => writeCachedToken(`${dir}/t.json`, sample()), (err) => {
+        assert.ok(err instanceof CacheError);
+        assert.equal(err.code, "ERR_CACHE_UNSAFE");
+        assert.match(err.message, /^Cannot write token cache ".*t\.json": it is a symlink/);
+        return true;
+      });
+      assert.equal(await Deno.readTextFile(`${dir}/victim`), "keep");
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test("expiresAtMs() accepts any RFC 3339 time and rejects the rest", () => {
+  const at = (expiresAt: string) => {
+    const token = sample();
+    token.accessToken.expiresAt = expiresAt;
+    return expiresAtMs(token);
+  };
+  const base = Date.UTC(2025, 10, 19, 0, 15);
+  assert.equal(at("2025-11-19T00:15:00Z"), base);
+  assert.equal(at("2025-11-19t00:15:00z"), base);
+  assert.equal(at("2025-11-19 00:15:00Z"), base);
+  assert.equal(at("2025-11-18T18:45:00-05:30"), base);
+  assert.equal(at("2025-11-19T00:15:00.999999999Z"), base + 999);
+  assert.equal(at("2025-11-19T00:14:60Z"), base); // leap second
+  assert.equal(at("2024-02-29T00:00:00Z"), Date.UTC(2024, 1, 29));
+  for (
+    const bad of [
+      "",
+      "2025-11-19",
+      "2025-11-19T00:15:00",
+      "2025-02-29T00:00:00Z",
+      "2025-11-19T24:00:00Z",
+      "2025-13-01T00:00:00Z",
+      "2025-11-19T00:15:00+2400",
+      "Wed, 19 Nov 2025 00:15:00 GMT",
+      "1763511300",
+    ]
+  ) {
+    assert.throws(
+      () => at(bad),
+      (err) => err instanceof CacheError && err.code === "ERR_CACHE_CORRUPT",
+      bad,
+    );
+    assert.throws(
+      () =>
+        parseCachedToken(
+          JSON.stringify({ ...sample(), accessToken: { ...sample().accessToken, expiresAt: bad } }),
+          "f",
+        ),
+      CacheError,
+    );
+  }
+});
+
+Deno.test("withCacheLock() lets only one of several contending processes in at a time", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const path = `${dir}/t.json`;
+    const log = `${dir}/log`;
+    const module = new URL("../../lib/session/token_cache.ts", import.meta.url).href;
+    const code = `
+      const { withCacheLock } = await import(${JSON.stringify(module)});
+      const id = Deno.args[0];
+      for (let i = 0; i < 3; i++) {
+        await withCacheLock(${JSON.stringify(path)}, async () => {
+          await Deno.writeTextFile(${JSON.stringify(log)}, "in " + id + "\\n", { append: true });
+          await new Promise((r) => setTimeout(r, 15));
+          await Deno.writeTextFile(${JSON.stringify(log)}, "out " + id + "\\n", { append: true });
+        });
+      }`;
+    const children = ["a", "b", "c", "d"].map((id) =>
+      new Deno.Command(Deno.execPath(), { args: ["eval", "-q", code, id], stderr: "inherit" })
+        .output()
+    );
+    for (const result of await Promise.all(children)) assert.ok(result.success);
+    const lines = (await Deno.readTextFile(log)).trim().split("\n");
+    assert.equal(lines.length, 24);
+    for (let i = 0; i < lines.length; i += 2) {
+      const id = lines[i]!.slice(3);
+      assert.deepEqual(
+        [lines[i], lines[i + 1]],
+        [`in ${id}`, `out ${id}`],
+        "no two holders overlap",
+      );
+    }
+    // The lock file stays (0600); the cache file itself was never created by locking.
+    if (posix) assert.equal((await Deno.stat(`${path}.lock`)).mode! & 0o777, 0o600);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("withCacheLock() releases the lock when the critical section throws", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const path = `${dir}/t.json`;
+    await assert.rejects(
+      () => withCacheLock(path, () => Promise.reject(new Error("boom"))),
+      /boom/,
+    );
+    assert.equal(await withCacheLock(path, () => Promise.resolve(1), { timeoutMs: 0 }), 1);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test('serializeCachedToken() keeps an unknown "__proto__" key as data', () => {
+  const token = parseCachedToken(
+    JSON.stringify(sample()).replace(/}$/, ', "__proto__": {"polluted": true}}'),
+    "f",
+  );
+  const text = serializeCachedToken(token);
+  assert.ok(text.endsWith(', "__proto__": {"polluted": true}}'));
+  assert.equal(({} as Record<string, unknown>).polluted, undefined);
+});

@@ -1,0 +1,32 @@
+import assert from "node:assert/strict";
+import { fileURLToPath } from "node:url";
+import { ROOT } from "../helpers/cli.ts";
+
+const DEMO = fileURLToPath(new URL("../../tools/demo.ts", import.meta.url));
+
+Deno.test("deno task demo runs the whole story and leaves no temporary directory", async () => {
+  // A private TMPDIR: whatever the demo creates there must be gone when it ends.
+  const tmp = await Deno.makeTempDir({ prefix: "aws-login-demo-test-" });
+  try {
+    const env: Record<string, string> = { ...Deno.env.toObject(), TMPDIR: tmp, NO_COLOR: "1" };
+    for (const name of Object.keys(env)) if (name.startsWith("AWS_")) delete env[name];
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "-q", "-A", DEMO],
+      env,
+      clearEnv: true,
+      cwd: ROOT,
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const stdout = new TextDecoder().decode(out.stdout);
+    const stderr = new TextDecoder().decode(out.stderr);
+    assert.equal(out.code, 0, stdout + stderr);
+    assert.match(stdout, /Arn: +arn:aws:iam::123456789012:user\/demo/);
+    assert.match(stdout, /access key \*{16}\S{4} → \*{16}\S{4} \(changed\)/);
+    assert.match(stdout, /export AWS_ACCESS_KEY_ID=ASIA/);
+    assert.match(stdout, /Done\./);
+    assert.deepEqual([...Deno.readDirSync(tmp)].map((e) => e.name), []);
+  } finally {
+    await Deno.remove(tmp, { recursive: true });
+  }
+});
