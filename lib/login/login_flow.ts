@@ -76,6 +76,8 @@ export interface LoginOptions {
 /** The seams of the flow: the command's deps, plus a sleep for retry backoff. */
 export interface LoginDeps extends Deps {
   sleep?(ms: number): Promise<void>;
+  /** Longest wait for each token reply (default: the Sign-In client's 30 s). */
+  readonly requestTimeoutMs?: number;
 }
 
 /** What a successful login wrote. */
@@ -341,6 +343,7 @@ async function exchange(
           dpopKey,
           fetch: deps.fetch,
           now,
+          timeoutMs: deps.requestTimeoutMs,
         }));
     } catch (err) {
       // A 5xx or a lost reply may mean the single-use code was never consumed: worth a retry.

@@ -4,7 +4,7 @@
  * machine clock that is off.
  */
 import assert from "node:assert/strict";
-import { LoginError, SigninError } from "../../lib/errors.ts";
+import { LoginError, NetworkError, SigninError } from "../../lib/errors.ts";
 import { login } from "../../lib/login/login_flow.ts";
 import { addProfile, buffer, startEmulator, testDeps } from "../helpers/session.ts";
 
@@ -155,5 +155,56 @@ Deno.test("login() refuses an ID token subject that could inject lines into the 
     return true;
   });
   assert.equal(await t.config(), undefined);
+  assert.throws(() => t.cacheFiles(), Deno.errors.NotFound);
+});
+
+Deno.test("login() waits out a 429's Retry-After, then succeeds", async () => {
+  await using t = await setup();
+  t.emulator.controls.failNextTokenCalls(1, { status: 429, retryAfterSeconds: 2 });
+  const sleeps: number[] = [];
+  const sleep = (ms: number) => (sleeps.push(ms), Promise.resolve());
+  const { deps } = testDeps(t.env, { openBrowser: followingBrowser });
+  await login({ region: "us-east-1" }, { ...deps, sleep });
+  assert.deepEqual(sleeps, [2000]);
+  assert.equal(t.emulator.controls.counters().authorization_code, 2);
+  assert.equal(t.cacheFiles().length, 1);
+});
+
+Deno.test("login() retries when the connection is reset, then succeeds", async () => {
+  await using t = await setup();
+  t.emulator.controls.failNextTokenCalls(1, { reset: true });
+  // A fresh connection pool: on a reused connection, Deno's client itself resends the request.
+  using client = Deno.createHttpClient({});
+  const sleeps: number[] = [];
+  const { deps } = testDeps(t.env, {
+    openBrowser: followingBrowser,
+    fetch: (input, init) => fetch(input, { ...init, client }),
+  });
+  await login({ region: "us-east-1" }, {
+    ...deps,
+    sleep: (ms) => (sleeps.push(ms), Promise.resolve()),
+  });
+  assert.deepEqual(sleeps, [250]);
+  assert.equal(t.emulator.controls.counters().authorization_code, 2);
+  assert.equal(t.cacheFiles().length, 1);
+});
+
+Deno.test("login() gives up on replies slower than its timeout after 3 attempts", async () => {
+  await using t = await setup();
+  t.emulator.controls.failNextTokenCalls(3, { delayMs: 1000 });
+  const { deps } = testDeps(t.env, { openBrowser: followingBrowser });
+  await assert.rejects(
+    () =>
+      login({ region: "us-east-1" }, {
+        ...deps,
+        sleep: () => Promise.resolve(),
+        requestTimeoutMs: 100,
+      }),
+    (err) =>
+      err instanceof NetworkError && err.code === "ERR_TIMEOUT" &&
+      err.message.includes("No reply from AWS Sign-In"),
+  );
+  assert.equal(t.emulator.controls.counters().authorization_code, 3);
+  assert.equal(await t.config(), undefined, "no config written");
   assert.throws(() => t.cacheFiles(), Deno.errors.NotFound);
 });
