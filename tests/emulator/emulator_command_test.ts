@@ -35,7 +35,14 @@ function spawn(args: string[]): Running {
     stderr,
     async nextLine() {
       while (!buffered.includes("\n")) {
-        const { value, done } = await reader.read();
+        // A guard, not a speed check: a child that never prints fails the test instead of hanging it.
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        const stuck = new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error("no stdout line within 60 s")), 60_000);
+        });
+        const { value, done } = await Promise.race([reader.read(), stuck]).finally(() =>
+          clearTimeout(timer)
+        );
         if (done) throw new Error(`stdout closed; stderr: ${await stderr}`);
         buffered += value;
       }

@@ -35,6 +35,8 @@ if (!CHILD) {
       cwd: ROOT,
       env: { AWS_LOGIN_EMULATOR_SDK_CHILD: "1", NO_COLOR: "1" },
       stdin: "null",
+      // A guard, not a speed check: a stuck child fails the test instead of hanging the suite.
+      signal: AbortSignal.timeout(180_000),
     }).output();
     const text = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
     assert.equal(out.code, 0, text);
