@@ -78,8 +78,8 @@ async function main(argv: readonly string[]): Promise<number> {
     return await main([target, "--help"]);
   }
   if (first === "--version" || first === "-V") {
-    const { default: config } = await import("./deno.json", { with: { type: "json" } });
-    defaultDeps().stdout.write(`aws-login ${config.version}\n`);
+    const { VERSION } = await import("./lib/version.ts");
+    defaultDeps().stdout.write(`aws-login ${VERSION}\n`);
     return EXIT.ok;
   }
   const command = COMMANDS[first];

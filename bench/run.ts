@@ -140,10 +140,29 @@ async function concurrentRefresh(
   return rows.join("\n");
 }
 
+/** Medians over 30 processes of where a warm credential-process spends its in-process time. */
+async function hotPathStages(env: Record<string, string>): Promise<string> {
+  const samples: Record<string, number>[] = [];
+  for (let i = 0; i < 30; i++) {
+    const out = await sh(
+      DENO,
+      ["run", "-q", "-A", `${ROOT}bench/fixtures/hot_path_stages.ts`, "bench"],
+      env,
+    );
+    samples.push(JSON.parse(out));
+  }
+  const median = (values: number[]) => values.sort((a, b) => a - b)[values.length >> 1]!;
+  const rows = ["| step (in process, cold, median of 30) | time |", "|---|---|"];
+  for (const key of Object.keys(samples[0]!).filter((k) => k !== "bytes")) {
+    rows.push(`| ${key} | ${ms(median(samples.map((s) => s[key]!)))} |`);
+  }
+  return rows.join("\n");
+}
+
 async function main(): Promise<void> {
   await installTools();
   const home = await Deno.makeTempDir({ prefix: "aws-login-bench-" });
-  const emulator = await startEmulator({ accessTtlSeconds: 900 });
+  const emulator = await startEmulator({ autoApprove: "arn:aws:iam::123456789012:user/bench" });
   const report: string[] = [];
   try {
     const base: Record<string, string> = {
@@ -178,6 +197,7 @@ async function main(): Promise<void> {
     }, { ...env, NODE_PATH: `${ROOT}bench/.node/node_modules` });
     const floor = warm[0]!.median;
     report.push("## 1. Warm cache, whole process", "", table(warm, floor), "");
+    report.push(await hotPathStages(env), "");
 
     // 2. The refresh path: each run starts from a cache that expires within the refresh window.
     const expire = `${DENO} run -q -A ${ROOT}bench/fixtures/expire_cache.ts ${session.cachePath}`;
