@@ -274,3 +274,22 @@ Deno.test("resolveCredentials() refreshes with the emulator's clock 10 minutes o
     assert.ok(Math.abs(expiresAtMs(token) - (Date.now() + 900_000)) < 60_000);
   }
 });
+
+Deno.test("resolveCredentials() retries a reset connection, then refreshes", async () => {
+  await using t = await setup();
+  await expireIn(t.session.cachePath, -1000);
+  t.emulator.controls.failNextTokenCalls(1, { reset: true });
+  // A fresh connection pool: on a reused connection, Deno's client itself resends the request.
+  using client = Deno.createHttpClient({});
+  const sleeps: number[] = [];
+  const { deps } = testDeps(t.session.env, {
+    fetch: (input, init) => fetch(input, { ...init, client }),
+  });
+  const creds = await resolveCredentials(deps, {
+    profile: "dev",
+    sleep: (ms) => (sleeps.push(ms), Promise.resolve()),
+  });
+  assert.equal(creds.refreshed, true);
+  assert.deepEqual(sleeps, [250]);
+  assert.equal(t.emulator.controls.counters().refresh_token, 2);
+});
