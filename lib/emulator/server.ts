@@ -33,7 +33,7 @@ export interface EmulatorOptions {
   port?: number;
   /** Approve every sign-in at once as this ARN (no page). */
   autoApprove?: string;
-  /** Credential lifetime, `expiresIn` (default 900). */
+  /** Credential lifetime, `expiresIn`: 1 to 900 as the service model allows (default 900). */
   accessTtlSeconds?: number;
   /** How long a session can be refreshed (default 43200, 12 h). */
   sessionTtlSeconds?: number;
@@ -74,7 +74,7 @@ function validate(options: EmulatorOptions): void {
     }
   };
   whole("port", options.port, 0, 65535);
-  whole("accessTtlSeconds", options.accessTtlSeconds, 1, 43_200);
+  whole("accessTtlSeconds", options.accessTtlSeconds, 1, 900);
   whole("sessionTtlSeconds", options.sessionTtlSeconds, 1, 366 * 86_400);
   whole("clockOffsetMs", options.clockOffsetMs, -Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER);
   const arns: [string, unknown][] = (options.accounts ?? []).map((a) => ["an account", a?.arn]);

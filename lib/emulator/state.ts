@@ -128,8 +128,8 @@ export class EmulatorState {
   /** Codes already exchanged: a second use is AUTHCODE_EXPIRED, not "unknown". */
   readonly #usedCodes = new Set<string>();
   readonly #sessions = new Map<string, Session>();
+  /** The current refresh token of each session: a superseded one is simply no longer here. */
   readonly #refreshTokens = new Map<string, string>();
-  readonly #supersededTokens = new Set<string>();
   readonly #credentials = new Map<string, IssuedCredentials>();
   #failures: { remaining: number; failure: TokenFailure } | undefined;
   readonly #counters: Counters = {
@@ -227,7 +227,6 @@ export class EmulatorState {
    * @returns The session, or undefined for an unknown or superseded token.
    */
   sessionOfRefreshToken(token: string): Session | undefined {
-    if (this.#supersededTokens.has(token)) return undefined;
     const id = this.#refreshTokens.get(token);
     return id === undefined ? undefined : this.#sessions.get(id);
   }
@@ -236,7 +235,6 @@ export class EmulatorState {
   rotateRefreshToken(session: Session): string {
     if (session.refreshToken) {
       this.#refreshTokens.delete(session.refreshToken);
-      this.#supersededTokens.add(session.refreshToken);
     }
     session.refreshToken = `rt.${randomToken(48)}`;
     this.#refreshTokens.set(session.refreshToken, session.id);

@@ -120,7 +120,9 @@ async function authenticate(
       rawPath: url.pathname,
       rawQuery: url.search,
       headers: request.headers,
-      payloadHash: request.headers.get("x-amz-content-sha256") ?? await sha256Hex(body),
+      // The hash of the body actually received, never the client's x-amz-content-sha256: with the
+      // claimed hash a body changed after signing would pass.
+      payloadHash: await sha256Hex(body),
       amzDate,
     },
     auth,

@@ -46,9 +46,14 @@ const FORM_FIELDS: Record<string, string> = {
 
 const BAD_GRANT = SIGNIN_MESSAGES.INVALID_REQUEST!;
 
-/** Reads the token input; a string is the reason it is malformed. */
+/**
+ * Reads the token input; a string is the reason it is malformed. The media type must be exactly
+ * `application/json` (what the SDKs and the CLI send) or `application/x-www-form-urlencoded`: a
+ * client that forgets the header should find out here, not from the real service.
+ */
 function parseBody(contentType: string, text: string): Record<string, string> | string {
-  if (contentType.includes("application/x-www-form-urlencoded")) {
+  const mediaType = contentType.split(";")[0]!.trim().toLowerCase();
+  if (mediaType === "application/x-www-form-urlencoded") {
     const fields: Record<string, string> = {};
     for (const [key, value] of new URLSearchParams(text)) {
       const name = FORM_FIELDS[key] ?? key;
@@ -57,8 +62,8 @@ function parseBody(contentType: string, text: string): Record<string, string> | 
     }
     return fields;
   }
-  if (contentType !== "" && !contentType.includes("json")) {
-    return "The request body must be JSON or form-encoded";
+  if (mediaType !== "application/json") {
+    return "The request needs Content-Type: application/json (or application/x-www-form-urlencoded)";
   }
   let body: unknown;
   try {

@@ -122,6 +122,16 @@ Deno.test("a typed ARN must be an ARN with an account; the page stays usable", a
   assert.equal(good.reply.status, 302);
 });
 
+Deno.test("a sign-in page left open for more than 15 minutes can no longer approve", async () => {
+  await using emulator = await startEmulator();
+  const request = await newRequest(emulator.url);
+  emulator.controls.setClockOffset(15 * 60_000 + 1000);
+  const late = await decide(emulator.url, { request_id: requestId(request.html), arn: ARN });
+  assert.equal(late.reply.status, 400);
+  assert.equal(late.reply.headers.get("location"), null);
+  assert.match(late.html, /unknown, expired or already answered/);
+});
+
 Deno.test("Cancel redirects with error=access_denied, a description and the state", async () => {
   await using emulator = await startEmulator();
   const request = await newRequest(emulator.url);

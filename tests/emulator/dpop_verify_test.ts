@@ -7,7 +7,18 @@
 import assert from "node:assert/strict";
 import { DpopProofError, JtiCache, verifyDpopProof } from "../../lib/emulator/dpop_verify.ts";
 import { type DpopKey, generateDpopKey } from "../../lib/login/dpop.ts";
-import { ARN, proof, refreshCall, SAME_DEVICE, signIn, startEmulator, tokenCall } from "./flow.ts";
+import { base64UrlDecode, base64UrlEncode } from "../../lib/login/pkce.ts";
+import {
+  ARN,
+  authorize,
+  codeBody,
+  proof,
+  refreshCall,
+  SAME_DEVICE,
+  signIn,
+  startEmulator,
+  tokenCall,
+} from "./flow.ts";
 
 const RFC9449_PROOF =
   "eyJ0eXAiOiJkcG9wK2p3dCIsImFsZyI6IkVTMjU2IiwiandrIjp7Imt0eSI6IkVDIiwieCI6Imw4dEZyaHgtMzR0VjNoUklDUkRZOXpDa0RscEJoRjQyVVFVZldWQVdCRnMiLCJ5IjoiOVZFNGpmX09rX282NHpiVFRsY3VOSmFqSG10NnY5VERWclUwQ2R2R1JEQSIsImNydiI6IlAtMjU2In19" +
@@ -39,6 +50,25 @@ Deno.test("https://www.rfc-editor.org/rfc/rfc9449#section-4.1 example proof veri
 
 /** A way to break one rule: the proof(s) to send, made from the session key and token URL. */
 type Breaker = (key: DpopKey, url: string, base: string) => Promise<string | string[] | undefined>;
+
+/** A compact JWS as [signing input, signature part]. */
+function splitSignature(jws: string): [string, string] {
+  const at = jws.lastIndexOf(".");
+  return [jws.slice(0, at), jws.slice(at + 1)];
+}
+
+/** The ASN.1 DER form of a raw 64-byte ECDSA signature (what OpenSSL-style signers emit). */
+function derOf(raw: Uint8Array): Uint8Array {
+  const integer = (bytes: Uint8Array) => {
+    let i = 0;
+    while (i < bytes.length - 1 && bytes[i] === 0) i++;
+    const trimmed = bytes.slice(i);
+    const body = trimmed[0]! & 0x80 ? [0, ...trimmed] : [...trimmed];
+    return [0x02, body.length, ...body];
+  };
+  const seq = [...integer(raw.slice(0, 32)), ...integer(raw.slice(32))];
+  return new Uint8Array([0x30, seq.length, ...seq]);
+}
 
 const privateD = async (key: DpopKey) =>
   (await crypto.subtle.exportKey("jwk", key.privateKey)).d as string;
@@ -76,6 +106,21 @@ const CASES: [string, string, Breaker][] = [
     (key, url) => proof(key, url, { header: { jwk: undefined } }),
   ],
   [
+    'alg "HS256"',
+    'alg must be "ES256"',
+    (key, url) => proof(key, url, { header: { alg: "HS256" } }),
+  ],
+  [
+    'a jwk with kty "OKP"',
+    "jwk must be an EC P-256 public key",
+    (key, url) => proof(key, url, { header: { jwk: { ...key.publicJwk, kty: "OKP" } } }),
+  ],
+  [
+    'a jwk with crv "P-384"',
+    "jwk must be an EC P-256 public key",
+    (key, url) => proof(key, url, { header: { jwk: { ...key.publicJwk, crv: "P-384" } } }),
+  ],
+  [
     "a jwk with its private part",
     "jwk must not contain a private key",
     async (key, url) =>
@@ -88,6 +133,14 @@ const CASES: [string, string, Breaker][] = [
       const other = await generateDpopKey();
       const forged = await proof(other, url, { header: { jwk: key.publicJwk } });
       return forged;
+    },
+  ],
+  [
+    "a DER-encoded signature (not raw r||s)",
+    "the signature does not verify with the header jwk",
+    async (key, url) => {
+      const [input, raw] = splitSignature(await proof(key, url));
+      return `${input}.${base64UrlEncode(derOf(base64UrlDecode(raw)))}`;
     },
   ],
   ...(["jti", "htm", "htu", "iat"].map((claim): [string, string, Breaker] => [
@@ -109,6 +162,21 @@ const CASES: [string, string, Breaker][] = [
     "htu with another port",
     "htu does not match the request URL",
     (key, url) => proof(key, url.replace(/:(\d+)\//, (_, p) => `:${Number(p) + 1}/`)),
+  ],
+  [
+    "htu with the https scheme",
+    "htu does not match the request URL",
+    (key, url) => proof(key, url.replace(/^http:/, "https:")),
+  ],
+  [
+    "htu with the path in upper case",
+    "htu does not match the request URL",
+    (key, url) => proof(key, url.replace("/v1/token", "/V1/TOKEN")),
+  ],
+  [
+    "htu with a fragment",
+    "htu does not match the request URL",
+    (key, url) => proof(key, `${url}#x`),
   ],
   [
     "htu with a query",
@@ -170,6 +238,22 @@ Deno.test("token endpoint refuses a replayed DPoP proof (same jti)", async () =>
   const again = await tokenCall(emulator.url, body(first.body.refreshToken as string), dpop);
   assert.equal(again.status, 400);
   assert.equal(again.body.message, "Invalid DPoP proof: jti was already used (replayed proof)");
+});
+
+Deno.test("a DPoP proof spent on the code exchange cannot be replayed on a refresh", async () => {
+  await using emulator = await startEmulator({ autoApprove: ARN });
+  const key = await generateDpopKey();
+  const dpop = await proof(key, `${emulator.url}/v1/token`);
+  const code = await tokenCall(emulator.url, codeBody(await authorize(emulator.url)), dpop);
+  assert.equal(code.status, 200);
+  const body = {
+    clientId: SAME_DEVICE,
+    grantType: "refresh_token",
+    refreshToken: code.body.refreshToken as string,
+  };
+  const replay = await tokenCall(emulator.url, body, dpop);
+  assert.equal(replay.status, 400);
+  assert.equal(replay.body.message, "Invalid DPoP proof: jti was already used (replayed proof)");
 });
 
 Deno.test("token endpoint accepts an htu that differs only by RFC 3986 normalisation", async () => {

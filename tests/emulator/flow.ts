@@ -103,9 +103,14 @@ export interface Authorized {
   redirectUri: string;
 }
 
-/** Runs the authorize step of an auto-approving emulator (same-device) and returns the code. */
-export async function authorize(base: string): Promise<Authorized> {
-  const verifier = createCodeVerifier();
+/**
+ * Runs the authorize step of an auto-approving emulator (same-device) and returns the code; the
+ * challenge is made from `verifier` (default: a new valid one).
+ */
+export async function authorize(
+  base: string,
+  verifier = createCodeVerifier(),
+): Promise<Authorized> {
   const state = crypto.randomUUID();
   const query = authorizeQuery({ state, challenge: await codeChallengeS256(verifier) });
   const reply = await fetch(`${base}/v1/authorize?${query}`, { redirect: "manual" });

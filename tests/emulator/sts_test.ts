@@ -30,6 +30,10 @@ async function sts(
     headers?: Record<string, string>;
     atMs?: number;
     service?: string;
+    /** The credential scope date (default: the day of X-Amz-Date). */
+    scopeDate?: string;
+    /** Headers sent but left out of SignedHeaders. */
+    unsigned?: readonly string[];
     tamper?: { body?: string; signature?: (s: string) => string; token?: string | null };
   } = {},
 ) {
@@ -42,8 +46,12 @@ async function sts(
     "x-amz-security-token": creds.sessionToken,
     ...options.headers,
   });
-  const signedHeaders = [...headers.keys()].sort();
-  const scope = { date: date.slice(0, 8), region: "eu-west-1", service: options.service ?? "sts" };
+  const signedHeaders = [...headers.keys()].sort().filter((h) => !options.unsigned?.includes(h));
+  const scope = {
+    date: options.scopeDate ?? date.slice(0, 8),
+    region: "eu-west-1",
+    service: options.service ?? "sts",
+  };
   let signature = await computeSignature(
     {
       method: "POST",
@@ -145,6 +153,14 @@ for (
     ["a body changed after signing", { tamper: { body: `${QUERY_BODY}&Extra=1` } }],
     ["a signature scoped to another service", { service: "s3" }],
     ["an X-Amz-Date 16 minutes old", { atMs: Date.now() - 16 * 60_000 }],
+    ["a credential scope dated another day", {
+      scopeDate: amzDate(Date.now() - 86_400_000).slice(0, 8),
+    }],
+    ["the host header left unsigned", { unsigned: ["host"] }],
+    ["a body changed after signing, under a signed x-amz-content-sha256", {
+      headers: { "x-amz-content-sha256": await sha256Hex(QUERY_BODY) },
+      tamper: { body: `${QUERY_BODY}&Extra=1` },
+    }],
   ] as const
 ) {
   Deno.test(`GetCallerIdentity with ${what} is SignatureDoesNotMatch`, async () => {

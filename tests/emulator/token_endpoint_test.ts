@@ -5,6 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { decodeProtectedHeader, importJWK, jwtVerify } from "jose";
+import { EmulatorError } from "../../lib/errors.ts";
 import { generateDpopKey } from "../../lib/login/dpop.ts";
 import {
   ARN,
@@ -79,6 +80,15 @@ Deno.test("accessTtlSeconds sets expiresIn; credentials never outlive the sessio
   assert.ok((r.body.expiresIn as number) >= 299 && (r.body.expiresIn as number) <= 300);
 });
 
+Deno.test("accessTtlSeconds outside 1 to 900 (the model's expiresIn range) is refused", async () => {
+  for (const accessTtlSeconds of [0, 901]) {
+    await assert.rejects(
+      () => startEmulator({ accessTtlSeconds }),
+      new EmulatorError("Cannot start the emulator: accessTtlSeconds must be 1 to 900"),
+    );
+  }
+});
+
 Deno.test("an authorization code works once; the second use is AUTHCODE_EXPIRED", async () => {
   await using emulator = await startEmulator({ autoApprove: ARN });
   const a = await authorize(emulator.url);
@@ -111,17 +121,124 @@ Deno.test("an authorization code younger than 5 minutes still works", async () =
 });
 
 for (
+  const [what, verifier] of [
+    ["of 42 characters", "A".repeat(42)],
+    ["of 129 characters", "A".repeat(129)],
+    ["with a character outside A-Z a-z 0-9 - . _ ~", `${"A".repeat(63)}+`],
+  ] as const
+) {
+  Deno.test(`the code grant with a verifier ${what} is refused even when it matches`, async () => {
+    await using emulator = await startEmulator({ autoApprove: ARN });
+    const r = await exchange(emulator.url, codeBody(await authorize(emulator.url, verifier)));
+    assertError(r, 400, "ValidationException", "INVALID_REQUEST");
+    assert.equal(r.body.message, "The codeVerifier must be 43 to 128 unreserved characters");
+  });
+}
+
+Deno.test("a verifier of 43 and of 128 characters is accepted", async () => {
+  await using emulator = await startEmulator({ autoApprove: ARN });
+  for (const verifier of ["a".repeat(43), "-._~".repeat(32)]) {
+    const r = await exchange(emulator.url, codeBody(await authorize(emulator.url, verifier)));
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+  }
+});
+
+Deno.test("a failed exchange spends the code: retrying it is AUTHCODE_EXPIRED", async () => {
+  await using emulator = await startEmulator({ autoApprove: ARN });
+  const a = await authorize(emulator.url);
+  const wrong = await exchange(emulator.url, codeBody(a, { codeVerifier: "B".repeat(64) }));
+  assertError(wrong, 400, "ValidationException", "INVALID_REQUEST");
+  assertError(
+    await exchange(emulator.url, codeBody(a)),
+    401,
+    "AccessDeniedException",
+    "AUTHCODE_EXPIRED",
+  );
+});
+
+for (
+  const [field, message] of [
+    ["clientId", "Missing required parameter: clientId"],
+    ["code", "Missing required parameter: code"],
+    ["codeVerifier", "Missing required parameter: codeVerifier"],
+    ["redirectUri", "Missing required parameter: redirectUri"],
+    ["grantType", "Missing required parameter: grantType"],
+  ] as const
+) {
+  Deno.test(`the code grant without ${field} is refused and names it`, async () => {
+    await using emulator = await startEmulator({ autoApprove: ARN });
+    const body: Record<string, string> = codeBody(await authorize(emulator.url));
+    delete body[field];
+    const r = await exchange(emulator.url, body);
+    assertError(r, 400, "ValidationException", "INVALID_REQUEST");
+    assert.equal(r.body.message, message);
+  });
+}
+
+Deno.test("an unsupported grant type is refused and named", async () => {
+  await using emulator = await startEmulator({ autoApprove: ARN });
+  const session = await signIn(emulator.url);
+  const r = await exchange(emulator.url, {
+    clientId: SAME_DEVICE,
+    grantType: "client_credentials",
+    refreshToken: session.refreshToken,
+  });
+  assertError(r, 400, "ValidationException", "INVALID_REQUEST");
+  assert.equal(r.body.message, 'Unsupported grant type "client_credentials"');
+});
+
+for (
+  const [what, contentType, body, message] of [
+    ["no Content-Type", null, "{}", /Content-Type/],
+    ["Content-Type text/plain", "text/plain", "{}", /Content-Type/],
+    ["Content-Type application/x-amz-json-1.1", "application/x-amz-json-1.1", "{}", /Content-Type/],
+    ["a JSON array", "application/json", "[]", /must be a JSON object/],
+    ["a JSON string", "application/json", '"x"', /must be a JSON object/],
+    ["a number member", "application/json", '{"grantType":1}', /"grantType" must be a string/],
+    [
+      "a repeated form parameter",
+      "application/x-www-form-urlencoded",
+      "grant_type=refresh_token&grant_type=refresh_token",
+      /"grant_type" is repeated/,
+    ],
+  ] as const
+) {
+  Deno.test(`a token call with ${what} is refused with 400 INVALID_REQUEST`, async () => {
+    await using emulator = await startEmulator({ autoApprove: ARN });
+    const key = await generateDpopKey();
+    const reply = await fetch(`${emulator.url}/v1/token`, {
+      method: "POST",
+      headers: {
+        DPoP: await proof(key, `${emulator.url}/v1/token`),
+        ...(contentType === null ? {} : { "content-type": contentType }),
+      },
+      // A Uint8Array body makes fetch send no Content-Type of its own.
+      body: new TextEncoder().encode(body),
+    });
+    const r = { status: reply.status, headers: reply.headers, body: await reply.json() };
+    assertError(r, 400, "ValidationException", "INVALID_REQUEST");
+    assert.match(r.body.message as string, message);
+  });
+}
+
+Deno.test("a token call with a body over 1 MiB is refused with 413", async () => {
+  await using emulator = await startEmulator({ autoApprove: ARN });
+  const reply = await fetch(`${emulator.url}/v1/token`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ grantType: "x".repeat(1 << 20) }),
+  });
+  await reply.body?.cancel();
+  assert.equal(reply.status, 413);
+});
+
+for (
   const [what, change] of [
     ["an unknown code", (a: { code: string }) => ({ code: `${a.code}x` })],
     ["a verifier that does not match the challenge", () => ({ codeVerifier: "A".repeat(64) })],
-    ["a verifier of 42 characters", () => ({ codeVerifier: "A".repeat(42) })],
     ["another clientId", () => ({ clientId: CROSS_DEVICE })],
     ["an unknown clientId", () => ({ clientId: "arn:aws:signin:::devtools/other" })],
     ["another redirectUri", () => ({ redirectUri: "http://127.0.0.1:1/oauth/callback" })],
-    ["no codeVerifier", () => ({ codeVerifier: "" })],
-    ["no redirectUri", () => ({ redirectUri: "" })],
-    ["no grantType", () => ({ grantType: "" })],
-    ["grantType client_credentials", () => ({ grantType: "client_credentials" })],
   ] as const
 ) {
   Deno.test(`the code grant with ${what} is refused with 400 INVALID_REQUEST`, async () => {
