@@ -244,3 +244,45 @@ export async function sessionFixture(p: {
     },
   };
 }
+
+/** Process variables the AWS SDK reads; an SDK fixture clears them and restores them after. */
+const SDK_VARIABLES = [
+  "AWS_CONFIG_FILE",
+  "AWS_SHARED_CREDENTIALS_FILE",
+  "AWS_LOGIN_CACHE_DIRECTORY",
+  "AWS_ENDPOINT_URL_SIGNIN",
+  "AWS_ENDPOINT_URL_STS",
+  "AWS_PROFILE",
+  "AWS_REGION",
+  "AWS_ACCESS_KEY_ID",
+  "AWS_SECRET_ACCESS_KEY",
+  "AWS_SESSION_TOKEN",
+];
+
+/**
+ * A {@link sessionFixture} (profile "dev") with this process's environment pointing the official
+ * AWS SDK at its files and emulator — the SDK reads `process.env`, not an options object. The
+ * variables are restored at scope end, so such tests must not run in parallel in one process.
+ */
+export async function sdkSessionFixture(p: { arn: string }): Promise<SessionFixture> {
+  const fixture = await sessionFixture({ arn: p.arn });
+  const saved = new Map(SDK_VARIABLES.map((name) => [name, Deno.env.get(name)]));
+  for (const name of SDK_VARIABLES) Deno.env.delete(name);
+  const aws = joinPath(fixture.home.home, ".aws");
+  Deno.env.set("AWS_CONFIG_FILE", joinPath(aws, "config"));
+  Deno.env.set("AWS_SHARED_CREDENTIALS_FILE", joinPath(aws, "credentials"));
+  Deno.env.set("AWS_LOGIN_CACHE_DIRECTORY", joinPath(aws, "login", "cache"));
+  Deno.env.set("AWS_ENDPOINT_URL_SIGNIN", fixture.emulator.url);
+  return {
+    emulator: fixture.emulator,
+    home: fixture.home,
+    session: fixture.session,
+    async [Symbol.asyncDispose]() {
+      for (const [name, value] of saved) {
+        if (value === undefined) Deno.env.delete(name);
+        else Deno.env.set(name, value);
+      }
+      await fixture[Symbol.asyncDispose]();
+    },
+  };
+}

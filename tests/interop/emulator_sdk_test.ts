@@ -14,11 +14,10 @@ import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { fromLoginCredentials } from "@aws-sdk/credential-provider-login";
 import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
-import { joinPath } from "../../lib/files.ts";
 import { readCachedToken } from "../../lib/session/token_cache.ts";
 import { importDpopKeyPem } from "../../lib/login/dpop.ts";
-import { ROOT, tempHome } from "../helpers/cli.ts";
-import { createSession, expireIn, startEmulator } from "../helpers/session.ts";
+import { ROOT } from "../helpers/cli.ts";
+import { expireIn, sdkSessionFixture } from "../helpers/session.ts";
 import { refreshCall } from "../emulator/flow.ts";
 
 const ARN = "arn:aws:sts::123456789012:assumed-role/Developer/alice";
@@ -44,43 +43,11 @@ if (!CHILD) {
   });
 }
 
-const SDK_VARIABLES = [
-  "AWS_CONFIG_FILE",
-  "AWS_SHARED_CREDENTIALS_FILE",
-  "AWS_LOGIN_CACHE_DIRECTORY",
-  "AWS_ENDPOINT_URL_SIGNIN",
-  "AWS_ENDPOINT_URL_STS",
-  "AWS_PROFILE",
-  "AWS_REGION",
-  "AWS_ACCESS_KEY_ID",
-  "AWS_SECRET_ACCESS_KEY",
-  "AWS_SESSION_TOKEN",
-];
-
 /** An emulator, a HOME with an expired "dev" session, and the SDK's environment pointing at both. */
 async function setup() {
-  const emulator = await startEmulator({ autoApprove: ARN });
-  const home = await tempHome();
-  const session = await createSession({ url: emulator.url, home, profile: "dev" });
-  await expireIn(session.cachePath, -1000);
-  const saved = new Map(SDK_VARIABLES.map((name) => [name, Deno.env.get(name)]));
-  for (const name of SDK_VARIABLES) Deno.env.delete(name);
-  Deno.env.set("AWS_CONFIG_FILE", joinPath(home.home, ".aws", "config"));
-  Deno.env.set("AWS_SHARED_CREDENTIALS_FILE", joinPath(home.home, ".aws", "credentials"));
-  Deno.env.set("AWS_LOGIN_CACHE_DIRECTORY", joinPath(home.home, ".aws", "login", "cache"));
-  Deno.env.set("AWS_ENDPOINT_URL_SIGNIN", emulator.url);
-  return {
-    emulator,
-    session,
-    async [Symbol.asyncDispose]() {
-      for (const [name, value] of saved) {
-        if (value === undefined) Deno.env.delete(name);
-        else Deno.env.set(name, value);
-      }
-      await emulator.close();
-      await home[Symbol.asyncDispose]();
-    },
-  };
+  const t = await sdkSessionFixture({ arn: ARN });
+  await expireIn(t.session.cachePath, -1000);
+  return t;
 }
 
 sdkTest("the emulator accepts the SDK's DPoP proofs and rotates the refresh token", async () => {

@@ -9,53 +9,13 @@ import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
 import { joinPath } from "../../lib/files.ts";
 import { resolveCredentials } from "../../lib/session/credentials.ts";
 import { readCachedToken } from "../../lib/session/token_cache.ts";
-import { ROOT, runCli, tempHome } from "../helpers/cli.ts";
-import {
-  addProfile,
-  createSession,
-  expireIn,
-  startEmulator,
-  testDeps,
-} from "../helpers/session.ts";
+import { ROOT, runCli } from "../helpers/cli.ts";
+import { addProfile, expireIn, sdkSessionFixture, testDeps } from "../helpers/session.ts";
 
 const ARN = "arn:aws:iam::123456789012:user/Alice";
-const SDK_VARIABLES = [
-  "AWS_CONFIG_FILE",
-  "AWS_SHARED_CREDENTIALS_FILE",
-  "AWS_LOGIN_CACHE_DIRECTORY",
-  "AWS_ENDPOINT_URL_SIGNIN",
-  "AWS_ENDPOINT_URL_STS",
-  "AWS_PROFILE",
-  "AWS_REGION",
-  "AWS_ACCESS_KEY_ID",
-  "AWS_SECRET_ACCESS_KEY",
-  "AWS_SESSION_TOKEN",
-];
-
 /** An emulator, a HOME with a "dev" session, and the SDK's process environment pointing at both. */
-async function setup() {
-  const emulator = await startEmulator({ autoApprove: ARN });
-  const home = await tempHome();
-  const session = await createSession({ url: emulator.url, home, profile: "dev" });
-  const saved = new Map(SDK_VARIABLES.map((name) => [name, Deno.env.get(name)]));
-  for (const name of SDK_VARIABLES) Deno.env.delete(name);
-  Deno.env.set("AWS_CONFIG_FILE", joinPath(home.home, ".aws", "config"));
-  Deno.env.set("AWS_SHARED_CREDENTIALS_FILE", joinPath(home.home, ".aws", "credentials"));
-  Deno.env.set("AWS_LOGIN_CACHE_DIRECTORY", joinPath(home.home, ".aws", "login", "cache"));
-  Deno.env.set("AWS_ENDPOINT_URL_SIGNIN", emulator.url);
-  return {
-    emulator,
-    home,
-    session,
-    async [Symbol.asyncDispose]() {
-      for (const [name, value] of saved) {
-        if (value === undefined) Deno.env.delete(name);
-        else Deno.env.set(name, value);
-      }
-      await emulator.close();
-      await home[Symbol.asyncDispose]();
-    },
-  };
+function setup() {
+  return sdkSessionFixture({ arn: ARN });
 }
 
 Deno.test("the SDK's fromLoginCredentials reads our cache and returns our credentials", async () => {
