@@ -7,9 +7,13 @@
  * - Sections: in the config file `[default]`, `[profile NAME]` (also `[profile "NAME"]` or
  *   `[profile 'NAME']`), `[sso-session NAME]`, `[services NAME]`; any other section is kept but is
  *   not a profile. In the credentials file every `[NAME]` is a profile. A section ends at the next
- *   header; nothing inherits from `[default]`.
- * - Properties: `key = value`, both trimmed. A key with an empty value followed by lines indented
- *   deeper than it holds sub-properties (`signin =` / `  endpoint_url = …`).
+ *   header; nothing inherits from `[default]`. A header the JS SDK does not read as a profile —
+ *   `[profile]`, a name with spaces or other characters it refuses (`[profile "my name"]`), spaces
+ *   inside the brackets, a credentials-file name with spaces — is kept as an `other` section: it is
+ *   not a profile here, and it does not stop the rest of the file from being used.
+ * - Properties: `key = value`, both trimmed; a key may hold inner spaces (`foo bar = 1`). A key
+ *   with an empty value followed by lines indented deeper than it holds sub-properties
+ *   (`signin =` / `  endpoint_url = …`).
  * - Comments: lines whose first non-blank character is `#` or `;`, and inline comments starting
  *   at whitespace followed by `#` or `;` (the JS SDK strips those; Python does not, which is why
  *   the editor never writes one). Blank lines are ignored. CRLF line endings are accepted.
@@ -27,11 +31,9 @@
  * - a duplicate section (`[profile a]` twice, or `[default]` with `[profile default]`, or
  *   `[profile a]` with `[profile "a"]`) or a duplicate key within a section, keys compared without
  *   case (Python refuses both; JS merges them);
- * - `[DEFAULT]` (Python copies its keys into every section; JS ignores it), spaces inside the
- *   brackets, a profile, sso-session or services name with characters the JS SDK does not accept
- *   (it accepts letters, digits and `_ - @ + . % : /`), a section word such as `[profiles x]` that
- *   Python reads as a profile and JS ignores, a credentials-file name with whitespace, and the
- *   name or key `__proto__` (the JS SDK refuses it).
+ * - `[DEFAULT]` (Python copies its keys into every section; JS ignores it), a section word such as
+ *   `[profiles x]` that Python reads as a profile and JS ignores, and the name or key `__proto__`
+ *   (the JS SDK refuses it).
  * Keys are case-sensitive (as the JS SDK; Python lowercases them), so `Region` is not `region`.
  *
  * Writes go through `writeFileAtomic` (temp file, fsync, rename; file 0600, new directories 0700),
@@ -371,11 +373,11 @@ function parseProperty(content: string, i: number, path: string, under?: string)
   }
   const key = content.slice(0, eq).trim();
   if (key === "") throw syntaxError(path, i, `the property has no name before "="`);
-  if (/[\s:]/.test(key)) {
+  if (key.includes(":")) {
     throw syntaxError(
       path,
       i,
-      `"${key}" is not a valid key: keys have no spaces or ":" (the AWS CLI also reads ":" as "=")`,
+      `"${key}" is not a valid key: keys have no ":" (the AWS CLI also reads ":" as "=")`,
     );
   }
   if (key === "__proto__") throw syntaxError(path, i, `"__proto__" is not allowed as a key`);
@@ -399,9 +401,6 @@ function parseHeader(
   }
   const inner = content.slice(1, -1);
   if (inner === "") throw syntaxError(path, i, "the section header has no name");
-  if (inner !== inner.trim()) {
-    throw syntaxError(path, i, `remove the spaces inside the brackets of "${content}"`);
-  }
   if (/[[\]]/.test(inner)) throw syntaxError(path, i, `a section name cannot contain "[" or "]"`);
   if (inner === "DEFAULT") {
     throw syntaxError(
@@ -411,14 +410,10 @@ function parseHeader(
         `the other SDKs. Rename it, e.g. to [default]`,
     );
   }
+  // No SDK reads these as profiles (Python keeps the spaces in the name); neither do we.
+  if (inner !== inner.trim()) return { kind: "other", name: inner };
   if (fileKind === "credentials") {
-    if (/\s/.test(inner)) {
-      throw syntaxError(
-        path,
-        i,
-        `"${content}" has a space: credentials file sections are [NAME], without "profile"`,
-      );
-    }
+    if (/\s/.test(inner)) return { kind: "other", name: inner };
     return { kind: "credentials", name: checkName(inner, i, path) };
   }
   if (inner === "default") return { kind: "profile", name: "default" };
@@ -434,14 +429,8 @@ function parseHeader(
   }
   const m = /^\S+[ \t](["']?)(.*)\1$/.exec(inner);
   const name = m?.[2] ?? "";
-  if (!NAME_RE.test(name)) {
-    throw syntaxError(
-      path,
-      i,
-      `"${content}" is not a valid section. Write it as [${kind} NAME], the name made of ` +
-        `letters, digits and _ - @ + . % : / (optionally in quotes)`,
-    );
-  }
+  // The JS SDK ignores a name it cannot read (Python may read `[profile "a b"]`): not a profile.
+  if (!NAME_RE.test(name)) return { kind: "other", name: inner };
   return { kind, name: checkName(name, i, path) };
 }
 

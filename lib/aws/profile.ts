@@ -99,10 +99,12 @@ const OTHER_STYLES: readonly (readonly [readonly string[], string])[] = [
 
 /**
  * The other credential style a profile is configured with (first match, as the CLI), if any:
- * "Web Identity", "SSO", "Access Key", "Assume Role" or "Credential Process".
+ * "Web Identity", "SSO", "Access Key", "Assume Role" or "Credential Process". Keys match in any
+ * case, since the AWS CLI lowercases them (`AWS_ACCESS_KEY_ID` is an access key to it).
  */
 export function otherCredentialStyle(keys: Readonly<Record<string, string>>): string | undefined {
-  return OTHER_STYLES.find(([names]) => names.some((k) => Object.hasOwn(keys, k)))?.[1];
+  const present = new Set(Object.keys(keys).map((k) => k.toLowerCase()));
+  return OTHER_STYLES.find(([names]) => names.some((k) => present.has(k)))?.[1];
 }
 
 /** The region: `--region`, AWS_REGION, AWS_DEFAULT_REGION, then the profile's `region`. */

@@ -3,8 +3,10 @@
  * reads it: a list of command lines separated by the path separator (`:`; `;` on Windows), each
  * tried in turn until one starts and exits with status 0 (or keeps running: a browser in the
  * foreground). `%s` in a command line is replaced by the URL, otherwise the URL is appended. The
- * command line is split into words without a shell (single and double quotes, backslash escapes),
- * so the URL is never interpreted by one. Without `BROWSER`: `xdg-open` (Linux and other Unix),
+ * command line is split into words without a shell (single and double quotes; backslash escapes
+ * except on Windows, where a backslash separates path parts), so the URL is never interpreted by
+ * one. A plain line with spaces is also tried whole, as a program path (`/opt/My Browser/run`),
+ * as Python's `webbrowser` reads it. Without `BROWSER`: `xdg-open` (Linux and other Unix),
  * `open` (macOS), `rundll32 url.dll,FileProtocolHandler` or `cmd /c start` (Windows).
  *
  * Callers print the URL anyway, so a failure here only means "open it by hand".
@@ -24,10 +26,12 @@ export interface BrowserCommand {
  * separates words; `'…'` is literal; `"…"` allows `\"` and `\\`; a backslash outside quotes escapes
  * the next character. No variables, globs or redirections.
  *
+ * @param options.escapes Whether a backslash escapes (default true; false for Windows paths).
  * @returns The words.
  * @throws {SyntaxError} On an unterminated quote or a trailing backslash.
  */
-export function splitCommandLine(line: string): string[] {
+export function splitCommandLine(line: string, options: { escapes?: boolean } = {}): string[] {
+  const escapes = options.escapes ?? true;
   const words: string[] = [];
   let word = "";
   let inWord = false;
@@ -42,13 +46,13 @@ export function splitCommandLine(line: string): string[] {
     } else if (c === '"') {
       let j = i + 1;
       for (; j < line.length && line[j] !== '"'; j++) {
-        if (line[j] === "\\" && (line[j + 1] === '"' || line[j + 1] === "\\")) j++;
+        if (escapes && line[j] === "\\" && (line[j + 1] === '"' || line[j + 1] === "\\")) j++;
         word += line[j];
       }
       if (j >= line.length) throw new SyntaxError("Unterminated double quote");
       i = j;
       inWord = true;
-    } else if (c === "\\") {
+    } else if (c === "\\" && escapes) {
       if (i + 1 >= line.length) throw new SyntaxError("Trailing backslash");
       word += line[++i];
       inWord = true;
@@ -80,20 +84,9 @@ export function browserCommands(
 ): BrowserCommand[] {
   const browser = env.get("BROWSER")?.trim();
   if (browser) {
-    const commands: BrowserCommand[] = [];
-    for (const line of browser.split(os === "windows" ? ";" : ":")) {
-      let words: string[];
-      try {
-        words = splitCommandLine(line);
-      } catch {
-        continue;
-      }
-      if (words.length === 0) continue;
-      const hasPlaceholder = words.some((w) => w.includes("%s"));
-      const filled = hasPlaceholder ? words.map((w) => w.replaceAll("%s", url)) : [...words, url];
-      commands.push({ program: filled[0]!, args: filled.slice(1) });
-    }
-    return commands;
+    return browser.split(os === "windows" ? ";" : ":").flatMap((line) =>
+      commandsForLine(line, url, os)
+    );
   }
   switch (os) {
     case "darwin":
@@ -107,6 +100,27 @@ export function browserCommands(
     default:
       return [{ program: "xdg-open", args: [url] }];
   }
+}
+
+/** The commands one `BROWSER` entry stands for: none when it cannot be split. */
+function commandsForLine(line: string, url: string, os: typeof Deno.build.os): BrowserCommand[] {
+  const escapes = os !== "windows";
+  let words: string[];
+  try {
+    words = splitCommandLine(line, { escapes });
+  } catch {
+    return [];
+  }
+  if (words.length === 0) return [];
+  const hasPlaceholder = words.some((w) => w.includes("%s"));
+  const filled = hasPlaceholder ? words.map((w) => w.replaceAll("%s", url)) : [...words, url];
+  const commands = [{ program: filled[0]!, args: filled.slice(1) }];
+  // An unquoted program path with spaces (`/opt/My Browser/run`): also try the line whole.
+  const whole = line.trim();
+  if (words.length > 1 && !hasPlaceholder && !(escapes ? /["'\\]/ : /["']/).test(whole)) {
+    commands.push({ program: whole, args: [url] });
+  }
+  return commands;
 }
 
 /**

@@ -22,7 +22,7 @@ import { ask, LineReader } from "../cli/prompt.ts";
 import { ConfigError, isTransient, LoginError, SigninError } from "../errors.ts";
 import { accountIdOf } from "../aws/arn.ts";
 import { configFilePath } from "../aws/paths.ts";
-import { setProfileKeys } from "../aws/config_file.ts";
+import { readConfigFile, setProfileKeys, setProfileKeysInText } from "../aws/config_file.ts";
 import {
   loadProfile,
   otherCredentialStyle,
@@ -148,6 +148,7 @@ export async function login(options: LoginOptions, deps: LoginDeps): Promise<Log
   const regionSaved = region === undefined;
   region ??= await askRegion(deps, input, profile);
   const base = signinBaseUrl(env, { endpointUrl: options.endpointUrl, region, profile: config });
+  await checkConfigWritable(env, profile, regionSaved ? region : undefined);
   deps.debug(`profile "${profile}", region "${region}", Sign-In endpoint "${base}"`);
 
   const codeVerifier = createCodeVerifier();
@@ -206,6 +207,21 @@ export async function login(options: LoginOptions, deps: LoginDeps): Promise<Log
   const warning = await checkCacheDirPermissions(dirname(cachePath));
   if (warning !== undefined) deps.stderr.write(`${warning}\n`);
   return { profile, loginSession, accountId, region, regionSaved, cachePath, expiresAt };
+}
+
+/**
+ * Fails before the browser step, not after it, when the profile update would be refused (a
+ * profile name no section header can hold, a key differing from ours only in case).
+ */
+async function checkConfigWritable(
+  env: LoginDeps["env"],
+  profile: string,
+  region: string | undefined,
+): Promise<void> {
+  const path = configFilePath(env);
+  const entries: Record<string, string> = { login_session: "arn:aws:iam::000000000000:user/x" };
+  if (region !== undefined) entries.region = region;
+  setProfileKeysInText(await readConfigFile(path) ?? "", profile, entries, "config", { path });
 }
 
 /** Asks for the region on a terminal (default us-east-1). */

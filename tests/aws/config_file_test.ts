@@ -126,6 +126,39 @@ Deno.test("parseConfigText() keeps keys case-sensitive", () => {
   assert.deepEqual(s!.keys, { Region: "a" });
 });
 
+Deno.test("parseConfigText() accepts what the AWS CLI accepts, keeping non-profiles apart", () => {
+  // Headers no JS SDK reads as a profile must not stop the rest of the file from being used.
+  const text = '[profile]\nregion = a\n[profile "my name"]\nregion = b\n[profile a,b]\n' +
+    "[ default ]\nregion = c\n[profile  x]\n[services]\n[preview]\ncloudfront = true\n" +
+    "[plugins]\ncli_legacy_plugin_path = /opt/p\nmyplugin = my.module\n" +
+    "[default]\n  # an indented comment\nRegion\t=\teu-west-1\nfoo bar=x=y\nnested =\n" +
+    "\t\tk = v\n";
+  const sections = parseConfigText(text, "config", "config");
+  assert.deepEqual(sections.map((s) => [s.kind, s.name]), [
+    ["other", "profile"],
+    ["other", 'profile "my name"'],
+    ["other", "profile a,b"],
+    ["other", " default "],
+    ["other", "profile  x"],
+    ["other", "services"],
+    ["other", "preview"],
+    ["other", "plugins"],
+    ["profile", "default"],
+  ]);
+  assert.deepEqual(sections.at(-1)!.keys, { Region: "eu-west-1", "foo bar": "x=y", nested: "" });
+  assert.deepEqual(sections.at(-1)!.subKeys, { nested: { k: "v" } });
+  const credentials = parseConfigText(
+    "[profile x]\nk = 1\n[my name]\nk = 2\n[x]\nk = 3\n",
+    "credentials",
+    "credentials",
+  );
+  assert.deepEqual(credentials.map((s) => [s.kind, s.name]), [
+    ["other", "profile x"],
+    ["other", "my name"],
+    ["credentials", "x"],
+  ]);
+});
+
 Deno.test("parseConfigText() rejects malformed or ambiguous lines, naming file and line", () => {
   const cases: [string, number, string][] = [
     ["region = us-east-1\n[default]\n", 1, `"region" comes before any section header`],
@@ -146,21 +179,15 @@ Deno.test("parseConfigText() rejects malformed or ambiguous lines, naming file a
     ["[default]\nregion = a\nREGION = b\n", 3, "already set on line 2"],
     ["[s]\nsignin =\n  u = 1\n  u = 2\n", 4, `"u" is already set under "signin"`],
     ["[DEFAULT]\n", 1, "[DEFAULT] is special"],
-    ["[ default ]\n", 1, "remove the spaces"],
     ["[]\n", 1, "has no name"],
-    ["[profile a b]\n", 1, "Write it as [profile NAME]"],
-    ["[profile  a]\n", 1, "Write it as [profile NAME]"],
-    ['[profile "a]\n', 1, "Write it as [profile NAME]"],
-    ["[profile a,b]\n", 1, "Write it as [profile NAME]"],
-    ["[profile]\n", 1, "Write it as [profile NAME]"],
     ["[profiles a]\n", 1, "Write it as [profile NAME]"],
-    ["[services]\n", 1, "Write it as [services NAME]"],
+    ["[profile]\n[profile]\n", 2, "Section [profile] is already defined on line 1"],
+    ["[sso-sessionx a]\n", 1, "Write it as [sso-session NAME]"],
     ["[profile __proto__]\n", 1, `"__proto__" is not allowed`],
     ["[default]\n__proto__ = x\n", 2, `"__proto__" is not allowed`],
     ["[a]b]\n", 1, `cannot contain "[" or "]"`],
   ];
   for (const [text, line, part] of cases) assertSyntaxError(text, "config", line, part);
-  assertSyntaxError("[profile x]\n", "credentials", 1, 'without "profile"');
   assertSyntaxError("[a]\nk = 1\n[a]\n", "credentials", 3, `Profile "a" is already defined`);
 });
 

@@ -11,6 +11,30 @@ import { ConfigError } from "../../lib/errors.ts";
 import { joinPath } from "../../lib/files.ts";
 
 const env = (vars: Record<string, string> = {}) => ({ get: (n: string) => vars[n] });
+/** Runs `fn` with a temp dir holding `config` and `credentials`, and an env pointing at them. */
+async function withSharedFiles(
+  texts: { config: string; credentials: string },
+  fn: (
+    paths: { config: string; credentials: string },
+    e: ReturnType<typeof env>,
+  ) => Promise<void>,
+): Promise<void> {
+  const dir = await Deno.makeTempDir({ prefix: "aws-login-profile-" });
+  try {
+    const paths = { config: joinPath(dir, "config"), credentials: joinPath(dir, "credentials") };
+    await Deno.writeTextFile(paths.config, texts.config);
+    await Deno.writeTextFile(paths.credentials, texts.credentials);
+    const vars = {
+      AWS_CONFIG_FILE: paths.config,
+      AWS_SHARED_CREDENTIALS_FILE: paths.credentials,
+      HOME: dir,
+    };
+    await fn(paths, env(vars));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
 const profile = (keys: Record<string, string> = {}, services?: ProfileConfig["services"]) => ({
   name: "p",
   exists: true,
@@ -41,6 +65,9 @@ Deno.test("otherCredentialStyle() names the first style the CLI would refuse, in
   assert.equal(otherCredentialStyle({ aws_access_key_id: "x", role_arn: "x" }), "Access Key");
   assert.equal(otherCredentialStyle({ role_arn: "x", credential_process: "x" }), "Assume Role");
   assert.equal(otherCredentialStyle({ credential_process: "x" }), "Credential Process");
+  // The AWS CLI lowercases keys, so it refuses these too.
+  assert.equal(otherCredentialStyle({ AWS_ACCESS_KEY_ID: "x" }), "Access Key");
+  assert.equal(otherCredentialStyle({ Role_Arn: "x" }), "Assume Role");
   assert.equal(
     otherCredentialStyle({ region: "x", login_session: "arn", sso_session: "s" }),
     undefined,
@@ -309,17 +336,11 @@ Deno.test("signinBaseUrl() errors: missing services section, custom endpoint wit
 });
 
 Deno.test("loadProfile() merges credentials-file keys over config keys, and finds its services", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "aws-login-profile-" });
-  try {
-    const config = joinPath(dir, "config");
-    const credentials = joinPath(dir, "credentials");
-    await Deno.writeTextFile(
-      config,
-      "[profile a]\nregion = eu-west-1\nlogin_session = from-config\nservices = s\n\n" +
-        "[services s]\nsignin =\n  endpoint_url = http://127.0.0.1:5\n",
-    );
-    await Deno.writeTextFile(credentials, "[a]\nlogin_session = from-credentials\n[only]\nk = v\n");
-    const e = env({ AWS_CONFIG_FILE: config, AWS_SHARED_CREDENTIALS_FILE: credentials, HOME: dir });
+  await withSharedFiles({
+    config: "[profile a]\nregion = eu-west-1\nlogin_session = from-config\nservices = s\n\n" +
+      "[services s]\nsignin =\n  endpoint_url = http://127.0.0.1:5\n",
+    credentials: "[a]\nlogin_session = from-credentials\n[only]\nk = v\n",
+  }, async ({ credentials }, e) => {
     const a = await loadProfile(e, "a");
     assert.deepEqual(a.keys, {
       region: "eu-west-1",
@@ -341,28 +362,17 @@ Deno.test("loadProfile() merges credentials-file keys over config keys, and find
         err instanceof ConfigError && err.code === "ERR_CONFIG_SYNTAX" &&
         err.message.startsWith(`Cannot parse "${credentials}", line 1:`),
     );
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("profile_session: credentials-file sessions are listed, and syntax errors surface as ConfigError", async () => {
   const { listLoginSessions, loadProfileSession } = await import(
     "../../lib/session/profile_session.ts"
   );
-  const dir = await Deno.makeTempDir({ prefix: "aws-login-profile-" });
-  try {
-    const config = joinPath(dir, "config");
-    const credentials = joinPath(dir, "credentials");
-    await Deno.writeTextFile(
-      config,
-      "[profile a]\nlogin_session = arn:a\n[profile b]\nregion = eu-west-1\n",
-    );
-    await Deno.writeTextFile(
-      credentials,
-      "[c]\nlogin_session = arn:c\n[b]\nlogin_session = arn:b\n",
-    );
-    const e = env({ AWS_CONFIG_FILE: config, AWS_SHARED_CREDENTIALS_FILE: credentials, HOME: dir });
+  await withSharedFiles({
+    config: "[profile a]\nlogin_session = arn:a\n[profile b]\nregion = eu-west-1\n",
+    credentials: "[c]\nlogin_session = arn:c\n[b]\nlogin_session = arn:b\n",
+  }, async ({ config }, e) => {
     const sessions = await listLoginSessions(e);
     assert.deepEqual(sessions.map((s) => [s.profile, s.loginSession, s.profileRegion]), [
       ["a", "arn:a", undefined],
@@ -378,7 +388,5 @@ Deno.test("profile_session: credentials-file sessions are listed, and syntax err
           err.message.startsWith(`Cannot parse "${config}", line 3:`),
       );
     }
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });

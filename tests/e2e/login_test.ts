@@ -196,6 +196,26 @@ Deno.test("login (same-device) opens BROWSER, takes the callback and writes cach
   assert.equal(t.emulator.controls.counters().authorization_code, 1);
 });
 
+Deno.test("login --no-browser --endpoint-url prints the URL for the user and keeps BROWSER shut", async () => {
+  await using t = await setup();
+  const { AWS_ENDPOINT_URL_SIGNIN: endpoint, ...rest } = t.env;
+  const env = { ...rest, BROWSER: await t.followingBrowser() };
+  const run = startLogin(
+    ["--no-browser", "--endpoint-url", endpoint!, "--region", "us-east-1"],
+    env,
+  );
+  const url = await run.url;
+  assert.ok(url, "no authorize URL was printed");
+  assert.ok(url.startsWith(`${endpoint}/v1/authorize?`), url);
+  await (await fetch(url)).body?.cancel(); // the user opens it by hand
+  await run.closeStdin();
+  const { code, stderr } = await run.result;
+  assert.equal(code, EXIT.ok, stderr);
+  assert.match(stderr, /Open this URL in a browser on this device/);
+  assert.equal(await Deno.stat(t.paths.browserLog).then(() => true, () => false), false);
+  assert.equal(await t.readConfig(), `[default]\nlogin_session = ${ARN}\n`);
+});
+
 Deno.test("login's session is usable by credential-process", async () => {
   await using t = await setup();
   const env = { ...t.env, BROWSER: await t.followingBrowser(), AWS_PROFILE: "work" };

@@ -140,3 +140,50 @@ Deno.test("browserCommands() splits BROWSER at ';' on Windows", () => {
     { program: "b.exe", args: ["U"] },
   ]);
 });
+
+Deno.test("openBrowser() runs an unquoted BROWSER path with spaces as one program", async () => {
+  await using s = await scripts();
+  await Deno.mkdir(`${s.dir}/My Browser`);
+  const path = await s.make("My Browser/run", `printf '%s\\n' "$@" > '${s.dir}/spaced.args'`);
+  const url = "http://127.0.0.1:1/z";
+  await openBrowser(url, env({ BROWSER: path }));
+  assert.deepEqual(await s.args("spaced"), [url]);
+});
+
+Deno.test("browserCommands() keeps Windows backslashes in BROWSER paths", () => {
+  const firefox = String.raw`C:\Program Files\Mozilla Firefox\firefox.exe`;
+  assert.deepEqual(browserCommands("U", env({ BROWSER: `"${firefox}" -private %s` }), "windows"), [
+    { program: firefox, args: ["-private", "U"] },
+  ]);
+  assert.deepEqual(browserCommands("U", env({ BROWSER: firefox }), "windows").at(-1), {
+    program: firefox,
+    args: ["U"],
+  });
+});
+
+Deno.test("openBrowser() does not keep the process alive for a browser still running", async () => {
+  await using s = await scripts();
+  const browser = await s.make("stays", `echo $$ > '${s.dir}/pid'\nexec sleep 60`);
+  const script = `
+    import { openBrowser } from ${
+    JSON.stringify(new URL("../../lib/login/browser.ts", import.meta.url).href)
+  };
+    await openBrowser("http://x/", { get: (n) => n === "BROWSER" ? ${
+    JSON.stringify(browser)
+  } : undefined }, { graceMs: 300 });
+  `;
+  const status = await new Deno.Command(Deno.execPath(), {
+    args: ["eval", "-q", script],
+    stdout: "null",
+    stderr: "inherit",
+  }).output();
+  assert.ok(status.success);
+  // aws-login ended while the browser kept running (else it would have waited for it to exit).
+  const pid = Number((await Deno.readTextFile(`${s.dir}/pid`)).trim());
+  assert.ok(pid > 0);
+  try {
+    Deno.kill(pid, "SIGTERM");
+  } catch (err) {
+    assert.fail(`the browser was no longer running: ${err}`);
+  }
+});

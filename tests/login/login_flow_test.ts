@@ -4,7 +4,13 @@
  * machine clock that is off.
  */
 import assert from "node:assert/strict";
-import { LoginError, NetworkError, SigninError } from "../../lib/errors.ts";
+import {
+  CacheError,
+  ConfigError,
+  LoginError,
+  NetworkError,
+  SigninError,
+} from "../../lib/errors.ts";
 import { login } from "../../lib/login/login_flow.ts";
 import { addProfile, buffer, startEmulator, testDeps } from "../helpers/session.ts";
 
@@ -43,7 +49,7 @@ Deno.test("login() asks for the region on a terminal and saves it to the profile
   await using t = await setup();
   const stderr = Object.assign(buffer(), { isTerminal: true });
   const { deps } = testDeps(t.env, {
-    stdin: terminal("eu-central-1"),
+    stdin: terminal("  eu-central-1 \r"), // spaces and a Windows terminal's CR are dropped
     stderr,
     openBrowser: followingBrowser,
   });
@@ -207,4 +213,65 @@ Deno.test("login() gives up on replies slower than its timeout after 3 attempts"
   assert.equal(t.emulator.controls.counters().authorization_code, 3);
   assert.equal(await t.config(), undefined, "no config written");
   assert.throws(() => t.cacheFiles(), Deno.errors.NotFound);
+});
+
+Deno.test("login() removes the cache file it wrote when the config update fails", async () => {
+  await using t = await setup();
+  await addProfile(t.home, "dev", { region: "us-east-1" });
+  const path = `${t.home}/.aws/config`;
+  let edited = "";
+  const { deps } = testDeps(t.env, {
+    // While the user signs in, someone adds a key the editor refuses to set beside login_session.
+    openBrowser: async (url) => {
+      edited = `${await Deno.readTextFile(path)}Login_Session = old\n`;
+      await Deno.writeTextFile(path, edited);
+      await followingBrowser(url);
+    },
+  });
+  await assert.rejects(
+    () => login({ profile: "dev" }, deps),
+    (err) => err instanceof ConfigError && err.code === "ERR_CONFIG_SYNTAX",
+  );
+  assert.equal(await t.config(), edited);
+  assert.deepEqual(t.cacheFiles(), [], "a cache file no profile points at was left behind");
+});
+
+Deno.test("login() refuses a config it could not update before opening the browser", async () => {
+  await using t = await setup();
+  await Deno.mkdir(`${t.home}/.aws`, { recursive: true });
+  const before = "[profile dev]\nregion = us-east-1\nLogin_Session = old\n";
+  await Deno.writeTextFile(`${t.home}/.aws/config`, before);
+  let opened = false;
+  const { deps } = testDeps(t.env, { openBrowser: () => (opened = true, Promise.resolve()) });
+  for (const profile of ["dev", "my name"]) {
+    await assert.rejects(() => login({ profile, timeoutSeconds: 1 }, deps), ConfigError);
+  }
+  assert.equal(opened, false, "the browser was opened for a login that could not be saved");
+  assert.equal(await t.config(), before);
+});
+
+Deno.test("login() leaves the config untouched when the cache cannot be written", async () => {
+  await using t = await setup();
+  await addProfile(t.home, "dev", { region: "us-east-1" });
+  const before = await t.config();
+  // A regular file where the cache directory should be: the cache write fails.
+  const blocker = `${t.home}/not-a-directory`;
+  await Deno.writeTextFile(blocker, "");
+  const { deps } = testDeps({ ...t.env, AWS_LOGIN_CACHE_DIRECTORY: blocker }, {
+    openBrowser: followingBrowser,
+  });
+  await assert.rejects(() => login({ profile: "dev" }, deps), CacheError);
+  assert.equal(await t.config(), before);
+});
+
+Deno.test("login() signs in a profile defined only in the credentials file", async () => {
+  await using t = await setup();
+  const credentials = `${t.home}/.aws/credentials`;
+  await Deno.mkdir(`${t.home}/.aws`, { recursive: true });
+  await Deno.writeTextFile(credentials, "[dev]\r\nregion = eu-west-1\r\n");
+  const { deps } = testDeps(t.env, { openBrowser: followingBrowser });
+  const result = await login({ profile: "dev" }, deps);
+  assert.deepEqual([result.region, result.regionSaved], ["eu-west-1", false]);
+  assert.equal(await t.config(), `[profile dev]\nlogin_session = ${ARN}\n`);
+  assert.equal(await Deno.readTextFile(credentials), "[dev]\r\nregion = eu-west-1\r\n");
 });

@@ -92,6 +92,17 @@ Deno.test("decodeVerificationCode() never puts the code into its messages", () =
     "ERR_LOGIN_CODE",
   );
   assert.doesNotMatch(err.message, /SECRETCODE123/);
+  // A pasted code that is not base64 (a typo, a truncated copy) is still mostly the secret.
+  const typo = `${b64("state=s&code=SECRETCODE123")}!`;
+  const bad = assertLoginError(() => decodeVerificationCode(typo), "ERR_LOGIN_CODE");
+  assert.ok(!bad.message.includes(typo.slice(0, 12)), bad.message);
+});
+
+Deno.test("decodeVerificationCode() rejects control characters in the decoded text", () => {
+  // They would reach the token request as part of the code, or the terminal as part of the state.
+  for (const text of ["state=s&code=c\u0000", "state=s\u001b[2J&code=c", "state=s&code=c\r\nx"]) {
+    assertLoginError(() => decodeVerificationCode(b64(text)), "ERR_LOGIN_CODE", /does not hold/);
+  }
 });
 
 Deno.test("checkState() accepts the same state and names both on a mismatch", () => {
