@@ -96,7 +96,11 @@ export function report(result: LoginResult): string {
   const uses: [string, string][] = [
     [`aws sts get-caller-identity${flag}`, "AWS CLI 2.32+ and current SDKs"],
     [`eval "$(aws-login export-env${flag})"`, "any tool, in this shell"],
-    [`credential_process = aws-login credential-process${flag}`, "in a profile, for older tools"],
+    // Always named: the profile holding this line is another one, which AWS_PROFILE may select.
+    [
+      `credential_process = aws-login credential-process --profile ${result.profile}`,
+      "in a profile, for older tools",
+    ],
   ];
   const width = Math.max(...uses.map(([command]) => command.length));
   for (const [command, what] of uses) lines.push(`  ${command.padEnd(width)}  # ${what}`);

@@ -1,0 +1,21 @@
+import assert from "node:assert/strict";
+import { report } from "../../lib/commands/login.ts";
+
+const RESULT = {
+  loginSession: "arn:aws:iam::123456789012:user/Alice",
+  accountId: "123456789012",
+  region: "us-east-1",
+  regionSaved: false,
+  cachePath: "/home/a/.aws/login/cache/x.json",
+  expiresAt: "2026-11-25T12:15:00Z",
+};
+
+Deno.test("login's report names the profile in the credential_process line, default too", () => {
+  const text = report({ ...RESULT, profile: "default" });
+  assert.match(text, /^Updated profile default to use arn:aws:iam::123456789012:user\/Alice/);
+  // The line goes into another profile, which AWS_PROFILE may select: the login profile is named.
+  assert.match(text, /credential_process = aws-login credential-process --profile default /);
+  assert.match(text, /aws sts get-caller-identity +#/);
+  assert.doesNotMatch(text, /Saved region/);
+  assert.match(report({ ...RESULT, profile: "dev", regionSaved: true }), /Saved region us-east-1/);
+});
