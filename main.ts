@@ -96,7 +96,16 @@ async function main(argv: readonly string[]): Promise<number> {
     return EXIT.ok;
   }
   const options = module.parse(rest);
-  return await module.run(options as never, defaultDeps({ debug: own.includes("--debug") }));
+  return await module.run(
+    options as never,
+    defaultDeps({ debug: own.includes("--debug"), openBrowser: openSystemBrowser }),
+  );
+}
+
+/** The system browser, loaded only when a login opens it. */
+async function openSystemBrowser(url: string): Promise<void> {
+  const { openBrowser } = await import("./lib/login/browser.ts");
+  await openBrowser(url, { get: (name) => Deno.env.get(name) });
 }
 
 try {

@@ -9,7 +9,7 @@ import {
   exportDpopKeyPem,
   generateDpopKey,
   importDpopKeyPem,
-} from "../lib/login/dpop.ts";
+} from "../lib/signin/dpop.ts";
 
 const key = await generateDpopKey();
 const pem = await exportDpopKeyPem(key);

@@ -1,7 +1,8 @@
 /**
  * The seams every command takes: environment, clock, network, output streams, standard input and the
  * browser opener. `defaultDeps()` wires them to the real process using `Deno.*` only, so the credential
- * hot path loads nothing else; tests pass their own.
+ * hot path loads nothing else; tests pass their own. The browser opener is handed in by the caller
+ * (main.ts), so this module stays a leaf that imports nothing of the product.
  *
  * @module
  */
@@ -52,11 +53,14 @@ function sinkFor(file: typeof Deno.stdout | typeof Deno.stderr): TextSink {
 }
 
 /**
- * The real process: `Deno.env`, global fetch, the system clock, stdio and the system browser.
+ * The real process: `Deno.env`, global fetch, the system clock, stdio and the given browser opener.
  *
  * @param options.debug Whether `debug()` writes to stderr.
+ * @param options.openBrowser The system browser opener; without one, opening a browser fails.
  */
-export function defaultDeps(options: { debug?: boolean } = {}): Deps {
+export function defaultDeps(
+  options: { debug?: boolean; openBrowser?: (url: string) => Promise<void> } = {},
+): Deps {
   const stderr = sinkFor(Deno.stderr);
   return {
     env: {
@@ -75,10 +79,8 @@ export function defaultDeps(options: { debug?: boolean } = {}): Deps {
         return Deno.stdin.isTerminal();
       },
     },
-    async openBrowser(url: string): Promise<void> {
-      const { openBrowser } = await import("../login/browser.ts");
-      await openBrowser(url, { get: (name) => Deno.env.get(name) });
-    },
+    openBrowser: options.openBrowser ??
+      (() => Promise.reject(new Error("no browser opener was configured"))),
     debug: options.debug ? (message) => stderr.write(`debug: ${message}\n`) : () => {},
   };
 }

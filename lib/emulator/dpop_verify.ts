@@ -10,8 +10,8 @@
  * @see https://www.rfc-editor.org/rfc/rfc9449#section-4.3
  * @module
  */
-import { htuOf, jwkThumbprint, type PublicJwk } from "../login/dpop.ts";
-import { base64UrlDecode } from "../login/pkce.ts";
+import { htuOf, jwkThumbprint, type PublicJwk } from "../signin/dpop.ts";
+import { base64UrlDecode } from "../signin/pkce.ts";
 
 /** How far `iat` may be from the server clock, either way (RFC 9449 §11.1 leaves it to policy). */
 export const IAT_WINDOW_SECONDS = 300;

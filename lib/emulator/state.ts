@@ -7,7 +7,7 @@
  * @module
  */
 import { accountIdOf, parseArn } from "../aws/arn.ts";
-import { base64UrlEncode } from "../login/pkce.ts";
+import { base64UrlEncode } from "../signin/pkce.ts";
 
 /** `client_id` of the same-device (loopback) flow. */
 export const SAME_DEVICE_CLIENT_ID = "arn:aws:signin:::devtools/same-device";

@@ -11,7 +11,7 @@
  * @see PROTOCOL.md §4, §5
  * @module
  */
-import { codeChallengeS256 } from "../login/pkce.ts";
+import { codeChallengeS256 } from "../signin/pkce.ts";
 import { DpopProofError, type JtiCache, verifyDpopProof } from "./dpop_verify.ts";
 import type { IdTokenSigner } from "./id_token.ts";
 import {

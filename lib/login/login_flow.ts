@@ -30,8 +30,8 @@ import {
   resolveRegion,
   signinBaseUrl,
 } from "../aws/profile.ts";
-import { codeChallengeS256, createCodeVerifier, createState } from "./pkce.ts";
-import { type DpopKey, exportDpopKeyPem, generateDpopKey } from "./dpop.ts";
+import { codeChallengeS256, createCodeVerifier, createState } from "../signin/pkce.ts";
+import { type DpopKey, exportDpopKeyPem, generateDpopKey } from "../signin/dpop.ts";
 import {
   buildAuthorizeUrl,
   CROSS_DEVICE_CLIENT_ID,
@@ -39,11 +39,11 @@ import {
   idTokenSubject,
   SAME_DEVICE_CLIENT_ID,
   type TokenResult,
-} from "./signin_client.ts";
-import { withClockSkewCorrection } from "./clock_skew.ts";
+} from "../signin/signin_client.ts";
+import { withClockSkewCorrection } from "../signin/clock_skew.ts";
 import { startCallbackServer } from "./callback_server.ts";
 import { checkState, decodeVerificationCode, displayText } from "./verification_code.ts";
-import { retryDelayMs } from "../session/refresh.ts";
+import { retryDelayMs } from "../signin/retry.ts";
 import {
   type CachedLoginToken,
   cacheFilePath,

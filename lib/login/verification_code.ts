@@ -8,7 +8,7 @@
  * @module
  */
 import { LoginError } from "../errors.ts";
-import { base64UrlDecode } from "./pkce.ts";
+import { base64UrlDecode } from "../signin/pkce.ts";
 
 /** What a verification code carries. */
 export interface AuthorizationResponse {

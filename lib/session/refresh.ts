@@ -16,9 +16,10 @@
  * @module
  */
 import { CacheError, isTransient, SigninError } from "../errors.ts";
-import { importDpopKeyPem } from "../login/dpop.ts";
-import { refreshToken } from "../login/signin_client.ts";
-import { withClockSkewCorrection } from "../login/clock_skew.ts";
+import { importDpopKeyPem } from "../signin/dpop.ts";
+import { refreshToken } from "../signin/signin_client.ts";
+import { withClockSkewCorrection } from "../signin/clock_skew.ts";
+import { retryDelayMs } from "../signin/retry.ts";
 import { type CachedLoginToken, formatExpiresAt } from "./token_cache.ts";
 
 /** How the refresh talks to the world. */
@@ -43,7 +44,6 @@ export interface RefreshContext {
 
 /** Default per-request timeout. */
 export const REQUEST_TIMEOUT_MS = 10_000;
-const BASE_DELAY_MS = 250;
 
 /**
  * Refreshes `token`, returning the token to write back.
@@ -102,15 +102,6 @@ export async function refreshCachedToken(
       await ctx.sleep(retryDelayMs(err, attempt, ctx.maxDelayMs ?? 3_000));
     }
   }
-}
-
-/** Exponential backoff (250 ms, 500 ms, …), or the server's Retry-After, capped at `maxMs`. */
-export function retryDelayMs(err: unknown, attempt: number, maxMs: number): number {
-  const retryAfter = err instanceof SigninError ? err.retryAfterSeconds : undefined;
-  const ms = retryAfter !== undefined && retryAfter >= 0
-    ? retryAfter * 1000
-    : BASE_DELAY_MS * 2 ** (attempt - 1);
-  return Math.min(ms, maxMs);
 }
 
 /** Rewrites a final Sign-In refusal into a message that says what happened and what to do. */

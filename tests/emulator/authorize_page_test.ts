@@ -4,8 +4,8 @@
  * confirmation page whose `#code` decodes to `state=…&code=…`.
  */
 import assert from "node:assert/strict";
-import { codeChallengeS256, createCodeVerifier } from "../../lib/login/pkce.ts";
-import { generateDpopKey } from "../../lib/login/dpop.ts";
+import { codeChallengeS256, createCodeVerifier } from "../../lib/signin/pkce.ts";
+import { generateDpopKey } from "../../lib/signin/dpop.ts";
 import {
   ARN,
   authorizeQuery,

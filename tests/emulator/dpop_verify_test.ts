@@ -6,8 +6,8 @@
  */
 import assert from "node:assert/strict";
 import { DpopProofError, JtiCache, verifyDpopProof } from "../../lib/emulator/dpop_verify.ts";
-import { type DpopKey, generateDpopKey } from "../../lib/login/dpop.ts";
-import { base64UrlDecode, base64UrlEncode } from "../../lib/login/pkce.ts";
+import { type DpopKey, generateDpopKey } from "../../lib/signin/dpop.ts";
+import { base64UrlDecode, base64UrlEncode } from "../../lib/signin/pkce.ts";
 import {
   ARN,
   authorize,

@@ -6,8 +6,8 @@
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { authorizeQuery, codeBody, proof, tokenCall } from "./flow.ts";
-import { generateDpopKey } from "../../lib/login/dpop.ts";
-import { codeChallengeS256, createCodeVerifier } from "../../lib/login/pkce.ts";
+import { generateDpopKey } from "../../lib/signin/dpop.ts";
+import { codeChallengeS256, createCodeVerifier } from "../../lib/signin/pkce.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const ARN = "arn:aws:iam::123456789012:user/Alice";

@@ -9,8 +9,8 @@ import {
   type EmulatorOptions,
   startEmulator as start,
 } from "../../lib/emulator/server.ts";
-import { type DpopKey, generateDpopKey } from "../../lib/login/dpop.ts";
-import { base64UrlEncode, codeChallengeS256, createCodeVerifier } from "../../lib/login/pkce.ts";
+import { type DpopKey, generateDpopKey } from "../../lib/signin/dpop.ts";
+import { base64UrlEncode, codeChallengeS256, createCodeVerifier } from "../../lib/signin/pkce.ts";
 
 export const ARN = "arn:aws:iam::123456789012:user/Alice";
 export const SAME_DEVICE = "arn:aws:signin:::devtools/same-device";

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { decodeProtectedHeader, importJWK, jwtVerify } from "jose";
 import { EmulatorError } from "../../lib/errors.ts";
-import { generateDpopKey } from "../../lib/login/dpop.ts";
+import { generateDpopKey } from "../../lib/signin/dpop.ts";
 import {
   ARN,
   authorize,

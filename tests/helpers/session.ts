@@ -11,13 +11,13 @@ import { type TempHome, tempHome } from "./cli.ts";
 import { startEmulator as start } from "../../lib/emulator/server.ts";
 import { joinPath } from "../../lib/files.ts";
 import { accountIdOf } from "../../lib/aws/arn.ts";
-import { codeChallengeS256, createCodeVerifier, createState } from "../../lib/login/pkce.ts";
-import { exportDpopKeyPem, generateDpopKey } from "../../lib/login/dpop.ts";
+import { codeChallengeS256, createCodeVerifier, createState } from "../../lib/signin/pkce.ts";
+import { exportDpopKeyPem, generateDpopKey } from "../../lib/signin/dpop.ts";
 import {
   exchangeAuthorizationCode,
   idTokenSubject,
   SAME_DEVICE_CLIENT_ID,
-} from "../../lib/login/signin_client.ts";
+} from "../../lib/signin/signin_client.ts";
 import {
   type CachedLoginToken,
   cacheFilePath,

@@ -15,7 +15,7 @@ import { fileURLToPath } from "node:url";
 import { fromLoginCredentials } from "@aws-sdk/credential-provider-login";
 import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
 import { readCachedToken } from "../../lib/session/token_cache.ts";
-import { importDpopKeyPem } from "../../lib/login/dpop.ts";
+import { importDpopKeyPem } from "../../lib/signin/dpop.ts";
 import { ROOT } from "../helpers/cli.ts";
 import { expireIn, sdkSessionFixture } from "../helpers/session.ts";
 import { refreshCall } from "../emulator/flow.ts";

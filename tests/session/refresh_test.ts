@@ -1,11 +1,7 @@
 import assert from "node:assert/strict";
 import { CacheError, NetworkError, SigninError } from "../../lib/errors.ts";
-import { exportDpopKeyPem, generateDpopKey } from "../../lib/login/dpop.ts";
-import {
-  refreshCachedToken,
-  type RefreshContext,
-  retryDelayMs,
-} from "../../lib/session/refresh.ts";
+import { exportDpopKeyPem, generateDpopKey } from "../../lib/signin/dpop.ts";
+import { refreshCachedToken, type RefreshContext } from "../../lib/session/refresh.ts";
 import type { CachedLoginToken } from "../../lib/session/token_cache.ts";
 
 const NOW = Date.UTC(2025, 10, 19, 0, 0, 0);
@@ -208,14 +204,4 @@ Deno.test("refreshCachedToken() reports an unusable dpopKey as a corrupt cache",
       err.message.includes("the cached dpopKey is not a P-256 private key"),
   );
   assert.equal(requests.length, 0);
-});
-
-Deno.test("retryDelayMs() doubles from 250 ms and caps", () => {
-  assert.deepEqual([1, 2, 3, 4, 5].map((n) => retryDelayMs(new Error(), n, 3000)), [
-    250,
-    500,
-    1000,
-    2000,
-    3000,
-  ]);
 });

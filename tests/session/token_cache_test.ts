@@ -387,7 +387,7 @@ const TESTDATA = new URL("./testdata/", import.meta.url);
 const fixture = (name: string) => new URL(name, TESTDATA).pathname;
 const FIXTURE_SECRETS = ["SECRETkeyVALUE", "SESSIONtokenVALUE", "REFRESHtokenVALUE", "MHcCAQEE"];
 const CLI_SUB_TOKEN = (await Deno.readTextFile(
-  new URL("../login/testdata/cli_id_token.jwt", import.meta.url),
+  new URL("../signin/testdata/cli_id_token.jwt", import.meta.url),
 )).trim();
 
 Deno.test("readCachedToken() reads the AWS CLI's one-line file and writes it back byte for byte", async () => {

@@ -8,7 +8,7 @@ import {
   htuOf,
   importDpopKeyPem,
   jwkThumbprint,
-} from "../../lib/login/dpop.ts";
+} from "../../lib/signin/dpop.ts";
 import thumbprints from "../vectors/rfc7638_thumbprint.json" with { type: "json" };
 import cliKeys from "../vectors/aws_cli_dpop_key.json" with { type: "json" };
 

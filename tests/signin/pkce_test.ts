@@ -6,7 +6,7 @@ import {
   createCodeVerifier,
   createState,
   VERIFIER_ALPHABET,
-} from "../../lib/login/pkce.ts";
+} from "../../lib/signin/pkce.ts";
 import vectors from "../vectors/rfc7636_pkce.json" with { type: "json" };
 
 for (const vector of vectors) {

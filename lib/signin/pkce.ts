@@ -1,6 +1,6 @@
 /**
  * PKCE (RFC 7636) for the authorization request: the code verifier, its S256 challenge, the `state`
- * value, and the base64url codec the login pieces share. WebCrypto only.
+ * value, and the base64url codec the client and the emulator share. WebCrypto only.
  *
  * @see https://www.rfc-editor.org/rfc/rfc7636
  * @module

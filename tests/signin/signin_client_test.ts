@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { NetworkError, SigninError } from "../../lib/errors.ts";
-import { type DpopKey, generateDpopKey } from "../../lib/login/dpop.ts";
-import { base64UrlDecode } from "../../lib/login/pkce.ts";
+import { type DpopKey, generateDpopKey } from "../../lib/signin/dpop.ts";
+import { base64UrlDecode } from "../../lib/signin/pkce.ts";
 import {
   buildAuthorizeUrl,
   buildTokenRequest,
@@ -12,7 +12,7 @@ import {
   refreshToken,
   SAME_DEVICE_CLIENT_ID,
   type TokenResult,
-} from "../../lib/login/signin_client.ts";
+} from "../../lib/signin/signin_client.ts";
 
 const TOKEN_URL = "https://us-east-1.signin.aws.amazon.com/v1/token";
 const NOW = Date.UTC(2025, 10, 19, 0, 0, 0, 750);
