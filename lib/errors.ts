@@ -47,6 +47,7 @@ export type ErrorCode =
   | "ERR_LOGIN_ABORTED"
   | "ERR_LOGIN_BROWSER"
   | "ERR_LOGIN_PORT"
+  | "ERR_LOGIN_LINK_REUSED"
   | "ERR_EMULATOR";
 
 /** Base class: a user-facing message, a stable code and the exit code `main.ts` uses. */

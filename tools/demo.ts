@@ -10,6 +10,7 @@
  */
 import { fileURLToPath } from "node:url";
 import { startEmulator } from "../lib/emulator/server.ts";
+import { browse } from "../tests/helpers/browser.ts";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 const MAIN = fileURLToPath(new URL("../main.ts", import.meta.url));
@@ -172,7 +173,10 @@ function parseExports(text: string): Record<string, string> {
   return out;
 }
 
-/** Runs `login`, playing the browser: fetches the authorize URL it prints, following redirects. */
+/**
+ * Runs `login`, playing the browser: opens the one-time sign-in link it prints, following the
+ * redirects and keeping the link's cookie for the callback, as a browser does.
+ */
 async function login(env: Record<string, string>): Promise<void> {
   const command = `login --profile ${PROFILE} --region ${REGION} --no-browser`;
   say(dim(`   $ aws-login ${command}`));
@@ -196,10 +200,10 @@ async function login(env: Record<string, string>): Promise<void> {
         buffer = buffer.slice(i + 1);
         lines.push(line);
         say(`   ${line}`);
-        const url = /(https?:\/\/\S+\/v1\/authorize\?\S+)/.exec(line)?.[1];
+        const url = /^(http:\/\/127\.0\.0\.1:\d+\/[\w-]{43})$/.exec(line.trim())?.[1];
         if (url) {
-          say(dim("   (the demo plays the browser: it opens that URL)"));
-          await (await fetch(url)).body?.cancel();
+          say(dim("   (the demo plays the browser: it opens that link)"));
+          await browse(url);
         }
       }
     }

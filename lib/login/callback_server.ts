@@ -1,14 +1,25 @@
 /**
- * The loopback listener of the same-device login: `http://127.0.0.1:PORT/oauth/callback`, where the
- * browser lands after sign-in with `code` and `state` (or `error`). It listens on 127.0.0.1 only,
- * answers only GET on that path with this Host (a DNS-rebinding page cannot pose as it), and keeps
- * waiting after a stray or forged request instead of failing the login. It stops after the first
- * valid callback. The code is never logged or shown.
+ * The loopback listener of the same-device login on 127.0.0.1. It serves two addresses:
+ *
+ * - the sign-in link `http://127.0.0.1:PORT/<random>`, which the browser is opened at instead of the
+ *   authorize URL, so that no process listing (the browser's argv) shows `state` or the PKCE
+ *   challenge. It answers once, with a redirect to the authorize URL and a random
+ *   `HttpOnly; SameSite=Lax` cookie for the callback path; a second request means someone else
+ *   opened the link too, and ends the login;
+ * - the callback `/oauth/callback`, where the browser lands after sign-in with `code` and `state`
+ *   (or `error`). It is accepted only with that cookie and this login's `state`, so a code for a
+ *   sign-in the user did not make (login CSRF by another local user) is never taken.
+ *
+ * It answers only GET with this Host (a DNS-rebinding page cannot pose as it) and keeps waiting
+ * after a stray or forged callback instead of failing the login. It stops after the first valid
+ * callback. The code is never logged or shown.
  *
  * @see PROTOCOL.md §3 (same-device); https://www.rfc-editor.org/rfc/rfc8252#section-7.3
  * @module
  */
 import { LoginError } from "../errors.ts";
+import { base64UrlEncode } from "../signin/pkce.ts";
+import { type LoopbackRequest, type LoopbackServer, serveLoopback } from "./loopback_http.ts";
 import { checkState, displayText } from "./verification_code.ts";
 
 /** The callback path the authorize request names in `redirect_uri`. */
@@ -20,9 +31,13 @@ export interface CallbackServer extends AsyncDisposable {
   readonly port: number;
   /** `http://127.0.0.1:PORT/oauth/callback`. */
   readonly redirectUri: string;
+  /** The one-time sign-in link to open in the browser: `http://127.0.0.1:PORT/<random>`. */
+  readonly startUrl: string;
   /**
-   * The authorization code of the first valid callback. Rejects with a {@link LoginError}
-   * `ERR_LOGIN_DENIED` when the browser came back with an `error` for this `state`.
+   * The authorization code of the first valid callback. Rejects with a {@link LoginError}:
+   * `ERR_LOGIN_DENIED` when the browser came back with an `error` for this `state`,
+   * `ERR_LOGIN_LINK_REUSED` when the sign-in link was opened twice, `ERR_LOGIN_PORT` when the
+   * listener failed.
    */
   readonly code: Promise<string>;
   /** Stops listening (idempotent). */
@@ -74,15 +89,20 @@ export function parseCallbackQuery(search: string, expectedState: string): strin
  * Starts the callback listener on 127.0.0.1.
  *
  * @param p.state The `state` of the authorization request; callbacks with another are ignored.
+ * @param p.authorizeUrl The authorize URL for this listener's `redirect_uri` (known once it
+ *   listens); the sign-in link redirects there.
  * @param p.port The port (`--redirect-port`), or 0/undefined for any free port.
  * @param p.log Receives one line per request (method, path, outcome; never the query).
+ * @param p.listen Opens the listening socket (tests replace it); default `Deno.listen`.
  * @returns The running server; its {@link CallbackServer.code} settles on the first valid callback.
  * @throws {LoginError} `ERR_LOGIN_PORT` when the port is in use or not allowed.
  */
 export function startCallbackServer(p: {
   state: string;
+  authorizeUrl: (redirectUri: string) => string;
   port?: number;
   log?: (line: string) => void;
+  listen?: (options: Deno.TcpListenOptions) => Deno.Listener;
 }): CallbackServer {
   const log = p.log ?? (() => {});
   let settled = false;
@@ -93,21 +113,54 @@ export function startCallbackServer(p: {
     rejectCode = reject;
   });
   code.catch(() => {}); // the caller may stop waiting (timeout) before it settles
+  const startPath = `/${randomToken()}`;
+  const cookieValue = randomToken();
+  let linkOpened = false;
   let port = 0;
+  let cookieName = "";
+  let authorizeUrl = "";
   let closing: Promise<void> | undefined;
 
-  const handler = (request: Request): Response => {
-    const url = new URL(request.url);
-    const host = request.headers.get("host")?.toLowerCase();
+  const finish = (settle: () => void) => {
+    settled = true;
+    settle();
+    closing = server.close();
+  };
+
+  const handler = (request: LoopbackRequest): Response => {
+    const { url, method, headers } = request;
+    const isLink = sameSecret(url.pathname, startPath);
     const line = (status: number, why: string) =>
-      log(`${request.method} ${url.pathname}: ${status} ${why}`);
-    if (host !== `127.0.0.1:${port}`) {
+      log(`${method} ${isLink ? "<sign-in link>" : url.pathname}: ${status} ${why}`);
+    if (headers.get("host")?.toLowerCase() !== `127.0.0.1:${port}`) {
       line(400, "wrong Host header");
       return page(400, "Bad request", "This address only answers the aws-login sign-in callback.");
     }
-    if (request.method !== "GET") {
+    if (method !== "GET") {
       line(405, "method not allowed");
       return page(405, "Method not allowed", "Only GET is accepted here.", { Allow: "GET" });
+    }
+    if (isLink) {
+      if (settled) {
+        line(410, "login already finished");
+        return page(410, "Already finished", "This login has already finished. Close this tab.");
+      }
+      if (linkOpened) {
+        line(409, "sign-in link opened a second time: login stopped");
+        finish(() => rejectCode(linkReused()));
+        return page(409, "Sign-in stopped", linkReused().message);
+      }
+      linkOpened = true;
+      line(302, "redirect to the sign-in page");
+      return new Response(null, {
+        status: 302,
+        headers: {
+          Location: authorizeUrl,
+          "Set-Cookie": `${cookieName}=${cookieValue}; Path=${CALLBACK_PATH}; HttpOnly; ` +
+            `SameSite=Lax`,
+          ...SAFE_HEADERS,
+        },
+      });
     }
     if (url.pathname !== CALLBACK_PATH) {
       line(404, "not the callback path");
@@ -117,24 +170,35 @@ export function startCallbackServer(p: {
       line(410, "login already finished");
       return page(410, "Already finished", "This login has already finished. Close this tab.");
     }
+    if (!sameSecret(cookieOf(headers, cookieName) ?? "", cookieValue)) {
+      // Not the browser that opened the sign-in link: a code someone else obtained.
+      line(400, "no sign-in cookie");
+      return page(
+        400,
+        "Bad request",
+        "This browser did not open the sign-in link aws-login printed, so aws-login does not " +
+          "accept this sign-in. Open the link aws-login printed in the terminal.",
+      );
+    }
+    // The cookie has done its job: the browser can forget it.
+    const forget = {
+      "Set-Cookie": `${cookieName}=; Path=${CALLBACK_PATH}; Max-Age=0; HttpOnly; SameSite=Lax`,
+    };
     try {
       const value = parseCallbackQuery(url.search, p.state);
-      settled = true;
-      resolveCode(value);
+      finish(() => resolveCode(value));
       line(200, "authorization code received");
-      closing = server.shutdown();
       return page(
         200,
         "Signed in",
         "aws-login received your sign-in. You can close this tab and return to the terminal.",
+        forget,
       );
     } catch (err) {
       if (err instanceof LoginError && err.code === "ERR_LOGIN_DENIED") {
-        settled = true;
-        rejectCode(err);
+        finish(() => rejectCode(err));
         line(200, "sign-in refused");
-        closing = server.shutdown();
-        return page(200, "Sign-in failed", err.message, {}, true);
+        return page(200, "Sign-in failed", err.message, forget, true);
       }
       // Not this login's callback (stray tab, forged link): refuse it and keep waiting.
       line(400, err instanceof LoginError ? err.code : "bad request");
@@ -147,29 +211,73 @@ export function startCallbackServer(p: {
     }
   };
 
-  let server: Deno.HttpServer<Deno.NetAddr>;
+  let server: LoopbackServer;
   try {
-    server = Deno.serve({
-      hostname: "127.0.0.1",
-      port: p.port ?? 0,
-      onListen: () => {},
-      onError: () => page(500, "Error", "aws-login could not handle this request."),
-    }, handler);
+    server = serveLoopback({ port: p.port ?? 0, handler, listen: p.listen });
   } catch (err) {
     throw portError(p.port ?? 0, err);
   }
-  port = server.addr.port;
+  port = server.port;
+  cookieName = `aws_login_${port}`;
+  const redirectUri = `http://127.0.0.1:${port}${CALLBACK_PATH}`;
+  authorizeUrl = p.authorizeUrl(redirectUri);
+  server.finished.catch((err) => {
+    // The listener stopped (e.g. no file descriptors left to accept with): end the login cleanly.
+    if (!settled) finish(() => rejectCode(listenerError(port, err)));
+  });
   const close = async () => {
-    closing ??= server.shutdown();
+    closing ??= server.close();
     await closing;
   };
   return {
     port,
-    redirectUri: `http://127.0.0.1:${port}${CALLBACK_PATH}`,
+    redirectUri,
+    startUrl: `http://127.0.0.1:${port}${startPath}`,
     code,
     close,
     [Symbol.asyncDispose]: close,
   };
+}
+
+/** 32 random bytes, base64url: the sign-in link's path and the cookie. */
+function randomToken(): string {
+  return base64UrlEncode(crypto.getRandomValues(new Uint8Array(32)));
+}
+
+/** Compares a received value with a secret without stopping at the first difference. */
+function sameSecret(received: string, secret: string): boolean {
+  if (received.length !== secret.length) return false;
+  let diff = 0;
+  for (let i = 0; i < secret.length; i++) diff |= received.charCodeAt(i) ^ secret.charCodeAt(i);
+  return diff === 0;
+}
+
+/** The value of cookie `name` in the request's Cookie header(s). */
+function cookieOf(headers: Headers, name: string): string | undefined {
+  for (const pair of (headers.get("cookie") ?? "").split(/[;,]/)) {
+    const eq = pair.indexOf("=");
+    if (eq > 0 && pair.slice(0, eq).trim() === name) return pair.slice(eq + 1).trim();
+  }
+  return undefined;
+}
+
+function linkReused(): LoginError {
+  return new LoginError(
+    "ERR_LOGIN_LINK_REUSED",
+    "The sign-in link was opened a second time: someone else opened the sign-in link (another " +
+      "user on this device can see it while the browser starts). aws-login stopped this login " +
+      `and wrote nothing. Run "aws-login login" again.`,
+  );
+}
+
+function listenerError(port: number, err: unknown): LoginError {
+  const why = err instanceof Error ? displayText(err.message, 200) : String(err);
+  return new LoginError(
+    "ERR_LOGIN_PORT",
+    `The sign-in callback listener on 127.0.0.1:${port} stopped: ${why}. Nothing was written; ` +
+      `run "aws-login login" again (or use --remote).`,
+    { cause: err },
+  );
 }
 
 function portError(port: number, err: unknown): LoginError {
@@ -203,6 +311,9 @@ export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c]!);
 }
 
+/** Headers of every answer: nothing cached, no referrer (the sign-in link) sent onwards. */
+const SAFE_HEADERS = { "Cache-Control": "no-store", "Referrer-Policy": "no-referrer" };
+
 /** A small self-contained HTML page: no scripts, no external resources, no referrer. */
 function page(
   status: number,
@@ -224,11 +335,9 @@ h1{color:${colour};font-size:1.5rem}</style></head>
     status,
     headers: {
       "Content-Type": "text/html; charset=utf-8",
-      "Cache-Control": "no-store",
       "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'",
-      "Referrer-Policy": "no-referrer",
       "X-Content-Type-Options": "nosniff",
-      "Connection": "close",
+      ...SAFE_HEADERS,
       ...headers,
     },
   });

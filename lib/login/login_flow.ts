@@ -238,7 +238,7 @@ async function askRegion(deps: LoginDeps, input: LineReader, profile: string): P
   return answer.trim() || DEFAULT_REGION; // signinBaseUrl checks the name
 }
 
-/** The same-device flow: loopback listener, browser, wait for the callback. */
+/** The same-device flow: loopback listener, browser at its one-time link, wait for the callback. */
 async function authorizeSameDevice(
   ctx: AuthorizeContext,
   options: LoginOptions,
@@ -246,16 +246,21 @@ async function authorizeSameDevice(
 ): Promise<Authorization> {
   await using server = startCallbackServer({
     state: ctx.state,
+    authorizeUrl: (redirectUri) =>
+      buildAuthorizeUrl({
+        authorizeUrl: `${ctx.base}/v1/authorize`,
+        clientId: SAME_DEVICE_CLIENT_ID,
+        state: ctx.state,
+        codeChallenge: ctx.codeChallenge,
+        redirectUri,
+      }),
     port: options.redirectPort,
     log: (line) => deps.debug(`callback: ${line}`),
   });
-  const url = buildAuthorizeUrl({
-    authorizeUrl: `${ctx.base}/v1/authorize`,
-    clientId: SAME_DEVICE_CLIENT_ID,
-    state: ctx.state,
-    codeChallenge: ctx.codeChallenge,
-    redirectUri: server.redirectUri,
-  });
+  // The browser gets the one-time local link, never the authorize URL: a process listing shows
+  // the browser's command line to every local user, and state + challenge would let one of them
+  // slip their own sign-in into this login.
+  const url = server.startUrl;
   const err = deps.stderr;
   err.write(
     options.noBrowser

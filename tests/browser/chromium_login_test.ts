@@ -1,8 +1,9 @@
 /**
  * The same-device login in a real browser: `aws-login login` as a subprocess with BROWSER set to a
  * driver that runs Debian's headless Chromium over the DevTools protocol. Chromium opens the
- * emulator's sign-in page (no auto-approval), the driver clicks the identity like a user, Chromium
- * follows the redirect to the 127.0.0.1 callback and renders aws-login's page. Fails (never skips)
+ * one-time sign-in link, which redirects it to the emulator's sign-in page (no auto-approval) and
+ * sets the listener's cookie; the driver clicks the identity like a user, Chromium follows the
+ * redirect to the 127.0.0.1 callback with that cookie and renders aws-login's page. Fails (never skips)
  * when Chromium is not installed: CI installs it (.ci/run); nothing is downloaded here.
  */
 import assert from "node:assert/strict";
@@ -59,6 +60,22 @@ Deno.test("login signs in through headless Chromium clicking the emulator's sign
   assert.equal(result.ok, true, `browser driver failed: ${result.error}\nlogin said:\n${stderr}`);
   assert.equal(code, EXIT.ok, stderr);
 
+  // Chromium was started with the local link only: its argv holds neither state nor challenge.
+  const argv = result.argv as string[];
+  assert.match(argv.at(-1)!, /^http:\/\/127\.0\.0\.1:\d+\/[\w-]{43}$/);
+  const authorize = new URL(String(result.authorizeUrl));
+  assert.equal(authorize.origin + authorize.pathname, `${emulator.url}/v1/authorize`);
+  for (const name of ["state", "code_challenge"]) {
+    assert.ok(!JSON.stringify(argv).includes(authorize.searchParams.get(name)!), name);
+  }
+  // The link's cookie, as a real browser keeps it: HttpOnly, SameSite=Lax, for the callback only.
+  const port = new URL(argv.at(-1)!).port;
+  const cookies = result.cookies as Record<string, unknown>[];
+  assert.deepEqual(
+    cookies.map((c) => [c.name, c.domain, c.path, c.httpOnly, c.sameSite]),
+    [[`aws_login_${port}`, "127.0.0.1", "/oauth/callback", true, "Lax"]],
+  );
+  assert.equal(result.script, "");
   assert.match(String(result.url), /^http:\/\/127\.0\.0\.1:\d+\/oauth\/callback$/);
   assert.equal(result.title, "Signed in");
   assert.match(String(result.text), /You can close this tab and return to the terminal/);

@@ -1,10 +1,13 @@
 /**
  * The BROWSER of the real-browser login test: `deno run -A driver.ts --out FILE [--deny] URL`, with
  * the identity to click in the environment variable DRIVER_ARN (an ARN has colons, and BROWSER is
- * split at colons). Launches headless Chromium, opens URL (the authorize URL `login` prints), waits for
- * the emulator's sign-in page, clicks the identity (or Cancel), waits for aws-login's callback page
- * and writes `{ ok, url, title, text }` (or `{ ok: false, error }`) as JSON to FILE. Then closes
- * Chromium and removes its profile. Exits 0 once it has started the work, like a browser launcher.
+ * split at colons). Launches headless Chromium, opens URL (the one-time sign-in link `login` gives
+ * its browser), waits for the emulator's sign-in page, clicks the identity (or Cancel), waits for
+ * aws-login's callback page and writes `{ ok, argv, authorizeUrl, cookies, script, url, title,
+ * text }` (or `{ ok: false, error }`) as JSON to FILE: what the browser was started with, where the
+ * link led, the cookies Chromium holds for the callback, what the page's scripts can see of them,
+ * and the page it ended on. Then closes Chromium and removes its profile. Exits 0 once it has
+ * started the work, like a browser launcher.
  *
  * @module
  */
@@ -27,8 +30,12 @@ if (!out || !url) {
 async function drive(): Promise<Record<string, unknown>> {
   await using browser = await launchChromium();
   const page = await browser.cdp.newPage();
+  await page.send("Network.enable");
   await page.navigate(url!);
   await page.waitFor(`document.querySelector("button.identity")`, "the sign-in page");
+  const authorizeUrl = await page.evaluate<string>("location.href");
+  const redirectUri = new URL(authorizeUrl).searchParams.get("redirect_uri") ?? "";
+  const { cookies } = await page.send("Network.getCookies", { urls: [redirectUri] });
   const target = deny
     ? "#cancel"
     : arn
@@ -41,6 +48,11 @@ async function drive(): Promise<Record<string, unknown>> {
   );
   return {
     ok: true,
+    argv: Deno.args,
+    authorizeUrl,
+    cookies,
+    // The callback page's scripts (none run there; an HttpOnly cookie is hidden from them anyway).
+    script: await page.evaluate<string>("document.cookie"),
     url: await page.evaluate<string>("location.origin + location.pathname"),
     title: await page.evaluate<string>(`document.getElementById("title").textContent`),
     text: await page.evaluate<string>("document.body.innerText"),

@@ -8,15 +8,19 @@ import { EXIT } from "../../lib/errors.ts";
 import { parseCachedToken } from "../../lib/session/token_cache.ts";
 import { type CliResult, ROOT, tempHome } from "../helpers/cli.ts";
 import { addProfile, denoDir, startEmulator } from "../helpers/session.ts";
+import { browse, CookieJar } from "../helpers/browser.ts";
 
 const ARN = "arn:aws:iam::123456789012:user/Alice";
 const OTHER_ARN = "arn:aws:iam::210987654321:user/Bob";
 const MAIN = `${ROOT}main.ts`;
 const URL_RE = /(https?:\/\/\S+\/v1\/authorize\?\S+)/;
+/** The one-time sign-in link of the same-device login. */
+const LINK_RE = /(http:\/\/127\.0\.0\.1:\d+\/[\w-]{43})\s/;
+const BROWSER_STAND_IN = `${ROOT}tests/helpers/browser.ts`;
 
 /** A login subprocess whose stderr is watched for the authorize URL. */
 interface LoginRun {
-  /** The authorize URL, once printed (undefined if the process ended first). */
+  /** The sign-in link or (--remote) authorize URL, once printed (undefined if it ended first). */
   readonly url: Promise<string | undefined>;
   write(text: string): Promise<void>;
   closeStdin(): Promise<void>;
@@ -41,7 +45,7 @@ function startLogin(args: string[], env: Record<string, string>): LoginRun {
     let text = "";
     for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
       text += chunk;
-      const found = watch ? URL_RE.exec(text)?.[1] : undefined;
+      const found = watch ? (LINK_RE.exec(text) ?? URL_RE.exec(text))?.[1] : undefined;
       if (found) resolveUrl(found);
     }
     return text;
@@ -96,19 +100,18 @@ async function setup(options: { autoApprove?: string | null; browser?: string } 
     env,
     emulator,
     paths,
-    /** A BROWSER that records that it ran and follows the URL's redirects, like a browser. */
-    async followingBrowser(): Promise<string> {
-      const script = `${home.home}/browser.sh`;
-      const fetcher = await hasCurl()
-        ? `curl -sS -L -o /dev/null "$1"`
-        : `'${Deno.execPath()}' eval 'await (await fetch(Deno.args[0])).body?.cancel()' "$1"`;
-      await Deno.writeTextFile(
-        script,
-        `#!/bin/sh\necho "$1" > '${paths.browserLog}'\n${fetcher}\n`,
-        { mode: 0o755 },
-      );
-      await Deno.chmod(script, 0o755);
-      return script;
+    /**
+     * A BROWSER that follows the URL's redirects with cookies, like a browser, and records its
+     * argv, environment and visits as JSON in `paths.browserLog` (see tests/helpers/browser.ts).
+     */
+    followingBrowser(): string {
+      return `'${Deno.execPath()}' run -q -A '${BROWSER_STAND_IN}' --log '${paths.browserLog}' %s`;
+    },
+    /** What the BROWSER stand-in recorded. */
+    async browserLog(): Promise<
+      { argv: string[]; env: Record<string, string>; visits: { url: string }[] }
+    > {
+      return JSON.parse(await Deno.readTextFile(paths.browserLog));
     },
     cacheFiles(): string[] {
       try {
@@ -126,12 +129,6 @@ async function setup(options: { autoApprove?: string | null; browser?: string } 
       await home[Symbol.asyncDispose]();
     },
   };
-}
-
-let curl: Promise<boolean> | undefined;
-function hasCurl(): Promise<boolean> {
-  return curl ??= new Deno.Command("curl", { args: ["--version"], stdout: "null", stderr: "null" })
-    .output().then((o) => o.success, () => false);
 }
 
 type Setup = Awaited<ReturnType<typeof setup>>;
@@ -156,7 +153,7 @@ function b64(text: string): string {
 
 Deno.test("login (same-device) opens BROWSER, takes the callback and writes cache and profile", async () => {
   await using t = await setup();
-  const env = { ...t.env, BROWSER: await t.followingBrowser() };
+  const env = { ...t.env, BROWSER: t.followingBrowser() };
   const { code, stdout, stderr } = await runLogin(
     ["--profile", "dev", "--region", "eu-west-1"],
     env,
@@ -166,15 +163,26 @@ Deno.test("login (same-device) opens BROWSER, takes the callback and writes cach
   assert.match(stdout, /aws sts get-caller-identity --profile dev/);
   assert.match(stdout, /aws-login export-env --profile dev/);
   assert.match(stdout, /credential_process = aws-login credential-process --profile dev/);
-  const url = new URL(URL_RE.exec(stderr)![1]!);
-  assert.equal(url.origin + url.pathname, `${t.emulator.url}/v1/authorize`);
-  assert.equal(url.searchParams.get("client_id"), "arn:aws:signin:::devtools/same-device");
-  assert.match(
-    url.searchParams.get("redirect_uri")!,
-    /^http:\/\/127\.0\.0\.1:\d+\/oauth\/callback$/,
-  );
+  // The browser was started with the one-time local link the terminal shows, and nothing else.
+  const link = LINK_RE.exec(stderr)![1]!;
+  assert.ok(!URL_RE.test(stderr), "the authorize URL was printed");
+  const browser = await t.browserLog();
+  assert.equal(browser.argv.at(-1), link);
+  // The link redirected to the authorize URL; neither its state nor its PKCE challenge is in
+  // anything a process listing shows of the browser (argv, environment).
+  const [opened, authorize, callback] = browser.visits.map((v) => new URL(v.url));
+  assert.equal(opened!.href, link);
+  assert.equal(authorize!.origin + authorize!.pathname, `${t.emulator.url}/v1/authorize`);
+  const params = authorize!.searchParams;
+  assert.equal(params.get("client_id"), "arn:aws:signin:::devtools/same-device");
+  assert.match(params.get("redirect_uri")!, /^http:\/\/127\.0\.0\.1:\d+\/oauth\/callback$/);
+  assert.equal(callback!.origin + callback!.pathname, params.get("redirect_uri"));
+  const listing = JSON.stringify([browser.argv, browser.env]);
+  for (const name of ["state", "code_challenge"]) {
+    assert.ok(params.get(name)!.length >= 32);
+    assert.ok(!listing.includes(params.get(name)!), `the browser's argv or env holds ${name}`);
+  }
   assert.match(stderr, /--remote/);
-  assert.equal((await Deno.readTextFile(t.paths.browserLog)).trim(), url.href);
 
   const files = t.cacheFiles();
   assert.equal(files.length, 1);
@@ -199,15 +207,15 @@ Deno.test("login (same-device) opens BROWSER, takes the callback and writes cach
 Deno.test("login --no-browser --endpoint-url prints the URL for the user and keeps BROWSER shut", async () => {
   await using t = await setup();
   const { AWS_ENDPOINT_URL_SIGNIN: endpoint, ...rest } = t.env;
-  const env = { ...rest, BROWSER: await t.followingBrowser() };
+  const env = { ...rest, BROWSER: t.followingBrowser() };
   const run = startLogin(
     ["--no-browser", "--endpoint-url", endpoint!, "--region", "us-east-1"],
     env,
   );
   const url = await run.url;
-  assert.ok(url, "no authorize URL was printed");
-  assert.ok(url.startsWith(`${endpoint}/v1/authorize?`), url);
-  await (await fetch(url)).body?.cancel(); // the user opens it by hand
+  assert.ok(url, "no sign-in link was printed");
+  const { visits } = await browse(url); // the user opens it by hand
+  assert.ok(visits[1]!.url.startsWith(`${endpoint}/v1/authorize?`), visits[1]!.url);
   await run.closeStdin();
   const { code, stderr } = await run.result;
   assert.equal(code, EXIT.ok, stderr);
@@ -218,7 +226,7 @@ Deno.test("login --no-browser --endpoint-url prints the URL for the user and kee
 
 Deno.test("login's session is usable by credential-process", async () => {
   await using t = await setup();
-  const env = { ...t.env, BROWSER: await t.followingBrowser(), AWS_PROFILE: "work" };
+  const env = { ...t.env, BROWSER: t.followingBrowser(), AWS_PROFILE: "work" };
   const login = await runLogin(["--region", "us-east-1"], env);
   assert.equal(login.code, EXIT.ok, login.stderr);
   assert.match(login.stdout, /^Updated profile work to use /);
@@ -236,7 +244,7 @@ Deno.test("login --redirect-port listens there; a port in use fails with exit 7"
   await using t = await setup();
   const probe = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const port = (probe.addr as Deno.NetAddr).port;
-  const env = { ...t.env, BROWSER: await t.followingBrowser() };
+  const env = { ...t.env, BROWSER: t.followingBrowser() };
   const busy = await runLogin(["--region", "us-east-1", "--redirect-port", String(port)], env);
   probe.close();
   assert.equal(busy.code, EXIT.login);
@@ -244,7 +252,7 @@ Deno.test("login --redirect-port listens there; a port in use fails with exit 7"
   assert.equal(await t.readConfig(), undefined);
   const ok = await runLogin(["--region", "us-east-1", "--redirect-port", String(port)], env);
   assert.equal(ok.code, EXIT.ok, ok.stderr);
-  assert.ok(ok.stderr.includes(encodeURIComponent(`http://127.0.0.1:${port}/oauth/callback`)));
+  assert.match(ok.stderr, new RegExp(`http://127\\.0\\.0\\.1:${port}/[\\w-]{43}\\s`));
 });
 
 Deno.test("login --remote reads the verification code from standard input", async () => {
@@ -318,7 +326,7 @@ Deno.test("login refuses a profile with another credential style before any brow
     "[keys]\naws_access_key_id = AKIAEXAMPLE\naws_secret_access_key = secret\n",
   );
   const before = await t.readConfig();
-  const env = { ...t.env, BROWSER: await t.followingBrowser() };
+  const env = { ...t.env, BROWSER: t.followingBrowser() };
   const { code, stderr } = await runLogin(["--profile", "keys"], env);
   assert.equal(code, EXIT.config);
   assert.match(stderr, /Profile "keys" is already configured with Access Key credentials/);
@@ -336,7 +344,7 @@ Deno.test("login --yes replaces another login_session, keeping the rest of the f
     `# my settings\n[profile dev]\nregion = eu-west-1\nlogin_session = ${OTHER_ARN}\n` +
       `output = json\n\n[profile other]\nregion = us-east-1\n`,
   );
-  const env = { ...t.env, BROWSER: await t.followingBrowser() };
+  const env = { ...t.env, BROWSER: t.followingBrowser() };
   const { code, stderr } = await runLogin(["--profile", "dev", "--yes"], env);
   assert.equal(code, EXIT.ok, stderr);
   assert.equal(
@@ -350,7 +358,7 @@ Deno.test("login without --yes and without a terminal keeps another login_sessio
   await using t = await setup();
   await addProfile(t.home, "dev", { region: "eu-west-1", login_session: OTHER_ARN });
   const before = await t.readConfig();
-  const env = { ...t.env, BROWSER: await t.followingBrowser() };
+  const env = { ...t.env, BROWSER: t.followingBrowser() };
   const { code, stderr } = await runLogin(["--profile", "dev"], env);
   assert.equal(code, EXIT.login);
   assert.match(stderr, new RegExp(`already configured to use session "${OTHER_ARN}"`));
@@ -360,7 +368,7 @@ Deno.test("login without --yes and without a terminal keeps another login_sessio
 
 Deno.test("login without a region and without a terminal fails with exit 3", async () => {
   await using t = await setup();
-  const env = { ...t.env, BROWSER: await t.followingBrowser() };
+  const env = { ...t.env, BROWSER: t.followingBrowser() };
   const { code, stderr } = await runLogin(["--profile", "dev"], env);
   assert.equal(code, EXIT.config);
   assert.match(stderr, /pass --region or set region in the profile/);
@@ -371,7 +379,7 @@ Deno.test("login without a region and without a terminal fails with exit 3", asy
 Deno.test("login reports AUTHCODE_EXPIRED in one line (exit 5, nothing written)", async () => {
   await using t = await setup();
   t.emulator.controls.failNextTokenCalls(1, { error: "AUTHCODE_EXPIRED" });
-  const env = { ...t.env, BROWSER: await t.followingBrowser() };
+  const env = { ...t.env, BROWSER: t.followingBrowser() };
   const { code, stderr } = await runLogin(["--region", "us-east-1"], env);
   assert.equal(code, EXIT.signin);
   const last = stderr.trimEnd().split("\n").at(-1)!;
@@ -383,7 +391,7 @@ Deno.test("login reports AUTHCODE_EXPIRED in one line (exit 5, nothing written)"
 Deno.test("login reports INSUFFICIENT_PERMISSIONS (exit 5, nothing written)", async () => {
   await using t = await setup();
   t.emulator.controls.failNextTokenCalls(1, { error: "INSUFFICIENT_PERMISSIONS" });
-  const env = { ...t.env, BROWSER: await t.followingBrowser() };
+  const env = { ...t.env, BROWSER: t.followingBrowser() };
   const { code, stderr } = await runLogin(["--region", "us-east-1"], env);
   assert.equal(code, EXIT.signin);
   assert.match(stderr, /signin:CreateOAuth2Token/);
@@ -393,7 +401,7 @@ Deno.test("login reports INSUFFICIENT_PERMISSIONS (exit 5, nothing written)", as
 Deno.test("login retries a 500 a bounded number of times, then fails with exit 5", async () => {
   await using t = await setup();
   t.emulator.controls.failNextTokenCalls(100, { status: 500 });
-  const env = { ...t.env, BROWSER: await t.followingBrowser() };
+  const env = { ...t.env, BROWSER: t.followingBrowser() };
   const { code, stderr } = await runLogin(["--region", "us-east-1"], env);
   assert.equal(code, EXIT.signin);
   assert.match(stderr, /server error \(HTTP 500/);
@@ -404,7 +412,7 @@ Deno.test("login retries a 500 a bounded number of times, then fails with exit 5
 Deno.test("login succeeds when a 500 is followed by a success", async () => {
   await using t = await setup();
   t.emulator.controls.failNextTokenCalls(1, { status: 503 });
-  const env = { ...t.env, BROWSER: await t.followingBrowser() };
+  const env = { ...t.env, BROWSER: t.followingBrowser() };
   const { code, stderr } = await runLogin(["--region", "us-east-1"], env);
   assert.equal(code, EXIT.ok, stderr);
   assert.equal(t.emulator.controls.counters().authorization_code, 2);
@@ -445,15 +453,18 @@ Deno.test("login ends with exit 7 when the user cancels on the sign-in page", as
   const run = startLogin(["--region", "us-east-1", "--no-browser"], t.env);
   await run.closeStdin();
   const url = (await run.url)!;
-  const page = await (await fetch(url)).text();
+  const jar = new CookieJar();
+  const page = (await browse(url, { jar })).body;
   const requestId = /name="request_id" value="([^"]+)"/.exec(page)?.[1];
   assert.ok(requestId, "no sign-in page");
   const back = await fetch(`${t.emulator.url}/v1/authorize`, {
     method: "POST",
     headers: { "content-type": "application/x-www-form-urlencoded" },
     body: new URLSearchParams({ request_id: requestId, action: "deny" }),
+    redirect: "manual",
   });
-  const callbackPage = await back.text();
+  await back.body?.cancel();
+  const callbackPage = (await browse(back.headers.get("location")!, { jar })).body;
   assert.match(callbackPage, /Sign-in failed/);
   const { code, stderr } = await run.result;
   assert.equal(code, EXIT.login);

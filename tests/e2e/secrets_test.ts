@@ -8,6 +8,7 @@
 import assert from "node:assert/strict";
 import { type CliResult, ROOT, runCli, tempHome } from "../helpers/cli.ts";
 import { denoDir, expireIn } from "../helpers/session.ts";
+import { browse } from "../helpers/browser.ts";
 import { readCachedToken } from "../../lib/session/token_cache.ts";
 
 const ARN = "arn:aws:iam::123456789012:user/Alice";
@@ -59,10 +60,13 @@ async function startEmulatorProcess(env: Record<string, string>) {
   };
 }
 
-/** Runs `login --no-browser`, playing the browser; returns the output and the code it carried. */
+/**
+ * Runs `login --no-browser`, playing the browser; returns the output, the code it carried and the
+ * sign-in link's cookie (as secret as the code: it must never be printed either).
+ */
 async function loginPlayingBrowser(
   env: Record<string, string>,
-): Promise<{ result: CliResult; code: string | undefined }> {
+): Promise<{ result: CliResult; code: string | undefined; cookie: string | undefined }> {
   const child = new Deno.Command(Deno.execPath(), {
     args: ["run", "-q", "-P", MAIN, "login", "--profile", "dev", "--no-browser", "--debug"],
     env,
@@ -72,25 +76,24 @@ async function loginPlayingBrowser(
     stderr: "piped",
   }).spawn();
   let code: string | undefined;
+  let cookie: string | undefined;
   let stderr = "";
   const watch = (async () => {
     let done = false;
     for await (const chunk of child.stderr.pipeThrough(new TextDecoderStream())) {
       stderr += chunk;
-      const url = /(http:\/\/\S+\/v1\/authorize\?\S+)/.exec(stderr)?.[1];
+      const url = /(http:\/\/127\.0\.0\.1:\d+\/[\w-]{43})\s/.exec(stderr)?.[1];
       if (url && !done) {
         done = true;
-        const approve = await fetch(url, { redirect: "manual" });
-        await approve.body?.cancel();
-        const callback = approve.headers.get("location")!;
-        code = new URL(callback).searchParams.get("code") ?? undefined;
-        await (await fetch(callback)).body?.cancel();
+        const callback = (await browse(url)).visits.at(-1)!;
+        code = new URL(callback.url).searchParams.get("code") ?? undefined;
+        cookie = callback.cookie?.split("=")[1];
       }
     }
   })();
   const [stdout, status] = await Promise.all([new Response(child.stdout).text(), child.status]);
   await watch;
-  return { result: { code: status.code, stdout, stderr }, code };
+  return { result: { code: status.code, stdout, stderr }, code, cookie };
 }
 
 Deno.test("no secret issued appears in any output of the full flows, with --debug", async () => {
@@ -132,7 +135,9 @@ Deno.test("no secret issued appears in any output of the full flows, with --debu
     const login = await loginPlayingBrowser(env);
     assert.equal(login.result.code, 0, login.result.stderr);
     assert.ok(login.code, "the authorization code was seen");
+    assert.ok(login.cookie, "the sign-in link's cookie was seen");
     secrets.add(login.code!);
+    secrets.add(login.cookie!);
     outputs.push(["login (stdout)", login.result.stdout], ["login (stderr)", login.result.stderr]);
     const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(ARN));
     fileName = [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("") +

@@ -13,6 +13,7 @@ import {
 } from "../../lib/errors.ts";
 import { login } from "../../lib/login/login_flow.ts";
 import { addProfile, buffer, startEmulator, testDeps } from "../helpers/session.ts";
+import { browse, CookieJar } from "../helpers/browser.ts";
 
 const ARN = "arn:aws:iam::123456789012:user/Alice";
 const OTHER_ARN = "arn:aws:iam::210987654321:user/Bob";
@@ -23,9 +24,9 @@ function terminal(...lines: string[]) {
   return { readable: ReadableStream.from([bytes]), isTerminal: true };
 }
 
-/** A browser that follows the URL's redirects (the emulator auto-approves). */
+/** A browser that follows the URL's redirects with its cookies (the emulator auto-approves). */
 async function followingBrowser(url: string): Promise<void> {
-  await (await fetch(url)).body?.cancel();
+  await browse(url);
 }
 
 async function setup() {
@@ -147,11 +148,12 @@ Deno.test("login() refuses an ID token subject that could inject lines into the 
     }));
   const { deps } = testDeps(t.env, {
     fetch: fakeSignin,
-    // The browser step: straight to the callback with a code for this state.
+    // The browser step: the sign-in link, then straight to the callback with a code.
     openBrowser: async (url) => {
-      const params = new URL(url).searchParams;
-      const back = `${params.get("redirect_uri")}?code=C&state=${params.get("state")}`;
-      await (await fetch(back)).body?.cancel();
+      const jar = new CookieJar();
+      const { visits } = await browse(url, { jar, stopAt: (u) => u.pathname === "/v1/authorize" });
+      const params = new URL(visits.at(-1)!.url).searchParams;
+      await browse(`${params.get("redirect_uri")}?code=C&state=${params.get("state")}`, { jar });
     },
   });
   await assert.rejects(() => login({ region: "us-east-1" }, deps), (err: unknown) => {

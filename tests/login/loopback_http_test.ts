@@ -1,0 +1,133 @@
+import assert from "node:assert/strict";
+import { type LoopbackServer, serveLoopback } from "../../lib/login/loopback_http.ts";
+
+/** A server answering every request with 200 and the request's method and path. */
+function echo(options: { maxConnections?: number; headTimeoutMs?: number } = {}) {
+  const server = serveLoopback({
+    port: 0,
+    handler: ({ method, url, headers }) =>
+      new Response(`${method} ${url.pathname}${url.search} ${headers.get("x-test") ?? ""}`, {
+        headers: { "x-answer": "yes" },
+      }),
+    ...options,
+  });
+  return Object.assign(server, { [Symbol.asyncDispose]: () => server.close() });
+}
+
+/** Sends `bytes` on a new connection and reads until the server closes it. */
+async function exchange(server: LoopbackServer, bytes: string): Promise<string> {
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port: server.port });
+  try {
+    await conn.write(new TextEncoder().encode(bytes));
+    return await new Response(conn.readable).text();
+  } catch (err) {
+    conn.close();
+    throw err;
+  }
+}
+
+/** Resolves once the server has closed `conn` (a read returns end of stream). */
+async function closedByServer(conn: Deno.Conn): Promise<void> {
+  const buf = new Uint8Array(1024);
+  while (await conn.read(buf).catch(() => null) !== null) { /* discard */ }
+}
+
+/** Fails with `what` when `promise` takes longer than `ms`: a bound, not a speed claim. */
+async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not happen within ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+Deno.test("serveLoopback() answers one GET per connection and closes it", async () => {
+  await using server = echo();
+  const reply = await fetch(`http://127.0.0.1:${server.port}/a/b?c=d`, {
+    headers: { "x-test": "t" },
+  });
+  assert.equal(reply.status, 200);
+  assert.equal(reply.headers.get("x-answer"), "yes");
+  assert.equal(reply.headers.get("connection"), "close");
+  assert.equal(await reply.text(), "GET /a/b?c=d t");
+  const raw = await exchange(server, "GET /x HTTP/1.1\r\nHost: h\r\n\r\n");
+  assert.match(raw, /^HTTP\/1\.1 200 OK\r\n/);
+  assert.match(raw, /\r\ncontent-length: 7\r\nconnection: close\r\n\r\nGET \/x $/);
+});
+
+Deno.test("serveLoopback() refuses a malformed head with 400 and an oversized one with 431", async () => {
+  await using server = echo();
+  for (
+    const head of [
+      "GET http://evil.example/ HTTP/1.1\r\n\r\n", // absolute form
+      "GET /x HTTP/2.0\r\n\r\n",
+      "GET /a b HTTP/1.1\r\n\r\n",
+      "GET /x HTTP/1.1\r\nno colon here\r\n\r\n",
+      "GET /x HTTP/1.1\r\nbad name: v\r\n\r\n",
+      "GET /x HTTP/1.1\r\nx: \u0100\r\n\r\n",
+    ]
+  ) {
+    assert.match(await exchange(server, head), /^HTTP\/1\.1 400 /, JSON.stringify(head));
+  }
+  const huge = `GET /x HTTP/1.1\r\nx-big: ${"a".repeat(20_000)}\r\n\r\n`;
+  assert.match(await exchange(server, huge), /^HTTP\/1\.1 431 /);
+  // The server still answers.
+  assert.equal((await fetch(`http://127.0.0.1:${server.port}/ok`)).status, 200);
+});
+
+Deno.test("serveLoopback() holds at most maxConnections: a flood of idle connections cannot keep a request out", async () => {
+  await using server = echo({ maxConnections: 8, headTimeoutMs: 60_000 });
+  const idle: Deno.Conn[] = [];
+  try {
+    for (let i = 0; i < 100; i++) {
+      idle.push(await Deno.connect({ hostname: "127.0.0.1", port: server.port }));
+    }
+    // The oldest idle connections were dropped to make room: all but the newest 8 are closed.
+    await within(
+      Promise.all(idle.slice(0, 92).map(closedByServer)),
+      10_000,
+      "dropping the idle connections beyond the cap",
+    );
+    const reply = await fetch(`http://127.0.0.1:${server.port}/still-here`);
+    assert.equal(await reply.text(), "GET /still-here ");
+  } finally {
+    for (const conn of idle) {
+      try {
+        conn.close();
+      } catch { /* closed by the server */ }
+    }
+  }
+});
+
+Deno.test("serveLoopback() drops a connection that sends no request in time", async () => {
+  await using server = echo({ headTimeoutMs: 100 });
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port: server.port });
+  try {
+    await conn.write(new TextEncoder().encode("GET /slow HTTP/1.1\r\n")); // never finished
+    await within(closedByServer(conn), 10_000, "dropping the silent connection");
+  } finally {
+    conn.close();
+  }
+});
+
+Deno.test("serveLoopback()'s finished rejects when accepting fails, and close() still works", async () => {
+  const real = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const failure = new Error("Too many open files (os error 24)");
+  const fake = {
+    addr: real.addr,
+    accept: () => Promise.reject(failure),
+    close: () => real.close(),
+  };
+  const server = serveLoopback({
+    port: 0,
+    handler: () => new Response("x"),
+    listen: () => fake as unknown as Deno.Listener,
+  });
+  await assert.rejects(server.finished, (err) => err === failure);
+  await server.close();
+  await assert.rejects(() => Deno.connect({ hostname: "127.0.0.1", port: server.port }));
+});
