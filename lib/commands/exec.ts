@@ -69,6 +69,9 @@ export function childEnvironment(
   // Stale values from an outer exec must not survive when this session lacks them.
   delete env.AWS_CREDENTIAL_EXPIRATION;
   delete env.AWS_ACCOUNT_ID;
+  // The old name of AWS_SESSION_TOKEN, still read by some tools (boto 2, older SDKs): a stale one
+  // would pair another session's token with these keys.
+  delete env.AWS_SECURITY_TOKEN;
   for (const [name, value] of credentialVariables(creds)) env[name] = value;
   if (creds.region) {
     env.AWS_REGION = creds.region;

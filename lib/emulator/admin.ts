@@ -1,7 +1,10 @@
 /**
  * The emulator's test controls over HTTP, for a test or script that runs it as a separate process
  * (`aws-login emulator`); in-process users call `emulator.controls` instead. Loopback only, like the
- * whole emulator; POSTs must be `application/json`, which a cross-site form cannot send.
+ * whole emulator. A web page must not be able to drive it: POSTs must be exactly
+ * `application/json` (a cross-site form or a "simple" fetch can send `text/plain;…`, never that),
+ * and the Host must be the emulator's own `127.0.0.1:PORT` or `localhost:PORT` (a DNS-rebinding
+ * page sends its own name).
  *
  * - `GET /__admin/counters` → `{"authorize":…,"authorization_code":…,"refresh_token":…,
  *   "other_grant":…,"sts":…}`
@@ -45,14 +48,27 @@ export function parseFailure(body: Record<string, unknown>): [number, TokenFailu
   return [count, failure];
 }
 
-/** Answers one `/__admin/…` request. */
-export async function handleAdmin(request: Request, state: EmulatorState): Promise<Response> {
+/**
+ * Answers one `/__admin/…` request.
+ *
+ * @param port The emulator's port, the only one its Host header may name.
+ */
+export async function handleAdmin(
+  request: Request,
+  state: EmulatorState,
+  port: number,
+): Promise<Response> {
   const path = new URL(request.url).pathname;
+  const host = request.headers.get("host")?.toLowerCase();
+  if (host !== `127.0.0.1:${port}` && host !== `localhost:${port}`) {
+    return reply({ message: `Admin requests must be sent to 127.0.0.1:${port}` }, 403);
+  }
   if (request.method === "GET" && path === "/__admin/counters") return reply(state.counters());
   if (request.method !== "POST" || (path !== "/__admin/clock" && path !== "/__admin/fail")) {
     return reply({ message: `No admin operation ${request.method} ${path}` }, 404);
   }
-  if (!(request.headers.get("content-type") ?? "").includes("application/json")) {
+  const mediaType = (request.headers.get("content-type") ?? "").split(";")[0]!.trim();
+  if (mediaType.toLowerCase() !== "application/json") {
     return reply({ message: "Admin requests must be application/json" }, 415);
   }
   let body: unknown;

@@ -120,7 +120,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   async function route(request: Request): Promise<Response | typeof RESET> {
     const { pathname } = new URL(request.url);
     const method = request.method;
-    if (pathname.startsWith("/__admin/")) return await handleAdmin(request, state);
+    if (pathname.startsWith("/__admin/")) return await handleAdmin(request, state, port);
     if (pathname === "/v1/authorize") {
       if (method === "GET") return handleAuthorize(request, state, url());
       if (method === "POST") return await handleDecision(request, state);

@@ -40,6 +40,15 @@ Deno.test("childEnvironment() keeps the caller's region variables when the profi
   assert.equal(env.AWS_DEFAULT_REGION, undefined);
 });
 
+Deno.test("childEnvironment() removes a stale AWS_SECURITY_TOKEN (the session token's old name)", () => {
+  const env = childEnvironment(
+    { AWS_SECURITY_TOKEN: "token-of-another-session", AWS_SESSION_TOKEN: "also-stale" },
+    CREDS,
+  );
+  assert.equal(env.AWS_SESSION_TOKEN, "token");
+  assert.ok(!("AWS_SECURITY_TOKEN" in env));
+});
+
 Deno.test("parse() takes the command after -- and refuses a missing one", () => {
   assert.deepEqual(parse(["--profile", "dev", "--", "aws", "--profile", "x"]), {
     profile: "dev",

@@ -12,7 +12,7 @@ function setup() {
   return sessionFixture({ arn: ARN, region: "eu-central-1" });
 }
 
-Deno.test("exec gives the command the credentials and region, without AWS_PROFILE", async () => {
+Deno.test("exec gives the command the credentials and region, without AWS_PROFILE or AWS_SECURITY_TOKEN", async () => {
   await using t = await setup();
   // Only the AWS_* variables this test sets, whatever the host has.
   const env: Record<string, string> = {};
@@ -22,6 +22,7 @@ Deno.test("exec gives the command the credentials and region, without AWS_PROFIL
   env.AWS_ENDPOINT_URL_SIGNIN = t.session.env.AWS_ENDPOINT_URL_SIGNIN!;
   env.AWS_PROFILE = "dev";
   env.AWS_DEFAULT_PROFILE = "dev";
+  env.AWS_SECURITY_TOKEN = "stale-token-of-another-session";
   const { code, stdout, stderr } = await runCli(
     ["exec", "--profile", "dev", "--", "sh", "-c", "env | grep '^AWS_' | sort"],
     { env },

@@ -153,3 +153,65 @@ Deno.test("the admin endpoint sets failures and the clock, and reports counters"
   assert.equal((await admin("clock", { offsetMs: "soon" })).status, 400);
   assert.equal((await admin("nothing", {})).status, 404);
 });
+
+/** A raw HTTP/1.1 request, so the test controls the Host header; returns the status. */
+async function rawStatus(port: number, request: string): Promise<number> {
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  try {
+    await conn.write(new TextEncoder().encode(request));
+    const text = await new Response(conn.readable).text();
+    return Number(/^HTTP\/1\.1 (\d{3})/.exec(text)?.[1]);
+  } catch (err) {
+    conn.close();
+    throw err;
+  }
+}
+
+Deno.test("the admin endpoint cannot be driven by a web page: exact media type, own Host only", async () => {
+  await using emulator = await startEmulator({ autoApprove: ARN });
+  const fail = (type: string) =>
+    fetch(`${emulator.url}/__admin/fail`, {
+      method: "POST",
+      headers: { "content-type": type },
+      body: JSON.stringify({ count: 5, status: 500 }),
+    }).then(async (r) => (await r.body?.cancel(), r.status));
+  // What a cross-site form or a no-preflight fetch can send, dressed up as JSON.
+  for (
+    const type of [
+      "text/plain;application/json",
+      "text/plain; charset=application/json",
+      "application/x-www-form-urlencoded; x=application/json",
+      "multipart/form-data; boundary=application/json",
+      "application/jsonp",
+    ]
+  ) {
+    assert.equal(await fail(type), 415, type);
+  }
+  // A DNS-rebinding page reaches 127.0.0.1 under its own name.
+  const body = JSON.stringify({ count: 5, status: 500 });
+  for (const host of ["evil.example", `evil.example:${emulator.port}`, "127.0.0.1:1"]) {
+    const status = await rawStatus(
+      emulator.port,
+      `POST /__admin/fail HTTP/1.1\r\nHost: ${host}\r\nContent-Type: application/json\r\n` +
+        `Content-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`,
+    );
+    assert.equal(status, 403, host);
+    assert.equal(
+      await rawStatus(
+        emulator.port,
+        `GET /__admin/counters HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`,
+      ),
+      403,
+      host,
+    );
+  }
+  // Nothing was armed: a sign-in and a refresh still work.
+  const session = await signIn(emulator.url);
+  const refreshed = await refreshCall(emulator.url, session.key, session.refreshToken);
+  assert.equal(refreshed.status, 200);
+  // The emulator's own names, with media type parameters, are accepted.
+  assert.equal(await fail("Application/JSON; charset=utf-8"), 200);
+  const local = emulator.url.replace("127.0.0.1", "localhost");
+  const counters = await fetch(`${local}/__admin/counters`);
+  assert.equal(counters.status, 200, await counters.text());
+});
