@@ -221,7 +221,7 @@ Deno.test("login survives 300 idle connections to its listener under a low descr
 
 Deno.test("login ends cleanly (exit 7) when its listener runs out of descriptors", async () => {
   await using t = await setup();
-  const run = startLogin(["--no-browser", "--timeout", "60"], t.env);
+  const run = startLogin(["--no-browser", "--timeout", "30"], t.env);
   let idle: Deno.Conn[] = [];
   try {
     const link = await run.link;

@@ -299,15 +299,19 @@ Deno.test("startCallbackServer() ends the login with ERR_LOGIN_PORT when its lis
     authorizeUrl: () => AUTHORIZE,
     listen: failing,
   });
-  await assert.rejects(server.code, (err: unknown) => {
-    assert.ok(err instanceof LoginError);
-    assert.equal(err.code, "ERR_LOGIN_PORT");
-    assert.match(
-      err.message,
-      new RegExp(`127\\.0\\.0\\.1:${server.port} stopped: Too many open files`),
-    );
-    return true;
-  });
+  // Bounded: without the protection the code would never settle.
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const err = await Promise.race([
+    server.code.then(() => "resolved", (e: unknown) => e),
+    new Promise((resolve) => timer = setTimeout(() => resolve("still waiting"), 10_000)),
+  ]);
+  clearTimeout(timer);
+  assert.ok(err instanceof LoginError, String(err));
+  assert.equal(err.code, "ERR_LOGIN_PORT");
+  assert.match(
+    err.message,
+    new RegExp(`127\\.0\\.0\\.1:${server.port} stopped: Too many open files`),
+  );
 });
 
 Deno.test("startCallbackServer() never logs the code or the sign-in link", async () => {
