@@ -56,3 +56,26 @@ export function startSpinner(
     },
   };
 }
+
+/**
+ * Characters that could forge, hide or reorder what a terminal shows: controls (C0, DEL and C1,
+ * including the one-byte CSI U+009B), format characters (bidi overrides and isolates, zero-width
+ * characters), line and paragraph separators, and lone surrogates.
+ */
+const UNPRINTABLE = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Cs}]+/gu;
+
+/**
+ * Untrusted text (a server's error, a cache or config field) made safe for one line of a message
+ * or a `status` field: unprintable characters and runs of whitespace become one space, and text
+ * longer than `max` is cut there with `…`.
+ *
+ * @example
+ * printable("bad\u001b[2J\u202etext") // "bad [2J text"
+ */
+export function printable(raw: string, max = 300): string {
+  const text = raw.replace(UNPRINTABLE, " ").replace(/\s+/g, " ").trim();
+  if (text.length <= max) return text;
+  // Never cut a surrogate pair in half.
+  const cut = text.slice(0, max).replace(/[\uD800-\uDBFF]$/, "");
+  return `${cut}…`;
+}

@@ -8,6 +8,7 @@
  * @module
  */
 import { LoginError } from "../errors.ts";
+import { printable } from "../cli/output.ts";
 import { base64UrlDecode } from "../signin/pkce.ts";
 
 /** What a verification code carries. */
@@ -85,15 +86,10 @@ export function checkState(received: string, expected: string, hint = RETRY): vo
   );
 }
 
-/** C0 and C1 controls, line separators and bidi overrides (they could forge or reorder text). */
-// deno-lint-ignore no-control-regex
-const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u2028-\u202e\u2066-\u2069]+/g;
-
 /**
- * Untrusted text made safe for a one-line message: control characters and runs of whitespace
- * become one space, and long text is cut at `max` characters.
+ * Untrusted text made safe for a one-line message: unprintable characters and runs of whitespace
+ * become one space, and long text is cut at `max` characters (the shared cleaner, `printable`).
  */
 export function displayText(raw: string, max = 300): string {
-  const text = raw.replace(UNPRINTABLE, " ").replace(/\s+/g, " ").trim();
-  return text.length > max ? `${text.slice(0, max)}…` : text;
+  return printable(raw, max);
 }

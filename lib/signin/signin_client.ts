@@ -4,12 +4,15 @@
  * parsing is tested with made-up `Response`s. One request per call: retries are the caller's.
  *
  * Loaded only by login and refresh (it pulls in the DPoP signer, which loads jose lazily).
- * Messages never contain tokens, codes or keys.
+ * Messages never contain tokens, codes or keys, and treat the endpoint as untrusted: redirects are
+ * never followed, server text is reduced to printable characters with every secret we sent cut
+ * out, and credentials are checked for shape before anyone stores or prints them.
  *
  * @see PROTOCOL.md §3, §4, §6
  * @module
  */
 import { AwsLoginError, NetworkError, SigninError } from "../errors.ts";
+import { printable } from "../cli/output.ts";
 import { createDpopProof, type DpopKey, htuOf } from "./dpop.ts";
 import { base64UrlDecode } from "./pkce.ts";
 
@@ -22,6 +25,14 @@ export const CROSS_DEVICE_CLIENT_ID = "arn:aws:signin:::devtools/cross-device";
 export const DEFAULT_TIMEOUT_MS = 30_000;
 /** The longest credential lifetime the service grants (15 min). */
 const MAX_EXPIRES_IN = 900;
+/** An access key id: capital letters and digits (STS documents 16–128). */
+const ACCESS_KEY_ID = /^[A-Z0-9]{16,128}$/;
+/** A secret key or session token: printable ASCII, no whitespace (it goes into shells and files). */
+const TOKEN_TEXT = /^[\x21-\x7e]+$/;
+/** What replaces a secret we sent when a server quotes it back. */
+const REDACTED = "[redacted]";
+/** A run this long shared with a secret we sent counts as quoting it (random tokens never match). */
+const SECRET_FRAGMENT = 12;
 
 /** Which grant a token request is for (it changes the messages and the required fields). */
 export type Grant = "authorization_code" | "refresh_token";
@@ -84,7 +95,8 @@ export function buildAuthorizeUrl(p: {
 
 /**
  * Builds the `CreateOAuth2Token` request: `POST`, unsigned, JSON body in the given key order,
- * `Content-Type: application/json` and the `DPoP` proof.
+ * `Content-Type: application/json` and the `DPoP` proof. Redirects are not followed (`manual`): a
+ * redirect would carry the code or refresh token, with a valid proof, to another origin.
  *
  * @param tokenUrl `{base}/v1/token`.
  * @param body The camelCase token input.
@@ -100,6 +112,7 @@ export function buildTokenRequest(
     method: "POST",
     headers: { "Content-Type": "application/json", "DPoP": dpopProof },
     body: JSON.stringify(body),
+    redirect: "manual",
   });
 }
 
@@ -107,18 +120,28 @@ export function buildTokenRequest(
  * Validates a `CreateOAuth2Token` reply and returns its tokens, or throws the service's error as a
  * {@link SigninError} with a message a user can act on.
  *
+ * The reply is untrusted: a redirect is an error (never followed); the service's error type, `error`
+ * and message are reduced to printable text with every secret in `options.sent` cut out, and a
+ * message is quoted only from a JSON body of a 4xx reply; the credentials must have the shape AWS
+ * issues (access key id `[A-Z0-9]{16,128}`, secret key and session token printable ASCII without
+ * whitespace).
+ *
  * @param response The reply.
  * @param grant The grant it answers (`idToken` is required for `authorization_code`).
+ * @param options.tokenUrl The URL the request went to, named when the reply is a redirect
+ *   (default: the reply's URL).
+ * @param options.sent The secrets the request carried (code, verifier, refresh token), never quoted.
  * @returns The credentials, lifetime and tokens.
  * @throws {SigninError} `ERR_SIGNIN_ACCESS_DENIED`, `ERR_SIGNIN_VALIDATION`, `ERR_SIGNIN_THROTTLED`,
- *   `ERR_SIGNIN_SERVER`, or `ERR_SIGNIN_RESPONSE` for an unusable reply; `status`, `errorType`,
- *   `error`, `retryAfterSeconds` and `serverDate` are kept.
+ *   `ERR_SIGNIN_SERVER`, or `ERR_SIGNIN_RESPONSE` for an unusable reply or a redirect; `status`,
+ *   `errorType`, `error`, `retryAfterSeconds` and `serverDate` are kept (cleaned).
  * @throws {NetworkError} When the body cannot be read.
  * @see PROTOCOL.md §4, §4.1
  */
 export async function processTokenResponse(
   response: Response,
   grant: Grant,
+  options: { tokenUrl?: string; sent?: readonly string[] } = {},
 ): Promise<TokenResult> {
   let text: string;
   try {
@@ -127,16 +150,19 @@ export async function processTokenResponse(
     throw transportError(err, hostOf(response.url));
   }
   const serverDate = parseHttpDate(response.headers.get("date"));
+  const status = response.status;
+  // `manual` redirects surface as the 3xx itself, or as an opaque one (status 0) in browsers.
+  if ((status >= 300 && status < 400) || response.type === "opaqueredirect") {
+    throw redirectError(options.tokenUrl || response.url, status, grant, serverDate);
+  }
   let body: unknown;
   try {
     body = JSON.parse(text);
   } catch {
     body = undefined;
   }
-  if (response.status >= 200 && response.status < 300) {
-    return tokenResult(body, response.status, grant, serverDate);
-  }
-  throw serviceError(response, body, grant, serverDate);
+  if (status >= 200 && status < 300) return tokenResult(body, status, grant, serverDate);
+  throw serviceError(response, body, grant, serverDate, options.sent ?? []);
 }
 
 /**
@@ -174,7 +200,7 @@ export async function exchangeAuthorizationCode(p: {
     codeVerifier: p.codeVerifier,
     redirectUri: p.redirectUri,
   };
-  return await send(p, body, "authorization_code");
+  return await send(p, body, "authorization_code", [p.code, p.codeVerifier]);
 }
 
 /**
@@ -202,7 +228,7 @@ export async function refreshToken(p: {
   timeoutMs?: number;
 }): Promise<TokenResult> {
   const body = { clientId: p.clientId, grantType: "refresh_token", refreshToken: p.refreshToken };
-  return await send(p, body, "refresh_token");
+  return await send(p, body, "refresh_token", [p.refreshToken]);
 }
 
 /**
@@ -237,7 +263,10 @@ export function idTokenSubject(idToken: string): string {
   return sub;
 }
 
-/** Signs a fresh proof, sends one request with a timeout, and processes the reply. */
+/**
+ * Signs a fresh proof, sends one request with a timeout, and processes the reply; `secrets` are
+ * the body's secret values, cut out of anything the server says.
+ */
 async function send(
   p: {
     tokenUrl: string;
@@ -248,6 +277,7 @@ async function send(
   },
   body: Record<string, string>,
   grant: Grant,
+  secrets: readonly string[],
 ): Promise<TokenResult> {
   const proof = await createDpopProof(p.dpopKey, {
     htm: "POST",
@@ -266,7 +296,10 @@ async function send(
     throw transportError(err, host, timeoutMs);
   }
   try {
-    return await processTokenResponse(response, grant);
+    return await processTokenResponse(response, grant, {
+      tokenUrl: p.tokenUrl,
+      sent: secrets,
+    });
   } catch (err) {
     // The body read shares the timeout; say so with the limit we know here.
     if (err instanceof NetworkError && err.code === "ERR_TIMEOUT") {
@@ -301,7 +334,7 @@ function transportError(err: unknown, host: string | undefined, timeoutMs?: numb
       { cause: err },
     );
   }
-  const detail = err instanceof Error ? err.message.replace(/\s+/g, " ").trim() : String(err);
+  const detail = printable(err instanceof Error ? err.message : String(err));
   return new NetworkError(
     "ERR_NETWORK",
     `Cannot reach ${where}: ${detail || "the request failed"}. ` +
@@ -339,8 +372,16 @@ function tokenResult(
   const access = body.accessToken;
   if (!isObject(access)) bad.push("accessToken");
   else {
-    for (const key of ["accessKeyId", "secretAccessKey", "sessionToken"]) {
-      if (!nonEmptyString(access[key])) bad.push(`accessToken.${key}`);
+    // Checked here, before anything is cached or exported: these go into shells and env files.
+    const shapes: [string, RegExp, string][] = [
+      ["accessKeyId", ACCESS_KEY_ID, "16 to 128 capital letters and digits"],
+      ["secretAccessKey", TOKEN_TEXT, "printable ASCII without spaces"],
+      ["sessionToken", TOKEN_TEXT, "printable ASCII without spaces"],
+    ];
+    for (const [key, shape, what] of shapes) {
+      const v = access[key];
+      if (!nonEmptyString(v)) bad.push(`accessToken.${key}`);
+      else if (!shape.test(v)) bad.push(`accessToken.${key} (not ${what})`);
     }
   }
   const expiresIn = body.expiresIn;
@@ -376,55 +417,128 @@ function headOf(grant: Grant): string {
 /**
  * The error type as the AWS SDK for JavaScript reads it (REST-JSON): header `x-amzn-errortype`,
  * else a body `code` member (any case), else `__type`; cleaned to the part before `,` and `:`, and
- * after `#`.
+ * after `#`; then reduced to printable text, and dropped when it quotes a secret in `sent`.
  */
-export function errorTypeOf(headers: Headers, body: unknown): string | undefined {
+export function errorTypeOf(
+  headers: Headers,
+  body: unknown,
+  sent: readonly string[] = [],
+): string | undefined {
   const header = headers.get("x-amzn-errortype");
-  if (header !== null) return cleanErrorType(header);
+  if (header !== null) return serverName(cleanErrorType(header), sent);
   if (isObject(body)) {
     const codeKey = Object.keys(body).find((k) => k.toLowerCase() === "code");
     const code = codeKey === undefined ? undefined : body[codeKey];
-    if (typeof code === "string" || typeof code === "number") return cleanErrorType(String(code));
+    if (typeof code === "string" || typeof code === "number") {
+      return serverName(cleanErrorType(String(code)), sent);
+    }
     const type = body.__type;
-    if (typeof type === "string" || typeof type === "number") return cleanErrorType(String(type));
+    if (typeof type === "string" || typeof type === "number") {
+      return serverName(cleanErrorType(String(type)), sent);
+    }
   }
   return undefined;
 }
 
-function cleanErrorType(raw: string): string | undefined {
+function cleanErrorType(raw: string): string {
   let v = raw.split(",")[0]!.split(":")[0]!;
   if (v.includes("#")) v = v.split("#")[1]!;
-  v = v.trim();
-  return v === "" ? undefined : v;
+  return v;
 }
 
-/** The service's text, single-line and bounded (it is shown to the user). */
-function serviceMessage(body: unknown): string | undefined {
+/**
+ * A name the server gave (error type, `error` value) as printable text of at most 100 characters,
+ * or undefined when empty or when it quotes a secret we sent (a name that was a secret is no name).
+ */
+function serverName(raw: string, sent: readonly string[]): string | undefined {
+  const cut = withoutSecrets(raw, sent);
+  if (cut !== raw) return undefined;
+  const text = printable(raw, 100);
+  return text === "" || quotesSecret(text, sent) ? undefined : text;
+}
+
+/**
+ * The service's text, single-line, printable, bounded, with every secret we sent cut out (a server
+ * or proxy may echo the request); undefined when nothing is left or a fragment of a secret remains.
+ */
+function serviceMessage(body: unknown, sent: readonly string[]): string | undefined {
   if (!isObject(body)) return undefined;
   const raw = body.message ?? body.Message ?? body.error_description;
   if (typeof raw !== "string") return undefined;
-  // deno-lint-ignore no-control-regex
-  const text = raw.replace(/[\u0000-\u001f\u007f]+/g, " ").replace(/\s+/g, " ").trim();
-  if (text === "") return undefined;
-  return text.length > 300 ? `${text.slice(0, 300)}…` : text;
+  const text = printable(withoutSecrets(raw, sent), 300);
+  return text === "" || quotesSecret(text, sent) ? undefined : text;
 }
 
-/** Maps an error reply to a {@link SigninError} (PROTOCOL.md §4.1). */
+/**
+ * `text` with each secret replaced: as sent, JSON-escaped (also with `\/`, as PHP writes it) and
+ * URL-encoded, the ways an echo may quote it.
+ */
+function withoutSecrets(text: string, sent: readonly string[]): string {
+  let out = text;
+  for (const secret of sent) {
+    if (secret === "") continue;
+    const json = JSON.stringify(secret).slice(1, -1);
+    const forms = [secret, json, json.replaceAll("/", "\\/"), encodeURIComponent(secret)];
+    // Longest first, so no form is cut inside another.
+    for (const form of forms.sort((a, b) => b.length - a.length)) {
+      out = out.replaceAll(form, REDACTED);
+    }
+  }
+  return out;
+}
+
+/** Whether `text` still holds a run of {@link SECRET_FRAGMENT} characters of a secret we sent. */
+function quotesSecret(text: string, sent: readonly string[]): boolean {
+  for (const secret of sent) {
+    if (secret.length < SECRET_FRAGMENT) {
+      if (secret !== "" && text.includes(secret)) return true;
+      continue;
+    }
+    for (let i = 0; i + SECRET_FRAGMENT <= text.length; i++) {
+      if (secret.includes(text.slice(i, i + SECRET_FRAGMENT))) return true;
+    }
+  }
+  return false;
+}
+
+/** A 3xx from the token endpoint: refused, never followed (the request carried a secret). */
+function redirectError(
+  tokenUrl: string,
+  status: number,
+  grant: Grant,
+  serverDate: number | undefined,
+): SigninError {
+  const where = tokenUrl ? `"${printable(tokenUrl)}"` : "the token endpoint";
+  const shown = status === 0 ? "a redirect" : `a redirect (HTTP ${status})`;
+  return new SigninError(
+    "ERR_SIGNIN_RESPONSE",
+    `${headOf(grant)}: AWS Sign-In at ${where} answered with ${shown}. aws-login never follows ` +
+      `a redirect from the token endpoint, so nothing was sent on. Check the Sign-In endpoint ` +
+      `(--endpoint-url, AWS_ENDPOINT_URL_SIGNIN, AWS_ENDPOINT_URL, endpoint_url) and try again.`,
+    { status, serverDate },
+  );
+}
+
+/**
+ * Maps an error reply to a {@link SigninError} (PROTOCOL.md §4.1). A message is quoted only from
+ * a JSON body of a reply below 500; a server error says its status line and type only.
+ */
 function serviceError(
   response: Response,
   body: unknown,
   grant: Grant,
   serverDate: number | undefined,
+  sent: readonly string[],
 ): SigninError {
   const status = response.status;
-  const errorType = errorTypeOf(response.headers, body);
-  const errorValue = isObject(body) && typeof body.error === "string" && body.error !== ""
-    ? body.error
+  const errorType = errorTypeOf(response.headers, body, sent);
+  const errorValue = isObject(body) && typeof body.error === "string"
+    ? serverName(body.error, sent)
     : undefined;
   const retryAfterSeconds = parseRetryAfter(response.headers.get("retry-after"), serverDate);
   const details = { status, errorType, error: errorValue, retryAfterSeconds, serverDate };
   const head = headOf(grant);
-  const text = serviceMessage(body);
+  const text = status < 500 ? serviceMessage(body, sent) : undefined;
   const said = text ? `: "${text}"` : "";
   const what = [errorType, errorValue].filter(Boolean).join(" ") || `HTTP ${status}`;
 

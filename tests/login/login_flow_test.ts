@@ -140,7 +140,7 @@ Deno.test("login() refuses an ID token subject that could inject lines into the 
   const sub = "arn:aws:iam::123456789012:user/x\n[profile evil]\ncredential_process = evil";
   const fakeSignin = () =>
     Promise.resolve(Response.json({
-      accessToken: { accessKeyId: "ASIA1", secretAccessKey: "s", sessionToken: "t" },
+      accessToken: { accessKeyId: "ASIAEXAMPLE000001", secretAccessKey: "s", sessionToken: "t" },
       tokenType: "aws_sigv4",
       expiresIn: 900,
       refreshToken: "r",

@@ -9,7 +9,7 @@ const NOW = Date.UTC(2025, 10, 19, 0, 0, 0);
 async function token(): Promise<CachedLoginToken> {
   return {
     accessToken: {
-      accessKeyId: "ASIAOLD",
+      accessKeyId: "ASIAOLDEXAMPLE001",
       secretAccessKey: "old-secret",
       sessionToken: "old-session",
       accountId: "123456789012",
@@ -26,7 +26,11 @@ async function token(): Promise<CachedLoginToken> {
 }
 
 const OK_BODY = {
-  accessToken: { accessKeyId: "ASIANEW", secretAccessKey: "new-secret", sessionToken: "new-ses" },
+  accessToken: {
+    accessKeyId: "ASIANEWEXAMPLE001",
+    secretAccessKey: "new-secret",
+    sessionToken: "new-ses",
+  },
   tokenType: "aws_sigv4",
   expiresIn: 900,
   refreshToken: "new-refresh",
@@ -84,7 +88,7 @@ Deno.test("refreshCachedToken() replaces the keys, expiry and refresh token, kee
   assert.deepEqual(next, {
     ...old,
     accessToken: {
-      accessKeyId: "ASIANEW",
+      accessKeyId: "ASIANEWEXAMPLE001",
       secretAccessKey: "new-secret",
       sessionToken: "new-ses",
       accountId: "123456789012",
@@ -108,7 +112,7 @@ Deno.test("refreshCachedToken() retries 5xx with backoff when the credentials ex
     json(200, OK_BODY),
   ]);
   const next = await refreshCachedToken(await token(), ctx, false);
-  assert.equal(next.accessToken.accessKeyId, "ASIANEW");
+  assert.equal(next.accessToken.accessKeyId, "ASIANEWEXAMPLE001");
   assert.equal(requests.length, 3);
   assert.deepEqual(sleeps, [250, 500]);
 });

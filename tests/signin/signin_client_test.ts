@@ -31,7 +31,7 @@ const key: DpopKey = await generateDpopKey();
 function okBody(extra: Record<string, unknown> = {}): Record<string, unknown> {
   return {
     accessToken: {
-      accessKeyId: "ASIAEXAMPLE",
+      accessKeyId: "ASIAIOSFODNN7EXAMPLE",
       secretAccessKey: SECRETS[0],
       sessionToken: SECRETS[1],
     },
@@ -138,7 +138,7 @@ Deno.test("exchangeAuthorizationCode() posts the camelCase code grant with a fre
   assert.deepEqual(
     result,
     {
-      accessKeyId: "ASIAEXAMPLE",
+      accessKeyId: "ASIAIOSFODNN7EXAMPLE",
       secretAccessKey: SECRETS[0],
       sessionToken: SECRETS[1],
       expiresIn: 900,
@@ -394,8 +394,9 @@ const ERROR_CASES: ErrorCase[] = [
     errorType: "InternalServerException",
     error: "server_error",
     transient: true,
-    message: `${REFRESH}: AWS Sign-In had a server error (HTTP 500 InternalServerException): ` +
-      `"Internal". Try again later.`,
+    // A server error's body is never quoted: its status line is enough.
+    message: `${REFRESH}: AWS Sign-In had a server error (HTTP 500 InternalServerException). ` +
+      `Try again later.`,
   },
   {
     name: "a 503 HTML page",
@@ -430,7 +431,7 @@ const ERROR_CASES: ErrorCase[] = [
     name: "a 200 missing fields, naming each and no value",
     response: () =>
       json(200, {
-        accessToken: { accessKeyId: "ASIA", secretAccessKey: SECRETS[0] },
+        accessToken: { accessKeyId: "ASIAIOSFODNN7EXAMPLE", secretAccessKey: SECRETS[0] },
         expiresIn: 900,
         sessionToken: SECRETS[1],
       }),
@@ -594,4 +595,272 @@ Deno.test("idTokenSubject() refuses malformed tokens with ERR_SIGNIN_RESPONSE", 
       return true;
     });
   }
+});
+
+/** A server on 127.0.0.1 for one test; `await using` shuts it down. */
+function serve(handler: (request: Request) => Response | Promise<Response>) {
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, handler);
+  return {
+    url: `http://127.0.0.1:${server.addr.port}`,
+    [Symbol.asyncDispose]: () => server.shutdown(),
+  };
+}
+
+/** Both grants against `tokenUrl`, through `fetch` (default: the real one). */
+function bothGrants(tokenUrl: string, fetchFn: typeof fetch = fetch) {
+  return [
+    () =>
+      exchangeAuthorizationCode({
+        tokenUrl,
+        clientId: SAME_DEVICE_CLIENT_ID,
+        code: SECRETS[3]!,
+        codeVerifier: VERIFIER,
+        redirectUri: "http://127.0.0.1:53682/oauth/callback",
+        dpopKey: key,
+        fetch: fetchFn,
+        now: () => NOW,
+      }),
+    () =>
+      refreshToken({
+        tokenUrl,
+        clientId: SAME_DEVICE_CLIENT_ID,
+        refreshToken: SECRETS[2]!,
+        dpopKey: key,
+        fetch: fetchFn,
+        now: () => NOW,
+      }),
+  ] as const;
+}
+
+const VERIFIER = "Zq4dG8a1~Xv.9kPp_-Lm3nR7sT2uW5yB0cE6fH8jK1oQ4tV7wY0zA3dF6gJ9lN2pS";
+
+Deno.test("both grants refuse a redirect from the token endpoint and send nothing on", async () => {
+  const received: string[] = [];
+  await using elsewhere = serve(async (request) => {
+    received.push(await request.text());
+    return json(200, okBody());
+  });
+  for (const status of [301, 302, 303, 307, 308]) {
+    await using endpoint = serve(async (request) => {
+      await request.body?.cancel();
+      return new Response(null, { status, headers: { location: `${elsewhere.url}/v1/token` } });
+    });
+    const tokenUrl = `${endpoint.url}/v1/token`;
+    for (const grant of bothGrants(tokenUrl)) {
+      await assert.rejects(grant, (err) => {
+        assert.ok(err instanceof SigninError, String(err));
+        assert.equal(err.code, "ERR_SIGNIN_RESPONSE");
+        assert.equal(err.status, status);
+        assert.ok(err.message.includes(`AWS Sign-In at "${tokenUrl}" answered with a redirect`));
+        assert.match(err.message, /never follows a redirect from the token endpoint/);
+        return true;
+      });
+    }
+  }
+  assert.deepEqual(received, [], "the code or refresh token reached the redirect's target");
+});
+
+Deno.test("buildTokenRequest() asks fetch not to follow redirects", () => {
+  assert.equal(buildTokenRequest(TOKEN_URL, {}, "p").redirect, "manual");
+});
+
+/** Unprintable characters a hostile server could use on a terminal. */
+const UNPRINTABLE = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u;
+
+Deno.test("processTokenResponse() reduces the server's error type, error and message to printable text", async () => {
+  const hostile = "\x1b]0;owned\x07\x1b[2J\u009b31m\u202egnp.exe\u2066\u200b\u2028";
+  const reply = json(403, {
+    error: `BAD${hostile}`,
+    message: `Denied ${hostile} ${"x".repeat(5000)}`,
+  }, { "x-amzn-errortype": `Custom\x1b[2J\u009b1mType` });
+  await assert.rejects(() => processTokenResponse(reply, "refresh_token"), (err) => {
+    assert.ok(err instanceof SigninError);
+    assert.equal(err.code, "ERR_SIGNIN_RESPONSE");
+    for (const text of [err.message, err.errorType!, err.error!]) {
+      assert.ok(!UNPRINTABLE.test(text), JSON.stringify(text));
+    }
+    assert.equal(err.errorType, "Custom [2J 1mType");
+    assert.equal(err.error, "BAD ]0;owned [2J 31m gnp.exe");
+    assert.ok(err.message.length < 600, `a ${err.message.length}-character message`);
+    assert.match(err.message, /"Denied \]0;owned \[2J 31m gnp\.exe x+…"/);
+    return true;
+  });
+  // A name made of nothing printable is no name.
+  await assert.rejects(
+    () => processTokenResponse(json(400, { __type: "\x1b\x1b", error: "\u202e" }), "refresh_token"),
+    (err) => err instanceof SigninError && err.errorType === undefined && err.error === undefined,
+  );
+});
+
+Deno.test("processTokenResponse() refuses credentials of the wrong shape, naming the field only", async () => {
+  const cases: [string, Record<string, string>][] = [
+    ["accessKeyId (not 16 to 128 capital letters and digits)", {
+      accessKeyId: "asiaiosfodnn7example",
+    }],
+    ["accessKeyId (not 16 to 128 capital letters and digits)", { accessKeyId: "ASIASHORT" }],
+    ["accessKeyId (not 16 to 128 capital letters and digits)", { accessKeyId: "A".repeat(129) }],
+    ["accessKeyId (not 16 to 128 capital letters and digits)", {
+      accessKeyId: "ASIAIOSFODNN7EXAMPLE\nAWS_X=1",
+    }],
+    ["secretAccessKey (not printable ASCII without spaces)", { secretAccessKey: "a b" }],
+    ["secretAccessKey (not printable ASCII without spaces)", { secretAccessKey: "a\nexport X=1" }],
+    ["secretAccessKey (not printable ASCII without spaces)", { secretAccessKey: "clé" }],
+    ["sessionToken (not printable ASCII without spaces)", { sessionToken: "t\x1b[2J" }],
+    ["sessionToken (not printable ASCII without spaces)", { sessionToken: "t\u009b" }],
+  ];
+  for (const [field, access] of cases) {
+    const body = okBody();
+    body.accessToken = { ...(body.accessToken as Record<string, string>), ...access };
+    await assert.rejects(() => processTokenResponse(json(200, body), "refresh_token"), (err) => {
+      assert.ok(err instanceof SigninError);
+      assert.equal(err.code, "ERR_SIGNIN_RESPONSE");
+      assert.ok(err.message.includes(`missing or invalid accessToken.${field}`), err.message);
+      for (const value of Object.values(access)) assert.ok(!err.message.includes(value));
+      return true;
+    });
+  }
+  const longest = okBody();
+  (longest.accessToken as Record<string, string>).accessKeyId = "A".repeat(128);
+  assert.equal(
+    (await processTokenResponse(json(200, longest), "refresh_token")).accessKeyId.length,
+    128,
+  );
+});
+
+/**
+ * Fails when `text` holds any 12 characters of a secret, as sent, JSON-escaped (also with `\/`, as
+ * PHP writes it) or URL-encoded.
+ */
+function assertNoFragment(text: string | undefined, secrets: readonly string[]): void {
+  if (text === undefined) return;
+  for (const secret of secrets) {
+    const json = JSON.stringify(secret);
+    for (const form of [secret, json, json.replaceAll("/", "\\/"), encodeURIComponent(secret)]) {
+      for (let i = 0; i + 12 <= form.length; i++) {
+        assert.ok(!text.includes(form.slice(i, i + 12)), `quoted part of a secret: ${text}`);
+      }
+    }
+  }
+}
+
+Deno.test("an error reply that echoes the request never quotes the code, verifier or refresh token", async () => {
+  // Long secrets full of characters that JSON and URLs escape, so that no 12 characters of one
+  // written form appear in another: each form must be cut out on its own.
+  const refresh = "ASOR" + 'a/b+c"d\\'.repeat(12);
+  const code = "AUTHcode/" + "C".repeat(40);
+  const secrets = [refresh, code, VERIFIER];
+  /** Echoes the request body in every way a server or proxy might. */
+  const echoes: [string, (body: string) => Response][] = [
+    [
+      "the body as JSON members (its code becomes the error type)",
+      (body) => json(400, { ...JSON.parse(body), message: `Invalid request ${body}` }),
+    ],
+    [
+      "each value as the error",
+      (body) =>
+        json(403, { error: Object.values(JSON.parse(body)).join(" "), message: "denied" }, {
+          "x-amzn-errortype": "AccessDeniedException",
+        }),
+    ],
+    ["the body form-encoded in the message", (body) =>
+      json(400, {
+        message: new URLSearchParams(JSON.parse(body) as Record<string, string>).toString(),
+      }, { "x-amzn-errortype": "ValidationException" })],
+    [
+      "a cut-off echo in the message",
+      (body) =>
+        json(401, {
+          message: `bad token ${JSON.parse(body).refreshToken?.slice(0, 30) ?? ""}${
+            JSON.parse(body).code?.slice(0, 20) ?? ""
+          } ${JSON.parse(body).codeVerifier?.slice(5, 25) ?? ""}`,
+        }),
+    ],
+    [
+      "the echo in the error type header",
+      (body) =>
+        json(400, { message: "no" }, {
+          "x-amzn-errortype": JSON.parse(body).refreshToken ?? JSON.parse(body).code,
+        }),
+    ],
+    [
+      "the echo URL-encoded in the error type header",
+      (body) =>
+        json(400, { message: "no" }, {
+          "x-amzn-errortype": encodeURIComponent(
+            JSON.parse(body).refreshToken ?? JSON.parse(body).code,
+          ),
+        }),
+    ],
+    [
+      "a PHP-style echo (slashes escaped)",
+      (body) => json(400, { message: `got ${body.replaceAll("/", "\\/")}` }),
+    ],
+    ["a 500 with the echo", (body) => json(500, { message: body, error: body })],
+    ["a non-JSON echo", (body) => new Response(`You sent: ${body}`, { status: 400 })],
+  ];
+  for (const [name, echo] of echoes) {
+    const echoing = (async (input: RequestInfo | URL) =>
+      echo(await (input as Request).text())) as typeof fetch;
+    const [exchange, refreshGrant] = bothGrants(TOKEN_URL, echoing);
+    const calls = [
+      exchange,
+      () =>
+        refreshToken({
+          tokenUrl: TOKEN_URL,
+          clientId: SAME_DEVICE_CLIENT_ID,
+          refreshToken: refresh,
+          dpopKey: key,
+          fetch: echoing,
+          now: () => NOW,
+        }),
+      () =>
+        exchangeAuthorizationCode({
+          tokenUrl: TOKEN_URL,
+          clientId: SAME_DEVICE_CLIENT_ID,
+          code,
+          codeVerifier: VERIFIER,
+          redirectUri: "http://127.0.0.1:53682/oauth/callback",
+          dpopKey: key,
+          fetch: echoing,
+          now: () => NOW,
+        }),
+      refreshGrant,
+    ];
+    for (const call of calls) {
+      await assert.rejects(call, (err) => {
+        assert.ok(err instanceof SigninError, `${name}: ${err}`);
+        for (const text of [err.message, err.errorType, err.error]) {
+          assertNoFragment(text, [...secrets, ...SECRETS]);
+        }
+        return true;
+      }, name);
+    }
+  }
+});
+
+Deno.test("an echoed secret is cut out of a message; a name that was a secret is dropped", async () => {
+  const refresh = 'ASOR"secret' + "Z".repeat(50); // the quote makes its JSON form differ
+  const call = (reply: Response) =>
+    refreshToken({
+      tokenUrl: TOKEN_URL,
+      clientId: SAME_DEVICE_CLIENT_ID,
+      refreshToken: refresh,
+      dpopKey: key,
+      fetch: (() => Promise.resolve(reply)) as typeof fetch,
+      now: () => NOW,
+    });
+  await assert.rejects(
+    () =>
+      call(json(400, { message: `The token ${refresh} is malformed` }, {
+        "x-amzn-errortype": "ValidationException",
+      })),
+    (err) =>
+      err instanceof SigninError && err.message.includes(`"The token [redacted] is malformed"`),
+  );
+  await assert.rejects(
+    () => call(json(400, { error: refresh }, { "x-amzn-errortype": `${refresh}:x` })),
+    (err) =>
+      err instanceof SigninError && err.errorType === undefined && err.error === undefined &&
+      err.code === "ERR_SIGNIN_VALIDATION" && err.message.includes("(HTTP 400)"),
+  );
 });
