@@ -8,6 +8,8 @@
  * - `env`, `env-no-export`: bare when the value holds only `A-Za-z0-9_@%+=:,./-` (Python's
  *   `shlex.quote` rule, so real credentials print exactly as the AWS CLI prints them and the
  *   `env-no-export` lines still work as a `docker --env-file`), else single-quoted with `'\''`;
+ *   `env-no-export` refuses a value with a line break or NUL, which an env file (one variable a
+ *   line, no quoting) would read as more variables;
  * - `powershell`: double quotes, with `` ` ``, `$` and the double quotes escaped by a backtick;
  * - `fish`: double quotes, with `\`, `$` and `"` escaped by a backslash;
  * - `windows-cmd`: `set NAME=value` when the value holds only `A-Za-z0-9_+/=.:@-` (as the CLI prints
@@ -111,6 +113,23 @@ export function cmdSet(name: string, value: string): string {
 }
 
 /**
+ * Writes `NAME=value` for an env file (`docker --env-file`, dotenv), quoted as for a POSIX shell.
+ *
+ * @throws {UsageError} When the value holds CR, LF or NUL: an env file has no way to quote them,
+ *   and the rest of the line would become a variable of its own.
+ */
+export function envFileLine(name: string, value: string): string {
+  const bad = /[\r\n\0]/.exec(value);
+  if (bad) {
+    throw new UsageError(
+      `Cannot write ${name} for env-no-export: its value contains ${JSON.stringify(bad[0])}, ` +
+        `which an env file cannot hold. Use --format env or --format process instead`,
+    );
+  }
+  return `${name}=${quotePosix(value)}`;
+}
+
+/**
  * The `credential_process` JSON: Version 1, the keys, Expiration (when known) and AccountId (when
  * known); 2-space indent and a trailing newline, like the AWS CLI's `--format process`.
  *
@@ -143,7 +162,7 @@ export function formatCredentials(creds: ExportableCredentials, format: ExportFo
       case "env":
         return `export ${name}=${quotePosix(value)}`;
       case "env-no-export":
-        return `${name}=${quotePosix(value)}`;
+        return envFileLine(name, value);
       case "powershell":
         return `$Env:${name}=${quotePowershell(value)}`;
       case "windows-cmd":

@@ -134,3 +134,24 @@ Deno.test('formatCredentials() windows-cmd quotes & | < > ^ and refuses % ! " an
     );
   }
 });
+
+Deno.test("formatCredentials() env-no-export refuses CR, LF and NUL, which an env file would split", () => {
+  for (const bad of ["a\nAWS_PROFILE=evil", "a\rb", "a\0b"]) {
+    assert.throws(
+      () =>
+        formatCredentials(
+          { accessKeyId: "AKID", sessionToken: bad, secretAccessKey: "s" },
+          "env-no-export",
+        ),
+      (err) =>
+        err instanceof UsageError &&
+        err.message.startsWith("Cannot write AWS_SESSION_TOKEN for env-no-export: its value") &&
+        !err.message.includes("evil"),
+    );
+  }
+  // The shells quote a line break; only the env file cannot.
+  assert.equal(
+    formatCredentials({ accessKeyId: "AKID", secretAccessKey: "a\nb" }, "env"),
+    "export AWS_ACCESS_KEY_ID=AKID\nexport AWS_SECRET_ACCESS_KEY='a\nb'\n",
+  );
+});
