@@ -178,11 +178,13 @@ const REGION_RE = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
  * `ignore_configured_endpoint_urls`) is true. Otherwise the partition's default for the region,
  * with FIPS (`fips`, else AWS_USE_FIPS_ENDPOINT, else `use_fips_endpoint`) and dual-stack
  * (`dualStack`, else AWS_USE_DUALSTACK_ENDPOINT, else `use_dualstack_endpoint`). An override keeps
- * its path prefix; the token URL is this + `/v1/token`.
+ * its path prefix; the token URL is this + `/v1/token`. Plain `http:` is accepted only for a
+ * loopback host (the emulator, a local test server): anywhere else the code, the refresh token and
+ * the credentials would cross the network in the clear.
  *
- * @throws {ConfigError} `ERR_CONFIG_ENDPOINT` for a malformed URL or flag value, a custom endpoint
- *   with FIPS or dual-stack, or a `services` key naming a missing section; `ERR_CONFIG_REGION` for
- *   a missing or malformed region.
+ * @throws {ConfigError} `ERR_CONFIG_ENDPOINT` for a malformed URL or flag value, `http:` to a host
+ *   that is not loopback, a custom endpoint with FIPS or dual-stack, or a `services` key naming a
+ *   missing section; `ERR_CONFIG_REGION` for a missing or malformed region.
  * @see PROTOCOL.md §2
  */
 export function signinBaseUrl(
@@ -195,6 +197,33 @@ export function signinBaseUrl(
     dualStack?: boolean;
   },
 ): string {
+  return signinEndpoint(env, p).url;
+}
+
+/** A resolved Sign-In base URL, and where it came from when it is not the region's default. */
+export interface SigninEndpoint {
+  /** The base URL, no trailing slash. */
+  readonly url: string;
+  /** The setting that named a custom endpoint (`AWS_ENDPOINT_URL_SIGNIN`, …); absent: the default. */
+  readonly source?: string;
+}
+
+/**
+ * {@link signinBaseUrl}, with the setting a custom endpoint came from, so commands can say that a
+ * non-default endpoint is in use.
+ *
+ * @throws {ConfigError} As {@link signinBaseUrl}.
+ */
+export function signinEndpoint(
+  env: EnvLike,
+  p: {
+    endpointUrl?: string;
+    region: string;
+    profile: ProfileConfig;
+    fips?: boolean;
+    dualStack?: boolean;
+  },
+): SigninEndpoint {
   const { keys, name } = p.profile;
   const fips = p.fips ??
     flagSetting(env, "AWS_USE_FIPS_ENDPOINT", keys, "use_fips_endpoint", name);
@@ -210,7 +239,7 @@ export function signinBaseUrl(
           `${fips ? "FIPS" : "dual-stack"} endpoints. Turn one of them off`,
       );
     }
-    return custom.url;
+    return custom;
   }
   if (!p.region) {
     throw new ConfigError(
@@ -219,7 +248,7 @@ export function signinBaseUrl(
         `"${name}"`,
     );
   }
-  return partitionUrl(p.region, fips, dualStack);
+  return { url: partitionUrl(p.region, fips, dualStack) };
 }
 
 /** The Sign-In endpoint rules (IsOAuthEndpoint unset) for a valid region. */
@@ -299,7 +328,22 @@ function checkUrl(value: string, source: string): { url: string; source: string 
         `an optional path, no query`,
     );
   }
-  return { url: text.replace(/\/+$/, ""), source };
+  if (url.protocol === "http:" && !isLoopbackHost(url.hostname)) {
+    throw new ConfigError(
+      "ERR_CONFIG_ENDPOINT",
+      `Refusing the endpoint URL "${text}" in ${source}: plain http:// would send the sign-in ` +
+        `code, the refresh token and the credentials unencrypted. Use https://, or http:// only ` +
+        `to a loopback host (127.0.0.1, localhost, [::1])`,
+    );
+  }
+  // The parsed form, not the text: the URL parser drops tabs and line breaks and encodes the rest.
+  return { url: `${url.protocol}//${url.host}${url.pathname}`.replace(/\/+$/, ""), source };
+}
+
+/** 127.0.0.0/8, `localhost` and `[::1]`: hosts that never leave this machine. */
+export function isLoopbackHost(hostname: string): boolean {
+  return hostname === "localhost" || hostname === "[::1]" ||
+    /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(hostname);
 }
 
 /** A boolean setting: the variable when set, else the profile key, else false. */

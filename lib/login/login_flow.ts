@@ -28,7 +28,7 @@ import {
   otherCredentialStyle,
   profileName,
   resolveRegion,
-  signinBaseUrl,
+  signinEndpoint,
 } from "../aws/profile.ts";
 import { codeChallengeS256, createCodeVerifier, createState } from "../signin/pkce.ts";
 import { type DpopKey, exportDpopKeyPem, generateDpopKey } from "../signin/dpop.ts";
@@ -147,9 +147,23 @@ export async function login(options: LoginOptions, deps: LoginDeps): Promise<Log
   let region = resolveRegion(env, options.region, config.keys);
   const regionSaved = region === undefined;
   region ??= await askRegion(deps, input, profile);
-  const base = signinBaseUrl(env, { endpointUrl: options.endpointUrl, region, profile: config });
+  const endpoint = signinEndpoint(env, {
+    endpointUrl: options.endpointUrl,
+    region,
+    profile: config,
+  });
+  const base = endpoint.url;
   await checkConfigWritable(env, profile, regionSaved ? region : undefined);
-  deps.debug(`profile "${profile}", region "${region}", Sign-In endpoint "${base}"`);
+  deps.debug(
+    `profile "${profile}", region "${region}", Sign-In endpoint "${base}"` +
+      (endpoint.source ? ` (custom, from ${endpoint.source})` : ""),
+  );
+  if (endpoint.source) {
+    deps.stderr.write(
+      `Signing in at the custom AWS Sign-In endpoint "${base}" (from ${endpoint.source}), not ` +
+        `the default for ${region}. The session will refresh only there.\n`,
+    );
+  }
 
   const codeVerifier = createCodeVerifier();
   const ctx: AuthorizeContext = {
@@ -191,6 +205,8 @@ export async function login(options: LoginOptions, deps: LoginDeps): Promise<Log
     idToken: result.idToken,
     dpopKey: await exportDpopKeyPem(dpopKey),
     signInRegion: region,
+    // Pins the session: a refresh sends the refresh token nowhere else.
+    signInEndpoint: base,
   };
   const cachePath = await cacheFilePath(env, loginSession);
   const existed = await Deno.lstat(cachePath).then(() => true, () => false);

@@ -8,15 +8,21 @@
  * exclusive lock, after re-reading the file: when another process refreshed meanwhile, its result
  * is used and no request is made. The write-back is atomic and keeps every other field.
  *
+ * A refresh rotates the refresh token at the server, so nothing may fail after it that loses the
+ * new one: the refresh goes only to the endpoint the session was made with (`signInEndpoint`), the
+ * write-back is checked before the request, and a write that still fails prints a warning and
+ * returns the fresh credentials rather than an error.
+ *
  * @see PROTOCOL.md §4.2, §7
  * @module
  */
 import type { Deps } from "../cli/deps.ts";
 import { CacheError, ConfigError, isTransient } from "../errors.ts";
-import { loadProfileSession, type ProfileSession } from "./profile_session.ts";
+import { loadProfileSession, type ProfileSession, type SigninEndpoint } from "./profile_session.ts";
 import {
   type CachedLoginToken,
   cacheFilePath,
+  checkCacheWritable,
   expiresAtMs,
   readCachedToken,
   withCacheLock,
@@ -141,17 +147,14 @@ async function refreshLocked(
     deps.debug(`another process refreshed "${path}"; using its credentials`);
     return toCredentials(session, path, current, false);
   }
-  // The session's own region: refreshing anywhere else fails (PROTOCOL.md §11).
-  const region = current.signInRegion || session.profileRegion || session.region;
-  if (!region) {
-    throw new ConfigError(
-      "ERR_CONFIG_REGION",
-      `Cannot refresh the login session of profile "${session.profile}": no Sign-In region. ` +
-        `Set "region" in the profile to the region you logged in with`,
-    );
-  }
-  const tokenUrl = await session.tokenUrlFor(region);
-  deps.debug(`refreshing the login session at ${tokenUrl}`);
+  const { region, endpoint } = await sessionEndpoint(session, current);
+  const tokenUrl = `${endpoint.url}/v1/token`;
+  deps.debug(
+    `refreshing the login session at ${tokenUrl}` +
+      (endpoint.source ? ` (a custom endpoint, from ${endpoint.source})` : ""),
+  );
+  // Before the server rotates the refresh token: a write-back that cannot happen fails now.
+  await checkCacheWritable(path, current);
   const { refreshCachedToken } = await import("./refresh.ts");
   const stillValid = expiresAtMs(current) > deps.now();
   let next: CachedLoginToken;
@@ -175,9 +178,82 @@ async function refreshLocked(
     }
     throw err;
   }
-  await writeCachedToken(path, next);
+  try {
+    await writeCachedToken(path, next);
+  } catch (err) {
+    // The old refresh token may already be void: the fresh credentials are all this run has.
+    const why = err instanceof Error ? err.message : String(err);
+    deps.stderr.write(
+      `aws-login: warning: the login session of profile "${session.profile}" was refreshed, but ` +
+        `the token cache could not be updated (${why}). Using the new credentials, which expire ` +
+        `at ${next.accessToken.expiresAt}; if the next refresh fails, run ` +
+        `"aws-login login --profile ${session.profile}"\n`,
+    );
+    return toCredentials(session, path, next, true);
+  }
   deps.debug(`wrote refreshed credentials to "${path}"`);
   return toCredentials(session, path, next, true);
+}
+
+/**
+ * Where a session may be refreshed: its own region (refreshing anywhere else fails, PROTOCOL.md
+ * §11) at the endpoint the settings resolve to, which must be the one the session was made with
+ * when the cache names it (`signInEndpoint`; sessions made by the AWS CLI do not). A later
+ * `AWS_ENDPOINT_URL` (a LocalStack set-up, a typo) would otherwise receive the refresh token, and
+ * its reply would replace the session.
+ *
+ * @param session The profile's session.
+ * @param token The cached token.
+ * @returns The region and the endpoint to send the session's refresh token to.
+ * @throws {ConfigError} `ERR_CONFIG_REGION` without a region; `ERR_CONFIG_ENDPOINT` when the
+ *   endpoint differs from the session's, naming both and the way out.
+ */
+export async function sessionEndpoint(
+  session: ProfileSession,
+  token: CachedLoginToken,
+): Promise<{ region: string; endpoint: SigninEndpoint }> {
+  const region = token.signInRegion || session.profileRegion || session.region;
+  if (!region) {
+    throw new ConfigError(
+      "ERR_CONFIG_REGION",
+      `Cannot refresh the login session of profile "${session.profile}": no Sign-In region. ` +
+        `Set "region" in the profile to the region you logged in with`,
+    );
+  }
+  const endpoint = await session.endpointFor(region);
+  const pinned = token.signInEndpoint;
+  if (pinned && !sameEndpoint(pinned, endpoint.url)) {
+    const { printable } = await import("../cli/output.ts");
+    const now = endpoint.source
+      ? `"${endpoint.url}" (from ${endpoint.source})`
+      : `"${endpoint.url}" (the default for ${region})`;
+    const way = endpoint.source
+      ? `${endpoint.source.startsWith("AWS_") ? "Unset" : "Remove"} ${endpoint.source}`
+      : `Set the endpoint the session was made with again (AWS_ENDPOINT_URL_SIGNIN, endpoint_url)`;
+    throw new ConfigError(
+      "ERR_CONFIG_ENDPOINT",
+      `Cannot refresh the login session of profile "${session.profile}": it was made with AWS ` +
+        `Sign-In at "${printable(pinned)}", but the endpoint is now ${now}. aws-login sends a ` +
+        `session's refresh token only to the endpoint that issued it. ${way} to use this ` +
+        `session, or run "aws-login login --profile ${session.profile}" to sign in at the new ` +
+        `endpoint`,
+    );
+  }
+  return { region, endpoint };
+}
+
+/** Whether two base URLs name the same endpoint (scheme, host, port and path; case of the host). */
+function sameEndpoint(a: string, b: string): boolean {
+  const key = (text: string) => {
+    try {
+      const url = new URL(text.trim());
+      return `${url.protocol}//${url.host}${url.pathname.replace(/\/+$/, "")}`;
+    } catch {
+      return undefined;
+    }
+  };
+  const ka = key(a);
+  return ka !== undefined && ka === key(b);
 }
 
 function warnStale(

@@ -15,12 +15,13 @@ import {
   profileFromFiles,
   profileName,
   resolveRegion,
-  signinBaseUrl,
+  type SigninEndpoint,
+  signinEndpoint,
 } from "../aws/profile.ts";
 import { configFilePath, type EnvLike } from "../aws/paths.ts";
 import { ConfigError } from "../errors.ts";
 
-export { profileName };
+export { profileName, type SigninEndpoint };
 
 /** A profile with a login session. */
 export interface ProfileSession {
@@ -33,6 +34,8 @@ export interface ProfileSession {
   readonly profileRegion: string | undefined;
   /** `{base}/v1/token` for a Sign-In region, honouring endpoint overrides. */
   tokenUrlFor(region: string): Promise<string>;
+  /** The Sign-In base URL for a region, and the setting it came from when it is not the default. */
+  endpointFor(region: string): Promise<SigninEndpoint>;
 }
 
 /**
@@ -89,12 +92,14 @@ export async function listLoginSessions(env: EnvLike): Promise<ProfileSession[]>
 
 function session(env: EnvLike, config: ProfileConfig): ProfileSession {
   const profileRegion = config.keys.region || undefined;
+  const endpointFor = (region: string) =>
+    Promise.resolve().then(() => signinEndpoint(env, { region, profile: config }));
   return {
     profile: config.name,
     loginSession: config.keys.login_session!.trim(),
     region: resolveRegion(env, undefined, config.keys),
     profileRegion,
-    tokenUrlFor: (region) =>
-      Promise.resolve().then(() => `${signinBaseUrl(env, { region, profile: config })}/v1/token`),
+    tokenUrlFor: (region) => endpointFor(region).then((endpoint) => `${endpoint.url}/v1/token`),
+    endpointFor,
   };
 }

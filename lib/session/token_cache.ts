@@ -43,6 +43,8 @@ export interface CachedLoginToken {
   dpopKey: string;
   /** The region the session was created in; refreshes must go there. */
   signInRegion?: string;
+  /** The Sign-In base URL the session was created with; refreshes go nowhere else. */
+  signInEndpoint?: string;
   /** Fields other tools wrote; kept on write-back. */
   [key: string]: unknown;
 }
@@ -62,8 +64,9 @@ const TOP_ORDER = [
   "idToken",
   "dpopKey",
   "signInRegion",
+  "signInEndpoint",
 ];
-const OPTIONAL_STRINGS = ["tokenType", "idToken", "signInRegion"];
+const OPTIONAL_STRINGS = ["tokenType", "idToken", "signInRegion", "signInEndpoint"];
 
 /**
  * The cache file name of a login session: lowercase hex SHA-256 of the UTF-8 value (surrounding
@@ -192,11 +195,47 @@ export async function readCachedToken(
 
 /**
  * Serialises a token as the AWS CLI writes it: one line, Python `json.dumps` spacing and ASCII
- * escapes, known keys in the CLI's order, then `signInRegion`, then any other keys as they came.
+ * escapes, known keys in the CLI's order, then `signInRegion` and `signInEndpoint`, then any other
+ * keys as they came. Fields of any depth are written without recursion.
  */
 export function serializeCachedToken(token: CachedLoginToken): string {
   const access: Record<string, unknown> = orderKeys(token.accessToken, ACCESS_FIELDS);
   return pythonJson({ ...orderKeys(token, TOP_ORDER), accessToken: access }, TOP_ORDER);
+}
+
+/**
+ * Checks, before a refresh rotates the session's refresh token at the server, that its write-back
+ * can happen: the path is not a symlink another user could have planted, the token serialises, and
+ * the directory takes a new file of that size (a full disk, a read-only mount). Whatever fails here
+ * fails with the old session still intact.
+ *
+ * @param path The cache file.
+ * @param token The token as it is now (the write-back has the same fields, new values).
+ * @throws {CacheError} `ERR_CACHE_UNSAFE` for a planted symlink, `ERR_CACHE_IO` when the directory
+ *   does not take the file, `ERR_CACHE_CORRUPT` when the token cannot be serialised.
+ */
+export async function checkCacheWritable(path: string, token: CachedLoginToken): Promise<void> {
+  let text: string;
+  try {
+    text = serializeCachedToken(token);
+  } catch (err) {
+    throw new CacheError(
+      "ERR_CACHE_CORRUPT",
+      `Cannot write token cache "${path}" back: its contents cannot be serialised ` +
+        `(${err instanceof Error ? err.name : "error"}). ${LOGIN_HINT}`,
+    );
+  }
+  let probe: string | undefined;
+  try {
+    const target = await resolveWriteTarget(path);
+    probe = `${target}.${crypto.getRandomValues(new Uint32Array(2)).join("")}.tmp`;
+    // createNew: never through a name someone else planted.
+    await Deno.writeTextFile(probe, text, { createNew: true, mode: FILE_MODE });
+  } catch (err) {
+    throw writeError(path, err);
+  } finally {
+    if (probe !== undefined) await Deno.remove(probe).catch(() => {});
+  }
 }
 
 /**
@@ -372,20 +411,45 @@ function orderKeys<T extends Record<string, unknown>>(obj: T, order: readonly st
   return out as T;
 }
 
-/** JSON as Python's `json.dumps` writes it: `", "` and `": "` separators, non-ASCII as `\uXXXX`. */
-function pythonJson(value: unknown, order?: readonly string[]): string {
-  if (Array.isArray(value)) return `[${value.map((v) => pythonJson(v)).join(", ")}]`;
-  if (isObject(value)) {
-    const obj = order ? orderKeys(value, order) : value;
-    const parts: string[] = [];
-    for (const [key, v] of Object.entries(obj)) {
-      if (v === undefined || typeof v === "function") continue;
-      parts.push(`${pythonString(key)}: ${pythonJson(v)}`);
+/**
+ * JSON as Python's `json.dumps` writes it: `", "` and `": "` separators, non-ASCII as `\uXXXX`; keys
+ * of the top-level object in `order` first. An explicit stack, not recursion, so a field nested
+ * 20,000 deep (another tool's, or a hostile one) cannot overflow the call stack mid-write.
+ */
+function pythonJson(root: unknown, order?: readonly string[]): string {
+  const out: string[] = [];
+  // Work items, last first: text to emit as is, or a value to write.
+  const work: ({ text: string } | { value: unknown; order?: readonly string[] })[] = [
+    { value: root, order },
+  ];
+  for (let item = work.pop(); item !== undefined; item = work.pop()) {
+    if ("text" in item) {
+      out.push(item.text);
+      continue;
     }
-    return `{${parts.join(", ")}}`;
+    const value = item.value;
+    if (Array.isArray(value)) {
+      const parts: typeof work = [{ text: "[" }];
+      value.forEach((v, i) => {
+        if (i > 0) parts.push({ text: ", " });
+        parts.push({ value: v });
+      });
+      parts.push({ text: "]" });
+      for (let i = parts.length - 1; i >= 0; i--) work.push(parts[i]!);
+    } else if (isObject(value)) {
+      const obj = item.order ? orderKeys(value, item.order) : value;
+      const parts: typeof work = [{ text: "{" }];
+      for (const [key, v] of Object.entries(obj)) {
+        if (v === undefined || typeof v === "function") continue;
+        if (parts.length > 1) parts.push({ text: ", " });
+        parts.push({ text: `${pythonString(key)}: ` }, { value: v });
+      }
+      parts.push({ text: "}" });
+      for (let i = parts.length - 1; i >= 0; i--) work.push(parts[i]!);
+    } else if (typeof value === "string") out.push(pythonString(value));
+    else out.push(JSON.stringify(value) ?? "null");
   }
-  if (typeof value === "string") return pythonString(value);
-  return JSON.stringify(value) ?? "null";
+  return out.join("");
 }
 
 function pythonString(s: string): string {

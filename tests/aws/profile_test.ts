@@ -6,6 +6,7 @@ import {
   profileName,
   resolveRegion,
   signinBaseUrl,
+  signinEndpoint,
 } from "../../lib/aws/profile.ts";
 import { ConfigError } from "../../lib/errors.ts";
 import { joinPath } from "../../lib/files.ts";
@@ -389,4 +390,92 @@ Deno.test("profile_session: credentials-file sessions are listed, and syntax err
       );
     }
   });
+});
+
+Deno.test("signinBaseUrl() accepts plain http:// only for a loopback host, from every source", () => {
+  const region = "us-east-1";
+  const sources: [string, (url: string) => string][] = [
+    [
+      "--endpoint-url",
+      (url) => signinBaseUrl(env(), { region, profile: profile(), endpointUrl: url }),
+    ],
+    [
+      "AWS_ENDPOINT_URL_SIGNIN",
+      (url) => signinBaseUrl(env({ AWS_ENDPOINT_URL_SIGNIN: url }), { region, profile: profile() }),
+    ],
+    [
+      "AWS_ENDPOINT_URL",
+      (url) => signinBaseUrl(env({ AWS_ENDPOINT_URL: url }), { region, profile: profile() }),
+    ],
+    ["[services local]", (url) =>
+      signinBaseUrl(env(), {
+        region,
+        profile: profile({ services: "local" }, {
+          ...SERVICES,
+          subKeys: { signin: { endpoint_url: url } },
+        }),
+      })],
+    [
+      '"endpoint_url" in profile "p"',
+      (url) => signinBaseUrl(env(), { region, profile: profile({ endpoint_url: url }) }),
+    ],
+  ];
+  for (const [source, resolve] of sources) {
+    for (
+      const url of [
+        "http://example.com",
+        "http://10.0.0.1:4566/x",
+        "http://localhost.evil.com",
+        "http://127.0.0.1.nip.io",
+        "http://127.evil.com",
+        "http://[::2]:1",
+      ]
+    ) {
+      assert.throws(
+        () => resolve(url),
+        (err) =>
+          err instanceof ConfigError && err.code === "ERR_CONFIG_ENDPOINT" &&
+          err.message.startsWith(`Refusing the endpoint URL "${url}" in `) &&
+          err.message.includes(source) && err.message.includes("plain http://"),
+        `${source} ${url}`,
+      );
+    }
+    for (
+      const [url, base] of [
+        ["http://127.0.0.1:8000/", "http://127.0.0.1:8000"],
+        ["http://127.1.2.3:1/pfx", "http://127.1.2.3:1/pfx"],
+        ["http://LOCALHOST:4566", "http://localhost:4566"],
+        ["http://[::1]:8000/", "http://[::1]:8000"],
+        ["https://example.com/signin/", "https://example.com/signin"],
+      ]
+    ) {
+      assert.equal(resolve(url!), base, `${source} ${url}`);
+    }
+  }
+});
+
+Deno.test("signinEndpoint() names the setting a custom endpoint came from, none for the default", () => {
+  const p = profile({ endpoint_url: "https://p.example" });
+  assert.deepEqual(
+    signinEndpoint(env({ AWS_ENDPOINT_URL: "https://e.example/" }), {
+      region: "eu-west-1",
+      profile: p,
+    }),
+    { url: "https://e.example", source: "AWS_ENDPOINT_URL" },
+  );
+  assert.deepEqual(signinEndpoint(env(), { region: "eu-west-1", profile: p }), {
+    url: "https://p.example",
+    source: '"endpoint_url" in profile "p"',
+  });
+  assert.deepEqual(signinEndpoint(env(), { region: "eu-west-1", profile: profile() }), {
+    url: "https://eu-west-1.signin.aws.amazon.com",
+  });
+  // The parsed URL, not the text: a line break in a setting never reaches a message or the cache.
+  assert.equal(
+    signinEndpoint(env({ AWS_ENDPOINT_URL_SIGNIN: "https://e.exa\nmple/a\tb/" }), {
+      region: "eu-west-1",
+      profile: profile(),
+    }).url,
+    "https://e.example/ab",
+  );
 });

@@ -52,6 +52,8 @@ export interface TestSession {
  * @param p.profile Profile to write (default "default").
  * @param p.region Profile region and the cache's `signInRegion` (default "us-east-1").
  * @param p.signInRegion Overrides the cache's `signInRegion`; `null` leaves it out.
+ * @param p.signInEndpoint Overrides the cache's `signInEndpoint` (default: the emulator's URL, as
+ *   `login` stores it); `null` leaves it out, as in a session the AWS CLI made.
  */
 export async function createSession(p: {
   url: string;
@@ -59,6 +61,7 @@ export async function createSession(p: {
   profile?: string;
   region?: string;
   signInRegion?: string | null;
+  signInEndpoint?: string | null;
 }): Promise<TestSession> {
   const profile = p.profile ?? "default";
   const region = p.region ?? "us-east-1";
@@ -112,6 +115,8 @@ export async function createSession(p: {
   };
   const signInRegion = p.signInRegion === undefined ? region : p.signInRegion;
   if (signInRegion !== null) token.signInRegion = signInRegion;
+  const signInEndpoint = p.signInEndpoint === undefined ? base : p.signInEndpoint;
+  if (signInEndpoint !== null) token.signInEndpoint = signInEndpoint;
   const env: Record<string, string> = {
     ...p.home.env,
     AWS_ENDPOINT_URL_SIGNIN: base,
@@ -224,6 +229,7 @@ export async function sessionFixture(p: {
   profile?: string;
   region?: string;
   signInRegion?: string | null;
+  signInEndpoint?: string | null;
 }): Promise<SessionFixture> {
   const emulator = await startEmulator({ autoApprove: p.arn });
   const home = await tempHome();
@@ -233,6 +239,7 @@ export async function sessionFixture(p: {
     profile: p.profile ?? "dev",
     region: p.region,
     signInRegion: p.signInRegion,
+    signInEndpoint: p.signInEndpoint,
   });
   return {
     emulator,

@@ -36,6 +36,10 @@ Deno.test("the SDK refreshes our cache with our DPoP key, and we read what it wr
   const sdk = await fromLoginCredentials({ profile: "dev" })();
   assert.notEqual(sdk.accessKeyId, t.session.token.accessToken.accessKeyId);
   assert.equal(t.emulator.controls.counters().refresh_token, 1);
+  // The SDK keeps fields it does not know: the session stays pinned to its endpoint.
+  const written = await readCachedToken(t.session.cachePath);
+  assert.equal(written.signInEndpoint, t.emulator.url);
+  assert.equal(written.signInRegion, "us-east-1");
   const { deps } = testDeps(t.session.env);
   const ours = await resolveCredentials(deps, { profile: "dev" });
   assert.equal(ours.accessKeyId, sdk.accessKeyId);

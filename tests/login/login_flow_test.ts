@@ -12,6 +12,7 @@ import {
   SigninError,
 } from "../../lib/errors.ts";
 import { login } from "../../lib/login/login_flow.ts";
+import { readCachedToken } from "../../lib/session/token_cache.ts";
 import { addProfile, buffer, startEmulator, testDeps } from "../helpers/session.ts";
 import { browse, CookieJar } from "../helpers/browser.ts";
 
@@ -276,4 +277,52 @@ Deno.test("login() signs in a profile defined only in the credentials file", asy
   assert.deepEqual([result.region, result.regionSaved], ["eu-west-1", false]);
   assert.equal(await t.config(), `[profile dev]\nlogin_session = ${ARN}\n`);
   assert.equal(await Deno.readTextFile(credentials), "[dev]\r\nregion = eu-west-1\r\n");
+});
+
+Deno.test("login() pins the session to its Sign-In endpoint and says when that is a custom one", async () => {
+  await using t = await setup();
+  const { deps, stderr } = testDeps(t.env, { openBrowser: followingBrowser });
+  const result = await login({ region: "us-east-1" }, deps);
+  const token = await readCachedToken(result.cachePath);
+  assert.equal(token.signInEndpoint, t.emulator.url);
+  assert.equal(token.signInRegion, "us-east-1");
+  assert.ok(
+    stderr.text.includes(
+      `Signing in at the custom AWS Sign-In endpoint "${t.emulator.url}" (from ` +
+        `AWS_ENDPOINT_URL_SIGNIN), not the default for us-east-1.`,
+    ),
+    stderr.text,
+  );
+});
+
+Deno.test("login() refuses credentials of the wrong shape and writes nothing", async () => {
+  await using t = await setup();
+  const { deps } = testDeps(t.env, {
+    fetch: () =>
+      Promise.resolve(Response.json({
+        accessToken: {
+          accessKeyId: "ASIAEXAMPLE000001\nAWS_PROFILE=evil",
+          secretAccessKey: "s",
+          sessionToken: "t",
+        },
+        tokenType: "aws_sigv4",
+        expiresIn: 900,
+        refreshToken: "r",
+        idToken: "h.eyJzdWIiOiJhcm46YXdzOmlhbTo6MTIzNDU2Nzg5MDEyOnVzZXIvQWxpY2UifQ.s",
+      })),
+    openBrowser: async (url) => {
+      const params = new URL(url).searchParams;
+      const back = `${params.get("redirect_uri")}?code=C&state=${params.get("state")}`;
+      await (await fetch(back)).body?.cancel();
+    },
+  });
+  await assert.rejects(
+    () => login({ region: "us-east-1" }, deps),
+    (err) =>
+      err instanceof SigninError && err.code === "ERR_SIGNIN_RESPONSE" &&
+      err.message.includes("accessToken.accessKeyId (not 16 to 128 capital letters and digits)") &&
+      !err.message.includes("evil"),
+  );
+  assert.equal(await t.config(), undefined);
+  assert.throws(() => t.cacheFiles(), Deno.errors.NotFound);
 });

@@ -14,11 +14,14 @@ const ARN = "arn:aws:iam::123456789012:user/Alice";
 const noSleep = () => Promise.resolve();
 
 /** An emulator, a temporary HOME and a session for profile "dev" in it. */
-function setup(options: { signInRegion?: string | null; region?: string } = {}) {
+function setup(
+  options: { signInRegion?: string | null; signInEndpoint?: string | null; region?: string } = {},
+) {
   return sessionFixture({
     arn: ARN,
     region: options.region ?? "eu-west-1",
     signInRegion: options.signInRegion,
+    signInEndpoint: options.signInEndpoint,
   });
 }
 
@@ -109,7 +112,8 @@ Deno.test("resolveCredentials() refreshes at the cache's signInRegion, else the 
       [null, "https://eu-west-1.signin.aws.amazon.com/v1/token"],
     ] as const
   ) {
-    await using t = await setup({ signInRegion });
+    // A session the AWS CLI made: no signInEndpoint pins it to the emulator.
+    await using t = await setup({ signInRegion, signInEndpoint: null });
     await expireIn(t.session.cachePath, -1000);
     const env = { ...t.session.env };
     delete env.AWS_ENDPOINT_URL_SIGNIN;

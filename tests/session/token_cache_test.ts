@@ -5,6 +5,7 @@ import {
   cacheFileName,
   cacheFilePath,
   checkCacheDirPermissions,
+  checkCacheWritable,
   expiresAtMs,
   formatExpiresAt,
   parseCachedToken,
@@ -521,9 +522,16 @@ Deno.test("parseCachedToken() gives exact messages for empty, truncated and non-
 
 Deno.test("parseCachedToken() drops optional fields of the wrong type instead of failing", () => {
   const token = parseCachedToken(
-    JSON.stringify({ ...sample(), tokenType: 1, idToken: null, signInRegion: {} }),
+    JSON.stringify({
+      ...sample(),
+      tokenType: 1,
+      idToken: null,
+      signInRegion: {},
+      signInEndpoint: ["x"],
+    }),
     "f",
   );
+  assert.equal("signInEndpoint" in token, false);
   assert.equal("tokenType" in token, false);
   assert.equal("idToken" in token, false);
   assert.equal("signInRegion" in token, false);
@@ -692,4 +700,78 @@ Deno.test('serializeCachedToken() keeps an unknown "__proto__" key as data', () 
   const text = serializeCachedToken(token);
   assert.ok(text.endsWith(', "__proto__": {"polluted": true}}'));
   assert.equal(({} as Record<string, unknown>).polluted, undefined);
+});
+
+Deno.test("serializeCachedToken() writes signInRegion and signInEndpoint after the CLI's keys", () => {
+  const token = sample({
+    zOther: 1,
+    signInEndpoint: "https://e.example",
+    signInRegion: "eu-west-1",
+  });
+  assert.deepEqual(Object.keys(JSON.parse(serializeCachedToken(token))), [
+    "accessToken",
+    "tokenType",
+    "clientId",
+    "refreshToken",
+    "idToken",
+    "dpopKey",
+    "signInRegion",
+    "signInEndpoint",
+    "zOther",
+  ]);
+});
+
+/** `[[[…"x"…]]]` `depth` arrays deep, and `{"a": {"a": …}}` likewise, built without recursion. */
+function nested(depth: number): { arrays: unknown; objects: unknown } {
+  let arrays: unknown = "x";
+  let objects: unknown = "x";
+  for (let i = 0; i < depth; i++) {
+    arrays = [arrays];
+    objects = { a: objects };
+  }
+  return { arrays, objects };
+}
+
+Deno.test("serializeCachedToken() writes a field nested 20,000 deep without overflowing the stack", () => {
+  const deep = nested(20_000);
+  const text = serializeCachedToken(sample({ deep }));
+  assert.ok(text.includes(`"deep": {"arrays": ${"[".repeat(20_000)}"x"${"]".repeat(20_000)}`));
+  assert.ok(text.endsWith(`"objects": ${'{"a": '.repeat(20_000)}"x"${"}".repeat(20_000)}}}`));
+  // A wide value too: no spread of its items into one call.
+  const wide = serializeCachedToken(sample({ wide: Array.from({ length: 300_000 }, () => 0) }));
+  assert.equal(JSON.parse(wide).wide.length, 300_000);
+});
+
+Deno.test("checkCacheWritable() passes for a writable cache and leaves no file behind", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await writeCachedToken(`${dir}/t.json`, sample());
+    await checkCacheWritable(`${dir}/t.json`, sample());
+    assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name), ["t.json"]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test({
+  name: "checkCacheWritable() refuses a symlink another user planted, before any refresh",
+  ignore: !isRoot, // only root can make a link owned by someone else
+  async fn() {
+    const dir = await Deno.makeTempDir();
+    try {
+      await Deno.writeTextFile(`${dir}/victim`, "keep");
+      await Deno.symlink(`${dir}/victim`, `${dir}/t.json`);
+      const out = await new Deno.Command("chown", { args: ["-h", "65534", `${dir}/t.json`] })
+        .output();
+      assert.ok(out.success);
+      await assert.rejects(
+        () => checkCacheWritable(`${dir}/t.json`, sample()),
+        (err) => err instanceof CacheError && err.code === "ERR_CACHE_UNSAFE",
+      );
+      assert.equal(await Deno.readTextFile(`${dir}/victim`), "keep");
+      assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name).sort(), ["t.json", "victim"]);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
 });
