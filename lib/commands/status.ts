@@ -7,13 +7,18 @@
  * Status only reads: it never refreshes, unless `--refresh` asks it to (then the keys visibly
  * change). It exits 0 when every listed session's cache file is valid, 4 when one is missing or
  * invalid (so scripts can check) or the exit code of a failed `--refresh`, and reports a cache
- * directory other users can open.
+ * directory other users can open, and a Sign-In endpoint that is not the region's default (or not
+ * the one the session was made with, which a refresh refuses).
+ *
+ * Every field from the cache or config files goes through `printable` first, and masks show only
+ * printable characters: a planted value cannot send escape sequences to the terminal.
  *
  * @module
  */
 import { parseArgs } from "../cli/args.ts";
 import type { Deps } from "../cli/deps.ts";
 import { AwsLoginError, ConfigError, EXIT } from "../errors.ts";
+import { printable } from "../cli/output.ts";
 import { loginCacheDir } from "../aws/paths.ts";
 import { accountIdOf } from "../aws/arn.ts";
 import { listLoginSessions, type ProfileSession } from "../session/profile_session.ts";
@@ -23,7 +28,7 @@ import {
   expiresAtMs,
   readCachedToken,
 } from "../session/token_cache.ts";
-import { REFRESH_WINDOW_MS, resolveCredentials } from "../session/credentials.ts";
+import { REFRESH_WINDOW_MS, resolveCredentials, sessionEndpoint } from "../session/credentials.ts";
 
 export const help = `Usage: aws-login status [--profile NAME] [--json] [--refresh]
 
@@ -61,6 +66,13 @@ export interface ProfileStatus {
   accountId: string | undefined;
   region: string | undefined;
   signInRegion: string | undefined;
+  /** The Sign-In endpoint the session was made with, when the cache names it. */
+  signInEndpoint?: string;
+  /** The Sign-In endpoint a refresh would use now, and the setting it comes from when custom. */
+  endpoint?: string;
+  customEndpoint?: string;
+  /** Why a refresh would be refused before any request (an endpoint that is not the session's). */
+  refreshProblem?: string;
   cacheFile: string;
   cacheState: "valid" | "missing" | "invalid";
   /** Why the cache file is missing or invalid, or why `--refresh` failed. */
@@ -74,9 +86,17 @@ export interface ProfileStatus {
   refreshed?: boolean;
 }
 
-/** Masks a secret as `aws configure list` does: 16 asterisks and the last 4 characters. */
+/**
+ * Masks a secret as `aws configure list` does: 16 asterisks and the last 4 characters, each shown
+ * only when it is printable ASCII (else `?`).
+ */
 export function mask(value: string): string {
-  return "*".repeat(16) + (value.length > 4 ? value.slice(-4) : "");
+  return "*".repeat(16) + (value.length > 4 ? value.slice(-4).replace(/[^\x21-\x7e]/g, "?") : "");
+}
+
+/** A value from the cache or config file, safe to print (see `printable`). */
+function field(value: string | undefined, max = 200): string | undefined {
+  return value === undefined ? undefined : printable(value, max);
 }
 
 /** Shows every login profile's status. */
@@ -118,10 +138,10 @@ async function statusOf(
 ): Promise<{ status: ProfileStatus; failure?: number }> {
   const cacheFile = await cacheFilePath(deps.env, session.loginSession);
   const status: ProfileStatus = {
-    profile: session.profile,
-    loginSession: session.loginSession,
+    profile: printable(session.profile, 200),
+    loginSession: printable(session.loginSession, 300),
     accountId: accountIdOf(session.loginSession),
-    region: session.region,
+    region: field(session.region),
     signInRegion: undefined,
     cacheFile,
     cacheState: "valid",
@@ -136,7 +156,7 @@ async function statusOf(
       status.refreshed = creds.refreshed;
     } catch (err) {
       if (!(err instanceof AwsLoginError)) throw err;
-      status.problem = err.message;
+      status.problem = printable(err.message, 2000);
       failure = err.exitCode;
     }
   }
@@ -144,8 +164,17 @@ async function statusOf(
     const token = await readCachedToken(cacheFile);
     const expires = expiresAtMs(token);
     const now = deps.now();
-    status.accountId = token.accessToken.accountId || status.accountId;
-    status.signInRegion = token.signInRegion;
+    status.accountId = field(token.accessToken.accountId, 64) || status.accountId;
+    status.signInRegion = field(token.signInRegion, 64);
+    status.signInEndpoint = field(token.signInEndpoint, 300);
+    try {
+      const { endpoint } = await sessionEndpoint(session, token);
+      status.endpoint = printable(endpoint.url, 300);
+      status.customEndpoint = field(endpoint.source);
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      status.refreshProblem = printable(err.message, 2000);
+    }
     status.accessKeyId = mask(token.accessToken.accessKeyId);
     status.secretAccessKey = mask(token.accessToken.secretAccessKey);
     status.expiresAt = token.accessToken.expiresAt;
@@ -154,7 +183,7 @@ async function statusOf(
   } catch (err) {
     if (!(err instanceof AwsLoginError)) throw err;
     status.cacheState = err.code === "ERR_CACHE_MISSING" ? "missing" : "invalid";
-    status.problem = err.message;
+    status.problem = printable(err.message, 2000);
     failure ??= err.exitCode;
   }
   return { status, failure };
@@ -178,6 +207,12 @@ function render(statuses: readonly ProfileStatus[]): string {
       ["region", s.region ?? "(not set)"],
     ];
     if (s.signInRegion !== undefined) rows.push(["sign-in region", s.signInRegion]);
+    if (s.customEndpoint !== undefined) {
+      rows.push(["sign-in endpoint", `${s.endpoint} (custom, from ${s.customEndpoint})`]);
+    }
+    if (s.refreshProblem !== undefined && s.refreshProblem !== s.problem) {
+      rows.push(["refresh", s.refreshProblem]);
+    }
     rows.push(["cache file", `${s.cacheFile} (${s.cacheState})`]);
     if (s.expiresAt !== undefined && s.expiresInSeconds !== undefined) {
       const note = s.refreshDue ? "; refreshed on next use" : "";
