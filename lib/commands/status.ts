@@ -208,7 +208,7 @@ function render(statuses: readonly ProfileStatus[]): string {
     ];
     if (s.signInRegion !== undefined) rows.push(["sign-in region", s.signInRegion]);
     if (s.customEndpoint !== undefined) {
-      rows.push(["sign-in endpoint", `${s.endpoint} (custom, from ${s.customEndpoint})`]);
+      rows.push(["endpoint", `${s.endpoint} (custom, from ${s.customEndpoint})`]);
     }
     if (s.refreshProblem !== undefined && s.refreshProblem !== s.problem) {
       rows.push(["refresh", s.refreshProblem]);

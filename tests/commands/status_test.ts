@@ -26,7 +26,7 @@ Deno.test("status says which custom Sign-In endpoint is in use", async () => {
   assert.equal(await run(parse([]), deps), 0);
   assert.ok(
     stdout.text.includes(
-      `  sign-in endpoint:  ${t.emulator.url} (custom, from AWS_ENDPOINT_URL_SIGNIN)\n`,
+      `  endpoint:        ${t.emulator.url} (custom, from AWS_ENDPOINT_URL_SIGNIN)\n`,
     ),
     stdout.text,
   );

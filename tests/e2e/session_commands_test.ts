@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { EXIT } from "../../lib/errors.ts";
 import { pythonIsoformat } from "../../lib/session/export_formats.ts";
-import { expiresAtMs } from "../../lib/session/token_cache.ts";
+import { expiresAtMs, writeCachedToken } from "../../lib/session/token_cache.ts";
 import { runCli, tempHome } from "../helpers/cli.ts";
 import { addProfile, expireIn, readJson, sessionFixture } from "../helpers/session.ts";
 
@@ -166,12 +166,15 @@ for (const value of ["TOKEN_EXPIRED", "USER_CREDENTIALS_CHANGED", "INSUFFICIENT_
 
 Deno.test("an unreachable Sign-In endpoint exits 6 after retries", async () => {
   await using t = await setup();
-  await expireIn(t.session.cachePath, -1000);
+  const token = await expireIn(t.session.cachePath, -1000);
   const closed = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const port = closed.addr.port;
   closed.close();
+  // The session's own endpoint is down (another one would be refused before any request).
+  const endpoint = `http://127.0.0.1:${port}`;
+  await writeCachedToken(t.session.cachePath, { ...token, signInEndpoint: endpoint });
   const { code, stdout, stderr } = await runCli(["credential-process", "--profile", "dev"], {
-    env: { ...t.session.env, AWS_ENDPOINT_URL_SIGNIN: `http://127.0.0.1:${port}` },
+    env: { ...t.session.env, AWS_ENDPOINT_URL_SIGNIN: endpoint },
   });
   assert.equal(code, EXIT.network);
   assert.equal(stdout, "");
