@@ -451,8 +451,7 @@ function cleanErrorType(raw: string): string {
  * or undefined when empty or when it quotes a secret we sent (a name that was a secret is no name).
  */
 function serverName(raw: string, sent: readonly string[]): string | undefined {
-  const cut = withoutSecrets(raw, sent);
-  if (cut !== raw) return undefined;
+  if (withoutSecrets(raw, sent) !== raw) return undefined;
   const text = printable(raw, 100);
   return text === "" || quotesSecret(text, sent) ? undefined : text;
 }
