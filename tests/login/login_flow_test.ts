@@ -310,14 +310,16 @@ Deno.test("login() refuses credentials of the wrong shape and writes nothing", a
         refreshToken: "r",
         idToken: "h.eyJzdWIiOiJhcm46YXdzOmlhbTo6MTIzNDU2Nzg5MDEyOnVzZXIvQWxpY2UifQ.s",
       })),
+    // The browser step: the sign-in link, then straight to the callback with a code.
     openBrowser: async (url) => {
-      const params = new URL(url).searchParams;
-      const back = `${params.get("redirect_uri")}?code=C&state=${params.get("state")}`;
-      await (await fetch(back)).body?.cancel();
+      const jar = new CookieJar();
+      const { visits } = await browse(url, { jar, stopAt: (u) => u.pathname === "/v1/authorize" });
+      const params = new URL(visits.at(-1)!.url).searchParams;
+      await browse(`${params.get("redirect_uri")}?code=C&state=${params.get("state")}`, { jar });
     },
   });
   await assert.rejects(
-    () => login({ region: "us-east-1" }, deps),
+    () => login({ region: "us-east-1", timeoutSeconds: 20 }, deps),
     (err) =>
       err instanceof SigninError && err.code === "ERR_SIGNIN_RESPONSE" &&
       err.message.includes("accessToken.accessKeyId (not 16 to 128 capital letters and digits)") &&
