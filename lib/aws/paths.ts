@@ -1,12 +1,18 @@
 /**
- * Where the AWS shared files live: the home directory (HOME, else USERPROFILE), `~` expansion, the
- * config and credentials files (AWS_CONFIG_FILE, AWS_SHARED_CREDENTIALS_FILE) and the login token
- * cache directory (AWS_LOGIN_CACHE_DIRECTORY). Pure functions of the environment.
+ * Where the AWS shared files live: the home directory (HOME, else USERPROFILE), the config and
+ * credentials files (AWS_CONFIG_FILE, AWS_SHARED_CREDENTIALS_FILE) and the login token cache
+ * directory (AWS_LOGIN_CACHE_DIRECTORY). A path from one of those variables is expanded as the AWS
+ * CLI expands it (botocore's `raw_config_parse` and `get_login_token_cache_directory`): environment
+ * variables first (`os.path.expandvars`), then `~` (`os.path.expanduser`). The CLI's `login` writes
+ * the config to a path with only `~` expanded; we read and write the same path. Pure functions of
+ * the environment.
  *
  * @module
  */
 import { joinPath } from "../files.ts";
 import { ConfigError } from "../errors.ts";
+
+const isWindows = Deno.build.os === "windows";
 
 /** The environment lookups paths need. */
 export interface EnvLike {
@@ -37,20 +43,89 @@ export function expandHome(path: string, env: EnvLike): string {
   return path;
 }
 
-/** `AWS_CONFIG_FILE`, else `~/.aws/config`. */
+/**
+ * Expands environment variables as Python's `os.path.expandvars` does, which the AWS CLI applies
+ * to these paths: `$NAME` and `${NAME}` (NAME of ASCII letters, digits and `_`); on Windows
+ * (`ntpath`) also `%NAME%`, `-` in a bare `$NAME`, `$$` and `%%` for a literal sign, and no
+ * expansion inside single quotes. A variable that is not set stays as written.
+ */
+export function expandVars(path: string, env: EnvLike, windows = isWindows): string {
+  if (!windows) {
+    return path.replace(/\$(\w+|\{[^}]*\})/g, (whole, raw: string) => {
+      const name = raw.startsWith("{") ? raw.slice(1, -1) : raw;
+      return (name === "" ? undefined : env.get(name)) ?? whole;
+    });
+  }
+  return expandVarsWindows(path, env);
+}
+
+/** `ntpath.expandvars`, token by token. */
+function expandVarsWindows(path: string, env: EnvLike): string {
+  let out = "";
+  let i = 0;
+  const lookup = (name: string, whole: string) =>
+    (name === "" ? undefined : env.get(name)) ?? whole;
+  while (i < path.length) {
+    const c = path[i]!;
+    const next = path[i + 1];
+    if (c === "'") {
+      const end = path.indexOf("'", i + 1);
+      const stop = end === -1 ? path.length : end + 1;
+      out += path.slice(i, stop);
+      i = stop;
+    } else if (c === "%" && next === "%") {
+      out += "%";
+      i += 2;
+    } else if (c === "%") {
+      const end = path.indexOf("%", i + 1);
+      if (end === -1) {
+        out += path.slice(i);
+        break;
+      }
+      out += lookup(path.slice(i + 1, end), path.slice(i, end + 1));
+      i = end + 1;
+    } else if (c === "$" && next === "$") {
+      out += "$";
+      i += 2;
+    } else if (c === "$" && next === "{") {
+      const end = path.indexOf("}", i + 2);
+      if (end === -1) {
+        out += path.slice(i);
+        break;
+      }
+      out += lookup(path.slice(i + 2, end), path.slice(i, end + 1));
+      i = end + 1;
+    } else if (c === "$") {
+      const name = /^[A-Za-z0-9_-]*/.exec(path.slice(i + 1))![0];
+      out += lookup(name, `$${name}`);
+      i += 1 + name.length;
+    } else {
+      out += c;
+      i++;
+    }
+  }
+  return out;
+}
+
+/** A path from the environment, expanded as the AWS CLI does: variables, then `~`. */
+function expandPath(path: string, env: EnvLike): string {
+  return expandHome(expandVars(path, env), env);
+}
+
+/** `AWS_CONFIG_FILE` (expanded), else `~/.aws/config`. */
 export function configFilePath(env: EnvLike): string {
   const custom = env.get("AWS_CONFIG_FILE");
-  return custom ? expandHome(custom, env) : joinPath(homeDir(env), ".aws", "config");
+  return custom ? expandPath(custom, env) : joinPath(homeDir(env), ".aws", "config");
 }
 
-/** `AWS_SHARED_CREDENTIALS_FILE`, else `~/.aws/credentials`. */
+/** `AWS_SHARED_CREDENTIALS_FILE` (expanded), else `~/.aws/credentials`. */
 export function credentialsFilePath(env: EnvLike): string {
   const custom = env.get("AWS_SHARED_CREDENTIALS_FILE");
-  return custom ? expandHome(custom, env) : joinPath(homeDir(env), ".aws", "credentials");
+  return custom ? expandPath(custom, env) : joinPath(homeDir(env), ".aws", "credentials");
 }
 
-/** `AWS_LOGIN_CACHE_DIRECTORY`, else `~/.aws/login/cache`. */
+/** `AWS_LOGIN_CACHE_DIRECTORY` (expanded), else `~/.aws/login/cache`. */
 export function loginCacheDir(env: EnvLike): string {
   const custom = env.get("AWS_LOGIN_CACHE_DIRECTORY");
-  return custom ? expandHome(custom, env) : joinPath(homeDir(env), ".aws", "login", "cache");
+  return custom ? expandPath(custom, env) : joinPath(homeDir(env), ".aws", "login", "cache");
 }

@@ -3,6 +3,7 @@ import {
   configFilePath,
   credentialsFilePath,
   expandHome,
+  expandVars,
   homeDir,
   loginCacheDir,
 } from "../../lib/aws/paths.ts";
@@ -39,6 +40,66 @@ Deno.test({
     assert.equal(loginCacheDir(e), "/h/cache");
     assert.equal(expandHome("~", e), "/h");
     assert.equal(expandHome("a/~b", e), "a/~b");
+  },
+});
+
+// Expected values are Python's own: posixpath/ntpath.expandvars, then expanduser (3.11).
+Deno.test("expandVars() expands $NAME and ${NAME} as posixpath.expandvars, unknown ones kept", () => {
+  const e = env({ HOME: "/h", V: "val", E: "", "A-B": "dash" });
+  const cases: [string, string][] = [
+    ["$HOME/lc", "/h/lc"],
+    ["${HOME}/lc", "/h/lc"],
+    ["$NOPE/x", "$NOPE/x"],
+    ["${NOPE}/x", "${NOPE}/x"],
+    ["${}/x", "${}/x"],
+    ["$/x", "$/x"],
+    ["a$Vb", "a$Vb"],
+    ["${V}b", "valb"],
+    ["$E/x", "/x"],
+    ["$$V", "$val"],
+    ["%V%", "%V%"],
+    ["$A-B", "$A-B"],
+  ];
+  for (const [input, expected] of cases) assert.equal(expandVars(input, e, false), expected, input);
+});
+
+Deno.test("expandVars() on Windows also takes %NAME%, $$, %% and single quotes, as ntpath", () => {
+  const e = env({ V: "val", "A-B": "dash" });
+  const cases: [string, string][] = [
+    ["%V%\\x", "val\\x"],
+    ["%NOPE%\\x", "%NOPE%\\x"],
+    ["$V\\x", "val\\x"],
+    ["${V}", "val"],
+    ["'$V'\\$V", "'$V'\\val"],
+    ["$$V", "$V"],
+    ["%%V%%", "%V%"],
+    ["$A-B", "dash"],
+    ["%V", "%V"],
+    ["${V", "${V"],
+    ["$", "$"],
+  ];
+  for (const [input, expected] of cases) assert.equal(expandVars(input, e, true), expected, input);
+});
+
+Deno.test({
+  name: "AWS_* path variables expand environment variables first, then ~ (as the AWS CLI)",
+  ignore: !posix,
+  fn() {
+    const e = env({
+      HOME: "/h",
+      SUB: "~/deep",
+      AWS_CONFIG_FILE: "$HOME/cfg",
+      AWS_SHARED_CREDENTIALS_FILE: "${HOME}/creds",
+      AWS_LOGIN_CACHE_DIRECTORY: "$SUB/lc",
+    });
+    assert.equal(configFilePath(e), "/h/cfg");
+    assert.equal(credentialsFilePath(e), "/h/creds");
+    // The variable's own "~" is expanded too, since ~ comes after the variables.
+    assert.equal(loginCacheDir(e), "/h/deep/lc");
+    assert.equal(
+      loginCacheDir(env({ HOME: "/h", AWS_LOGIN_CACHE_DIRECTORY: "$NOPE/lc" })),
+      "$NOPE/lc",
+    );
   },
 });
 
