@@ -177,14 +177,15 @@ const REGION_RE = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
  * skipped when AWS_IGNORE_CONFIGURED_ENDPOINT_URLS (else the profile's
  * `ignore_configured_endpoint_urls`) is true. Otherwise the partition's default for the region,
  * with FIPS (`fips`, else AWS_USE_FIPS_ENDPOINT, else `use_fips_endpoint`) and dual-stack
- * (`dualStack`, else AWS_USE_DUALSTACK_ENDPOINT, else `use_dualstack_endpoint`). An override keeps
- * its path prefix; the token URL is this + `/v1/token`. Plain `http:` is accepted only for a
- * loopback host (the emulator, a local test server): anywhere else the code, the refresh token and
- * the credentials would cross the network in the clear.
+ * (`dualStack`, else AWS_USE_DUALSTACK_ENDPOINT, else `use_dualstack_endpoint`), which a custom
+ * endpoint makes irrelevant, as in the AWS CLI. An override keeps its path prefix; the token URL
+ * is this + `/v1/token`. Plain `http:` is accepted only for a loopback host (the emulator, a local
+ * test server): anywhere else the code, the refresh token and the credentials would cross the
+ * network in the clear.
  *
  * @throws {ConfigError} `ERR_CONFIG_ENDPOINT` for a malformed URL or flag value, `http:` to a host
- *   that is not loopback, a custom endpoint with FIPS or dual-stack, or a `services` key naming a
- *   missing section; `ERR_CONFIG_REGION` for a missing or malformed region.
+ *   that is not loopback, or a `services` key naming a missing section; `ERR_CONFIG_REGION` for a
+ *   missing or malformed region.
  * @see PROTOCOL.md §2
  */
 export function signinBaseUrl(
@@ -225,22 +226,15 @@ export function signinEndpoint(
   },
 ): SigninEndpoint {
   const { keys, name } = p.profile;
+  if (p.region) checkRegion(p.region);
+  // A custom endpoint wins and FIPS/dual-stack are ignored, as in the AWS CLI (botocore passes
+  // AWS::UseFIPS and AWS::UseDualStack as false when an endpoint URL is given).
+  const custom = customEndpoint(env, p.endpointUrl, p.profile);
+  if (custom !== undefined) return custom;
   const fips = p.fips ??
     flagSetting(env, "AWS_USE_FIPS_ENDPOINT", keys, "use_fips_endpoint", name);
   const dualStack = p.dualStack ??
     flagSetting(env, "AWS_USE_DUALSTACK_ENDPOINT", keys, "use_dualstack_endpoint", name);
-  if (p.region) checkRegion(p.region);
-  const custom = customEndpoint(env, p.endpointUrl, p.profile);
-  if (custom !== undefined) {
-    if (fips || dualStack) {
-      throw new ConfigError(
-        "ERR_CONFIG_ENDPOINT",
-        `A custom endpoint (${custom.source}) cannot be combined with ` +
-          `${fips ? "FIPS" : "dual-stack"} endpoints. Turn one of them off`,
-      );
-    }
-    return custom;
-  }
   if (!p.region) {
     throw new ConfigError(
       "ERR_CONFIG_REGION",

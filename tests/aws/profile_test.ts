@@ -281,7 +281,7 @@ Deno.test("signinBaseUrl() ignore flag disables environment and config overrides
   );
 });
 
-Deno.test("signinBaseUrl() errors: missing services section, custom endpoint with FIPS, bad URL, bad region", () => {
+Deno.test("signinBaseUrl() errors: missing services section, bad URL, bad region; a custom endpoint ignores FIPS and dual-stack", () => {
   const isConfig = (code: string, part: string) => (err: unknown) =>
     err instanceof ConfigError && err.code === code && err.message.includes(part);
   assert.throws(
@@ -296,23 +296,21 @@ Deno.test("signinBaseUrl() errors: missing services section, custom endpoint wit
     }),
     "http://127.0.0.1:2",
   );
-  assert.throws(
-    () =>
-      signinBaseUrl(env({ AWS_ENDPOINT_URL: "http://127.0.0.1:2" }), {
-        region: "us-east-1",
-        profile: profile(),
-        fips: true,
-      }),
-    isConfig("ERR_CONFIG_ENDPOINT", "cannot be combined with FIPS"),
+  // As the AWS CLI: a custom endpoint wins, FIPS and dual-stack are ignored (no error).
+  assert.equal(
+    signinBaseUrl(env({ AWS_ENDPOINT_URL: "http://127.0.0.1:2", AWS_USE_FIPS_ENDPOINT: "true" }), {
+      region: "us-east-1",
+      profile: profile(),
+    }),
+    "http://127.0.0.1:2",
   );
-  assert.throws(
-    () =>
-      signinBaseUrl(env(), {
-        region: "us-east-1",
-        profile: profile({ use_dualstack_endpoint: "true" }),
-        endpointUrl: "http://127.0.0.1:2",
-      }),
-    isConfig("ERR_CONFIG_ENDPOINT", "cannot be combined with dual-stack"),
+  assert.equal(
+    signinBaseUrl(env(), {
+      region: "us-east-1",
+      profile: profile({ use_dualstack_endpoint: "true", use_fips_endpoint: "true" }),
+      endpointUrl: "http://127.0.0.1:2",
+    }),
+    "http://127.0.0.1:2",
   );
   for (const url of ["not a url", "ftp://h/", "http://h/?q=1"]) {
     assert.throws(

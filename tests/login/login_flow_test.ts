@@ -328,3 +328,14 @@ Deno.test("login() refuses credentials of the wrong shape and writes nothing", a
   assert.equal(await t.config(), undefined);
   assert.throws(() => t.cacheFiles(), Deno.errors.NotFound);
 });
+
+Deno.test("login() signs in at a custom endpoint with FIPS and dual-stack on, as the AWS CLI", async () => {
+  await using t = await setup();
+  await addProfile(t.home, "dev", { region: "us-east-1", use_dualstack_endpoint: "true" });
+  const { deps } = testDeps({ ...t.env, AWS_USE_FIPS_ENDPOINT: "true" }, {
+    openBrowser: followingBrowser,
+  });
+  const result = await login({ profile: "dev" }, deps);
+  assert.equal(result.loginSession, ARN);
+  assert.equal(t.emulator.controls.counters().authorization_code, 1);
+});

@@ -297,3 +297,17 @@ Deno.test("resolveCredentials() retries a reset connection, then refreshes", asy
   assert.deepEqual(sleeps, [250]);
   assert.equal(t.emulator.controls.counters().refresh_token, 2);
 });
+
+Deno.test("resolveCredentials() refreshes at a custom endpoint even with FIPS and dual-stack on", async () => {
+  await using t = await setup();
+  await expireIn(t.session.cachePath, 60_000);
+  // As the AWS CLI: the custom endpoint (AWS_ENDPOINT_URL_SIGNIN here) wins; FIPS is ignored.
+  const { deps } = testDeps({
+    ...t.session.env,
+    AWS_USE_FIPS_ENDPOINT: "true",
+    AWS_USE_DUALSTACK_ENDPOINT: "true",
+  });
+  const creds = await resolveCredentials(deps, { profile: "dev" });
+  assert.equal(creds.refreshed, true);
+  assert.equal(t.emulator.controls.counters().refresh_token, 1);
+});
