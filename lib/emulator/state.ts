@@ -53,6 +53,13 @@ export interface Session {
   refreshToken: string;
 }
 
+/** What a refresh answered: the refresh token it handed out and the credentials it issued. */
+export interface RefreshAnswer {
+  readonly sessionId: string;
+  readonly refreshToken: string;
+  readonly credentials: IssuedCredentials;
+}
+
 /** Credentials issued for a session. */
 export interface IssuedCredentials {
   accessKeyId: string;
@@ -130,6 +137,8 @@ export class EmulatorState {
   readonly #sessions = new Map<string, Session>();
   /** The current refresh token of each session: a superseded one is simply no longer here. */
   readonly #refreshTokens = new Map<string, string>();
+  /** Superseded refresh tokens → what their refresh answered, while those credentials last. */
+  readonly #answers = new Map<string, RefreshAnswer>();
   readonly #credentials = new Map<string, IssuedCredentials>();
   #failures: { remaining: number; failure: TokenFailure } | undefined;
   readonly #counters: Counters = {
@@ -229,6 +238,32 @@ export class EmulatorState {
   sessionOfRefreshToken(token: string): Session | undefined {
     const id = this.#refreshTokens.get(token);
     return id === undefined ? undefined : this.#sessions.get(id);
+  }
+
+  /**
+   * Remembers what the refresh of `oldToken` answered, so a repeated call gets the same answer
+   * while those credentials are valid (the service documents the refresh as idempotent).
+   */
+  recordRefresh(oldToken: string, answer: RefreshAnswer): void {
+    const now = this.now();
+    for (const [token, old] of this.#answers) {
+      if (old.credentials.expiresAt <= now) this.#answers.delete(token);
+    }
+    this.#answers.set(oldToken, answer);
+  }
+
+  /**
+   * What an earlier refresh of a superseded `token` answered, if its credentials are still valid;
+   * else undefined (the token is then refused like any unknown one).
+   */
+  earlierRefresh(token: string): RefreshAnswer | undefined {
+    const answer = this.#answers.get(token);
+    return answer !== undefined && answer.credentials.expiresAt > this.now() ? answer : undefined;
+  }
+
+  /** The session with this id. */
+  sessionById(id: string): Session | undefined {
+    return this.#sessions.get(id);
   }
 
   /** Replaces the session's refresh token; the old one is refused from now on. */

@@ -2,7 +2,11 @@
  * `POST /v1/token` (CreateOAuth2Token) of the emulator: the `authorization_code` grant (single-use,
  * 5-minute code; PKCE S256; client and redirect URI as authorized; session bound to the DPoP key's
  * thumbprint) and the `refresh_token` grant (proof by the bound key; refresh token rotated on every
- * call, superseded ones refused; session ends after `sessionTtlSeconds` with TOKEN_EXPIRED).
+ * call; session ends after `sessionTtlSeconds` with TOKEN_EXPIRED). A refresh is idempotent, as the
+ * service documents it ("multiple calls with the same refresh_token return consistent results within
+ * validity window", PROTOCOL.md §4, §14): repeating a refresh with a superseded token, by the same
+ * client and key, while the credentials that refresh issued are valid, answers the same credentials
+ * and refresh token (`expiresIn` = the time they have left). Any other superseded token is refused.
  *
  * Bodies: the restJson camelCase object the SDKs and the CLI send, or a form-encoded snake_case one.
  * Replies are always camelCase JSON. Every call is counted by grant type before injected failures
@@ -224,7 +228,11 @@ async function authorizationCode(
 function refresh(fields: Record<string, string>, jkt: string, state: EmulatorState): Response {
   const absent = missing(fields, ["clientId", "refreshToken"]);
   if (absent) return absent;
-  const session = state.sessionOfRefreshToken(fields.refreshToken!);
+  const token = fields.refreshToken!;
+  const earlier = state.sessionOfRefreshToken(token) ? undefined : state.earlierRefresh(token);
+  const session = earlier
+    ? state.sessionById(earlier.sessionId)
+    : state.sessionOfRefreshToken(token);
   if (!session) return invalidRequest(BAD_GRANT);
   if (fields.clientId !== session.clientId) {
     return invalidRequest("The clientId does not match the session's client");
@@ -242,7 +250,12 @@ function refresh(fields: Record<string, string>, jkt: string, state: EmulatorSta
       SIGNIN_MESSAGES.TOKEN_EXPIRED!,
     );
   }
+  if (earlier) {
+    const left = Math.floor((earlier.credentials.expiresAt - state.now()) / 1000);
+    return tokenReply(earlier.credentials, Math.max(1, left), earlier.refreshToken);
+  }
   const refreshToken = state.rotateRefreshToken(session);
   const [credentials, expiresIn] = credentialsFor(state, session);
+  state.recordRefresh(token, { sessionId: session.id, refreshToken, credentials });
   return tokenReply(credentials, expiresIn, refreshToken);
 }

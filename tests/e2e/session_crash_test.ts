@@ -71,12 +71,11 @@ Deno.test("SIGKILL at any point of a refresh leaves a valid cache file and no st
     await readCachedToken(session.cachePath); // throws on a torn or half-written file
     await assertLockFree(session.cachePath);
   }
-  // A later run is not stuck. A kill between the reply and the write may have lost the rotated
-  // refresh token (as with any client); that must read as a Sign-In refusal, never a lock or a
-  // cache error.
+  // A later run is not stuck. A kill between the reply and the write loses the rotated refresh
+  // token, but the refresh is idempotent (PROTOCOL.md §4): repeating it with the token still in
+  // the file gets the same answer while those credentials are valid, so the session survives.
   await expireIn(session.cachePath, 60_000);
   const next = await runCli(["credential-process", "--profile", "dev"], { env: session.env });
-  assert.ok(next.code === 0 || next.code === 5, next.stderr);
-  assert.ok(!/lock|cache/i.test(next.stderr), next.stderr);
+  assert.equal(next.code, 0, next.stderr);
   await readCachedToken(session.cachePath);
 });

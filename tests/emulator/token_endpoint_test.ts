@@ -292,7 +292,7 @@ Deno.test("a body that is not JSON is refused with 400 INVALID_REQUEST", async (
   assert.equal(emulator.controls.counters().other_grant, 1);
 });
 
-Deno.test("refresh rotates the refresh token and refuses the superseded one", async () => {
+Deno.test("refresh rotates the refresh token and no idToken comes back", async () => {
   await using emulator = await startEmulator({ autoApprove: ARN });
   const session = await signIn(emulator.url);
   const first = await refreshCall(emulator.url, session.key, session.refreshToken);
@@ -303,12 +303,51 @@ Deno.test("refresh rotates the refresh token and refuses the superseded one", as
   const access = first.body.accessToken as Record<string, string>;
   const original = session.reply.accessToken as Record<string, string>;
   assert.notEqual(access.accessKeyId, original.accessKeyId);
+  const next = await refreshCall(emulator.url, session.key, rotated);
+  assert.equal(next.status, 200);
+  assert.notEqual(next.body.refreshToken, rotated);
+  assert.equal(emulator.controls.counters().refresh_token, 2);
+});
 
-  const stale = await refreshCall(emulator.url, session.key, session.refreshToken);
-  assertError(stale, 400, "ValidationException", "INVALID_REQUEST");
-  assert.equal(stale.body.message, BAD_GRANT);
-  assert.equal((await refreshCall(emulator.url, session.key, rotated)).status, 200);
-  assert.equal(emulator.controls.counters().refresh_token, 3);
+// Sign-In's model: "multiple calls with the same refresh_token return consistent results within
+// validity window" (PROTOCOL.md §4, §14).
+Deno.test("a repeated refresh gets the same answer while its credentials last, then is refused", async () => {
+  await using emulator = await startEmulator({ autoApprove: ARN, accessTtlSeconds: 600 });
+  const session = await signIn(emulator.url);
+  const first = await refreshCall(emulator.url, session.key, session.refreshToken);
+  assert.equal(first.status, 200);
+  const again = await refreshCall(emulator.url, session.key, session.refreshToken);
+  assert.equal(again.status, 200, JSON.stringify(again.body));
+  assert.deepEqual(again.body.accessToken, first.body.accessToken);
+  assert.equal(again.body.refreshToken, first.body.refreshToken);
+  assert.ok((again.body.expiresIn as number) <= 600 && (again.body.expiresIn as number) >= 590);
+
+  // Still strict: another key, another client, or an unknown token is refused.
+  const otherKey = await refreshCall(emulator.url, await generateDpopKey(), session.refreshToken);
+  assertError(otherKey, 400, "ValidationException", "INVALID_REQUEST");
+  const otherClient = await refreshCall(emulator.url, session.key, session.refreshToken, {
+    clientId: CROSS_DEVICE,
+  });
+  assertError(otherClient, 400, "ValidationException", "INVALID_REQUEST");
+
+  // The newest token moves the session on; the old one still repeats the old answer.
+  const newer = await refreshCall(emulator.url, session.key, first.body.refreshToken as string);
+  assert.equal(newer.status, 200);
+  assert.notDeepEqual(newer.body.accessToken, first.body.accessToken);
+  const repeat = await refreshCall(emulator.url, session.key, session.refreshToken);
+  assert.deepEqual(repeat.body.accessToken, first.body.accessToken);
+
+  // Once the credentials that refresh issued have expired, the superseded token is refused.
+  emulator.controls.setClockOffset(601_000);
+  const late = await refreshCall(emulator.url, session.key, session.refreshToken, {
+    iatOffsetMs: 601_000,
+  });
+  assertError(late, 400, "ValidationException", "INVALID_REQUEST");
+  assert.equal(late.body.message, BAD_GRANT);
+  const current = await refreshCall(emulator.url, session.key, newer.body.refreshToken as string, {
+    iatOffsetMs: 601_000,
+  });
+  assert.equal(current.status, 200);
 });
 
 Deno.test("refresh refuses an unknown token and another clientId", async () => {

@@ -230,8 +230,10 @@ export async function sessionFixture(p: {
   region?: string;
   signInRegion?: string | null;
   signInEndpoint?: string | null;
+  /** More emulator options (credential lifetime, …). */
+  emulator?: Parameters<typeof start>[0];
 }): Promise<SessionFixture> {
-  const emulator = await startEmulator({ autoApprove: p.arn });
+  const emulator = await startEmulator({ ...p.emulator, autoApprove: p.arn });
   const home = await tempHome();
   const session = await createSession({
     url: emulator.url,
@@ -271,8 +273,10 @@ const SDK_VARIABLES = [
  * AWS SDK at its files and emulator — the SDK reads `process.env`, not an options object. The
  * variables are restored at scope end, so such tests must not run in parallel in one process.
  */
-export async function sdkSessionFixture(p: { arn: string }): Promise<SessionFixture> {
-  const fixture = await sessionFixture({ arn: p.arn });
+export async function sdkSessionFixture(
+  p: { arn: string; emulator?: Parameters<typeof start>[0] },
+): Promise<SessionFixture> {
+  const fixture = await sessionFixture({ arn: p.arn, emulator: p.emulator });
   const saved = new Map(SDK_VARIABLES.map((name) => [name, Deno.env.get(name)]));
   for (const name of SDK_VARIABLES) Deno.env.delete(name);
   const aws = joinPath(fixture.home.home, ".aws");

@@ -1,6 +1,7 @@
 /**
  * The emulator against the official AWS SDK for JavaScript v3: it verifies the SDK's own DPoP proofs
- * and rotates the refresh token; its error replies come out of the SDK as the SDK's own errors
+ * and rotates the refresh token, answering a repeated refresh with the same result; its error replies
+ * come out of the SDK as the SDK's own errors
  * (AccessDeniedException TOKEN_EXPIRED → "Your session has expired…", ValidationException →
  * "Failed to refresh token: ValidationException: …"); the SDK's retries of a 500 are counted; and the
  * SDK's STS client gets GetCallerIdentity answered (and a bad signature refused) with the
@@ -22,7 +23,7 @@ import { refreshCall } from "../emulator/flow.ts";
 
 const ARN = "arn:aws:sts::123456789012:assumed-role/Developer/alice";
 const CHILD = Deno.env.get("AWS_LOGIN_EMULATOR_SDK_CHILD") === "1";
-const SDK_TESTS = 6;
+const SDK_TESTS = 7;
 
 /** Defines a test in the child process only. */
 const sdkTest: (name: string, fn: () => Promise<void>) => void = CHILD ? Deno.test : () => {};
@@ -44,8 +45,8 @@ if (!CHILD) {
 }
 
 /** An emulator, a HOME with an expired "dev" session, and the SDK's environment pointing at both. */
-async function setup() {
-  const t = await sdkSessionFixture({ arn: ARN });
+async function setup(emulator: { accessTtlSeconds?: number } = {}) {
+  const t = await sdkSessionFixture({ arn: ARN, emulator });
   await expireIn(t.session.cachePath, -1000);
   return t;
 }
@@ -57,12 +58,16 @@ sdkTest("the emulator accepts the SDK's DPoP proofs and rotates the refresh toke
   assert.equal(t.emulator.controls.counters().refresh_token, 1);
   const cache = await readCachedToken(t.session.cachePath);
   assert.notEqual(cache.refreshToken, t.session.token.refreshToken);
-  // The token the SDK replaced is refused now; the one it stored works.
+  // The token the SDK replaced repeats the SDK's answer; the one it stored moves the session on.
   const key = await importDpopKeyPem(cache.dpopKey);
-  const stale = await refreshCall(t.emulator.url, key, t.session.token.refreshToken);
-  assert.equal(stale.status, 400);
-  assert.equal(stale.body.error, "INVALID_REQUEST");
-  assert.equal((await refreshCall(t.emulator.url, key, cache.refreshToken)).status, 200);
+  const repeated = await refreshCall(t.emulator.url, key, t.session.token.refreshToken);
+  assert.equal(
+    (repeated.body.accessToken as Record<string, string>).accessKeyId,
+    creds.accessKeyId,
+  );
+  const next = await refreshCall(t.emulator.url, key, cache.refreshToken);
+  assert.equal(next.status, 200);
+  assert.notEqual((next.body.accessToken as Record<string, string>).accessKeyId, creds.accessKeyId);
 });
 
 sdkTest("an injected TOKEN_EXPIRED comes out of the SDK as its session-expired error", async () => {
@@ -78,11 +83,29 @@ sdkTest("an injected TOKEN_EXPIRED comes out of the SDK as its session-expired e
   assert.equal(t.emulator.controls.counters().refresh_token, 1, "AccessDenied is not retried");
 });
 
+sdkTest(
+  "a repeated refresh through the SDK gets the same answer (the refresh is idempotent)",
+  async () => {
+    await using t = await setup();
+    // Someone else refreshed first with the same token; the SDK repeats that refresh.
+    const key = await importDpopKeyPem(t.session.token.dpopKey);
+    const first = await refreshCall(t.emulator.url, key, t.session.token.refreshToken);
+    assert.equal(first.status, 200);
+    const creds = await fromLoginCredentials({ profile: "dev" })();
+    assert.equal(creds.accessKeyId, (first.body.accessToken as Record<string, string>).accessKeyId);
+    assert.equal(
+      (await readCachedToken(t.session.cachePath)).refreshToken,
+      first.body.refreshToken,
+    );
+  },
+);
+
 sdkTest("a superseded refresh token comes out of the SDK as a ValidationException", async () => {
-  await using t = await setup();
-  // Someone else refreshed first: the cached refresh token is superseded.
+  await using t = await setup({ accessTtlSeconds: 60 });
+  // Someone else refreshed first, and the credentials that refresh issued have since expired.
   const key = await importDpopKeyPem(t.session.token.dpopKey);
   assert.equal((await refreshCall(t.emulator.url, key, t.session.token.refreshToken)).status, 200);
+  t.emulator.controls.setClockOffset(61_000); // within the DPoP iat window
   await assert.rejects(
     () => fromLoginCredentials({ profile: "dev" })(),
     (err: Error) =>

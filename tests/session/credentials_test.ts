@@ -311,3 +311,14 @@ Deno.test("resolveCredentials() refreshes at a custom endpoint even with FIPS an
   assert.equal(creds.refreshed, true);
   assert.equal(t.emulator.controls.counters().refresh_token, 1);
 });
+
+Deno.test("resolveCredentials() always refreshes with the newest refresh token it has", async () => {
+  await using t = await setup();
+  const { deps } = testDeps(t.session.env);
+  const first = await resolveCredentials(deps, { profile: "dev", forceRefresh: true });
+  const second = await resolveCredentials(deps, { profile: "dev", forceRefresh: true });
+  // With the superseded token, the (idempotent) Sign-In would have answered the first keys again.
+  assert.notEqual(first.accessKeyId, t.session.token.accessToken.accessKeyId);
+  assert.notEqual(second.accessKeyId, first.accessKeyId);
+  assert.equal(t.emulator.controls.counters().refresh_token, 2);
+});
