@@ -84,6 +84,8 @@ export interface ProfileStatus {
   /** Whether the next use refreshes the credentials (they expire within 5 minutes). */
   refreshDue?: boolean;
   refreshed?: boolean;
+  /** Whether `--refresh` failed (`problem` says why); the credentials shown are the old ones. */
+  refreshFailed?: boolean;
 }
 
 /**
@@ -152,10 +154,13 @@ async function statusOf(
       const creds = await resolveCredentials(deps, {
         profile: session.profile,
         forceRefresh: true,
+        strict: true,
       });
       status.refreshed = creds.refreshed;
     } catch (err) {
       if (!(err instanceof AwsLoginError)) throw err;
+      status.refreshed = false;
+      status.refreshFailed = true;
       status.problem = printable(err.message, 2000);
       failure = err.exitCode;
     }
@@ -219,7 +224,9 @@ function render(statuses: readonly ProfileStatus[]): string {
       rows.push(["expires", `${s.expiresAt} (${describeRemaining(s.expiresInSeconds)}${note})`]);
       rows.push(["access key", s.accessKeyId!], ["secret key", s.secretAccessKey!]);
     }
-    if (s.refreshed !== undefined) {
+    if (s.refreshFailed) {
+      rows.push(["refresh", "FAILED (see problem); the credentials above are the old ones"]);
+    } else if (s.refreshed !== undefined) {
       rows.push(["refresh", s.refreshed ? "refreshed now" : "another process had just refreshed"]);
     }
     if (s.problem !== undefined) rows.push(["problem", s.problem]);

@@ -57,6 +57,11 @@ export interface ResolveOptions {
   readonly profile?: string;
   /** Refresh even when the credentials are fresh (status --refresh, the demo). */
   readonly forceRefresh?: boolean;
+  /**
+   * Throw when the refresh fails, instead of warning and using still-valid credentials (status
+   * --refresh, where the user asked for a refresh and must learn that it failed).
+   */
+  readonly strict?: boolean;
   /** Waits between retries (default: a real timer). */
   readonly sleep?: (ms: number) => Promise<void>;
   /** Attempts in all when the credentials have expired (default 3). */
@@ -102,7 +107,7 @@ export async function resolveCredentials(
     );
   } catch (err) {
     // Another process holds the lock for too long: still-valid credentials beat an error.
-    if (err instanceof CacheError && err.code === "ERR_CACHE_LOCK") {
+    if (err instanceof CacheError && err.code === "ERR_CACHE_LOCK" && !options.strict) {
       const latest = await readToken(path, session);
       if (expiresAtMs(latest) > deps.now()) {
         warnStale(deps, session, latest, err.message);
@@ -156,7 +161,7 @@ async function refreshLocked(
   // Before the server rotates the refresh token: a write-back that cannot happen fails now.
   await checkCacheWritable(path, current);
   const { refreshCachedToken } = await import("./refresh.ts");
-  const stillValid = expiresAtMs(current) > deps.now();
+  const stillValid = !options.strict && expiresAtMs(current) > deps.now();
   let next: CachedLoginToken;
   try {
     next = await refreshCachedToken(current, {
@@ -172,7 +177,7 @@ async function refreshLocked(
       maxDelayMs: options.maxRetryDelayMs,
     }, stillValid);
   } catch (err) {
-    if (isTransient(err) && expiresAtMs(current) > deps.now()) {
+    if (isTransient(err) && stillValid) {
       warnStale(deps, session, current, (err as Error).message);
       return toCredentials(session, path, current, false);
     }

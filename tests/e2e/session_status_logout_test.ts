@@ -73,6 +73,30 @@ Deno.test("status --refresh changes the keys and reports the cache dir open to o
   assert.equal(t.emulator.controls.counters().refresh_token, 1);
 });
 
+Deno.test("status --refresh says the refresh failed, and why, and exits non-zero", async () => {
+  await using t = await setup();
+  // The credentials are still valid; every attempt at the refresh fails on the server.
+  t.emulator.controls.failNextTokenCalls(3, { status: 500 });
+  const text = await runCli(["status", "--refresh"], { env: t.session.env });
+  assert.equal(text.code, EXIT.signin, text.stderr);
+  assert.match(text.stdout, /\n {2}refresh: {9}FAILED/);
+  assert.match(text.stdout, /\n {2}problem: {9}.*InternalServerException|server_error/);
+  assert.ok(!text.stdout.includes("another process"), text.stdout);
+  assert.equal(t.emulator.controls.counters().refresh_token, 3, "retried as a refresh is");
+
+  t.emulator.controls.failNextTokenCalls(3, { status: 500 });
+  const json = await runCli(["status", "--json", "--refresh"], { env: t.session.env });
+  assert.equal(json.code, EXIT.signin, json.stderr);
+  const [dev] = JSON.parse(json.stdout).profiles;
+  assert.equal(dev.refreshed, false);
+  assert.equal(dev.refreshFailed, true);
+  assert.equal(dev.cacheState, "valid");
+  assert.equal(
+    dev.accessKeyId,
+    `****************${t.session.token.accessToken.accessKeyId.slice(-4)}`,
+  );
+});
+
 Deno.test("logout removes the profile's cache file with the CLI's message", async () => {
   await using t = await setup();
   const { code, stdout, stderr } = await runCli(["logout", "--profile", "dev"], {
