@@ -30,7 +30,8 @@ By default the sign-in page opens in a browser on this device and returns to a l
 Options:
   --profile NAME       Profile to sign in (default: AWS_PROFILE, AWS_DEFAULT_PROFILE, "default")
   --region REGION      Sign-In region (default: AWS_REGION, AWS_DEFAULT_REGION, the profile's
-                       region; else asked on a terminal and saved to the profile)
+                       region; else asked on a terminal). A profile without a region gets
+                       the one given here or asked for
   --remote             Sign in from another device: print the URL, then read the code it shows
   --endpoint-url URL   AWS Sign-In endpoint (default: AWS_ENDPOINT_URL_SIGNIN, AWS_ENDPOINT_URL,
                        the profile's endpoint_url, else the region's Sign-In endpoint)
@@ -87,7 +88,13 @@ export function report(result: LoginResult): string {
   const lines = [
     `Updated profile ${result.profile} to use ${result.loginSession} credentials.`,
   ];
-  if (result.regionSaved) lines.push(`Saved region ${result.region} in the profile.`);
+  if (result.regionSaved) {
+    const from = result.regionFrom === "--region" ? " (from --region)" : "";
+    lines.push(
+      `Saved region ${result.region}${from} in profile ${result.profile}: tools use it, and the ` +
+        `session is refreshed there.`,
+    );
+  }
   lines.push(
     `The credentials refresh themselves for up to 12 hours; then run "aws-login login${flag}" again.`,
     "",

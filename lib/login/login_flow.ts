@@ -87,8 +87,10 @@ export interface LoginResult {
   readonly loginSession: string;
   readonly accountId: string;
   readonly region: string;
-  /** Whether the region was asked for (and so saved in the profile). */
+  /** Whether the region was saved in the profile (it had none; given by --region or asked for). */
   readonly regionSaved: boolean;
+  /** Where a saved region came from. */
+  readonly regionFrom?: "--region" | "prompt";
   readonly cachePath: string;
   /** RFC 3339 expiry of the first credentials. */
   readonly expiresAt: string;
@@ -144,9 +146,19 @@ export async function login(options: LoginOptions, deps: LoginDeps): Promise<Log
     );
   }
   const input = new LineReader(deps.stdin.readable);
-  let region = resolveRegion(env, options.region, config.keys);
-  const regionSaved = region === undefined;
-  region ??= await askRegion(deps, input, profile);
+  const resolved = resolveRegion(env, options.region, config.keys);
+  const region = resolved ?? await askRegion(deps, input, profile);
+  // A profile without a region gets the one the user gave (flag or prompt; the AWS CLI saves only
+  // a prompted one): else exec sets no AWS_REGION, and SDKs refresh the session in no region or
+  // another one. A region from AWS_REGION is the environment's, not the profile's.
+  const regionFrom = config.keys.region
+    ? undefined
+    : resolved === undefined
+    ? "prompt"
+    : options.region
+    ? "--region"
+    : undefined;
+  const regionSaved = regionFrom !== undefined;
   const endpoint = signinEndpoint(env, {
     endpointUrl: options.endpointUrl,
     region,
@@ -222,7 +234,16 @@ export async function login(options: LoginOptions, deps: LoginDeps): Promise<Log
   }
   const warning = await checkCacheDirPermissions(dirname(cachePath));
   if (warning !== undefined) deps.stderr.write(`${warning}\n`);
-  return { profile, loginSession, accountId, region, regionSaved, cachePath, expiresAt };
+  return {
+    profile,
+    loginSession,
+    accountId,
+    region,
+    regionSaved,
+    ...(regionFrom ? { regionFrom } : {}),
+    cachePath,
+    expiresAt,
+  };
 }
 
 /**

@@ -17,5 +17,12 @@ Deno.test("login's report names the profile in the credential_process line, defa
   assert.match(text, /credential_process = aws-login credential-process --profile default /);
   assert.match(text, /aws sts get-caller-identity +#/);
   assert.doesNotMatch(text, /Saved region/);
-  assert.match(report({ ...RESULT, profile: "dev", regionSaved: true }), /Saved region us-east-1/);
+  assert.match(
+    report({ ...RESULT, profile: "dev", regionSaved: true, regionFrom: "prompt" }),
+    /\nSaved region us-east-1 in profile dev: /,
+  );
+  assert.match(
+    report({ ...RESULT, profile: "dev", regionSaved: true, regionFrom: "--region" }),
+    /\nSaved region us-east-1 \(from --region\) in profile dev: /,
+  );
 });

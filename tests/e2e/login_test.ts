@@ -195,8 +195,10 @@ Deno.test("login (same-device) opens BROWSER, takes the callback and writes cach
   assert.equal(token.signInRegion, "eu-west-1");
   assert.match(token.dpopKey, /^-----BEGIN EC PRIVATE KEY-----\n/);
   assert.ok(token.idToken);
+  // The profile had no region: the one given with --region is saved, and the output says so.
   const config = await t.readConfig();
-  assert.equal(config, `[profile dev]\nlogin_session = ${ARN}\n`);
+  assert.equal(config, `[profile dev]\nlogin_session = ${ARN}\nregion = eu-west-1\n`);
+  assert.match(stdout, /\nSaved region eu-west-1 \(from --region\) in profile dev/);
   // No secret reached the terminal.
   for (const secret of [token.accessToken.secretAccessKey, token.refreshToken, token.dpopKey]) {
     assert.ok(!(stdout + stderr).includes(secret));
@@ -221,7 +223,7 @@ Deno.test("login --no-browser --endpoint-url prints the URL for the user and kee
   assert.equal(code, EXIT.ok, stderr);
   assert.match(stderr, /Open this URL in a browser on this device/);
   assert.equal(await Deno.stat(t.paths.browserLog).then(() => true, () => false), false);
-  assert.equal(await t.readConfig(), `[default]\nlogin_session = ${ARN}\n`);
+  assert.equal(await t.readConfig(), `[default]\nlogin_session = ${ARN}\nregion = us-east-1\n`);
 });
 
 Deno.test("login's session is usable by credential-process", async () => {
@@ -278,7 +280,7 @@ Deno.test("login --remote reads the verification code from standard input", asyn
   const token = JSON.parse(await Deno.readTextFile(`${t.paths.cacheDir}/${files[0]}`));
   assert.equal(token.clientId, "arn:aws:signin:::devtools/cross-device");
   assert.equal(token.signInRegion, "us-west-2");
-  assert.equal(await t.readConfig(), `[profile far]\nlogin_session = ${ARN}\n`);
+  assert.equal(await t.readConfig(), `[profile far]\nlogin_session = ${ARN}\nregion = us-west-2\n`);
 });
 
 Deno.test("login --remote refuses a code for another state (exit 7, nothing written)", async () => {
@@ -416,7 +418,7 @@ Deno.test("login succeeds when a 500 is followed by a success", async () => {
   const { code, stderr } = await runLogin(["--region", "us-east-1"], env);
   assert.equal(code, EXIT.ok, stderr);
   assert.equal(t.emulator.controls.counters().authorization_code, 2);
-  assert.equal(await t.readConfig(), `[default]\nlogin_session = ${ARN}\n`);
+  assert.equal(await t.readConfig(), `[default]\nlogin_session = ${ARN}\nregion = us-east-1\n`);
 });
 
 Deno.test("login reports an unreachable Sign-In endpoint (exit 6, nothing written)", async () => {

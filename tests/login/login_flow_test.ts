@@ -339,3 +339,30 @@ Deno.test("login() signs in at a custom endpoint with FIPS and dual-stack on, as
   assert.equal(result.loginSession, ARN);
   assert.equal(t.emulator.controls.counters().authorization_code, 1);
 });
+
+Deno.test("login() saves --region only in a profile without one, and never AWS_REGION", async () => {
+  await using t = await setup();
+  await addProfile(t.home, "dev", { region: "eu-north-1" });
+  const { deps } = testDeps(t.env, { openBrowser: followingBrowser });
+  const kept = await login({ profile: "dev", region: "us-east-1" }, deps);
+  assert.deepEqual([kept.region, kept.regionSaved], ["us-east-1", false]);
+  assert.equal(await t.config(), `[profile dev]\nregion = eu-north-1\nlogin_session = ${ARN}\n`);
+
+  const fromEnv = testDeps({ ...t.env, AWS_REGION: "ap-south-1" }, {
+    openBrowser: followingBrowser,
+  });
+  const ambient = await login({ profile: "other" }, fromEnv.deps);
+  assert.deepEqual([ambient.region, ambient.regionSaved], ["ap-south-1", false]);
+  assert.match(await t.config() ?? "", /\[profile other\]\nlogin_session = \S+\n$/);
+
+  const given = await login({ profile: "third", region: "eu-west-3" }, deps);
+  assert.deepEqual([given.region, given.regionSaved, given.regionFrom], [
+    "eu-west-3",
+    true,
+    "--region",
+  ]);
+  assert.match(
+    await t.config() ?? "",
+    /\[profile third\]\nlogin_session = \S+\nregion = eu-west-3\n$/,
+  );
+});
