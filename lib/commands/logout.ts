@@ -1,8 +1,9 @@
 /**
  * `aws-login logout [--profile NAME] [--all]`, as `aws logout` does it: local only (no API call),
- * the config file untouched. One profile: delete its cache file. `--all`: delete every file in the
- * cache directory that is a login token — a JSON object whose `accessToken` is an object with an
- * `accessKeyId` — and nothing else.
+ * the config file untouched. One profile: delete its cache file (and lock file), naming the other
+ * profiles with the same identity, which share that file. `--all`: delete every file in the cache
+ * directory that is a login token — a JSON object whose `accessToken` is an object with an
+ * `accessKeyId` — with its lock file, and nothing else.
  *
  * @see PROTOCOL.md §9
  * @module
@@ -12,8 +13,8 @@ import type { Deps } from "../cli/deps.ts";
 import { CacheError, EXIT } from "../errors.ts";
 import { joinPath } from "../files.ts";
 import { loginCacheDir } from "../aws/paths.ts";
-import { findLoginSession } from "../session/profile_session.ts";
-import { cacheFilePath } from "../session/token_cache.ts";
+import { findLoginSession, listLoginSessions } from "../session/profile_session.ts";
+import { cacheFilePath, removeCachedToken } from "../session/token_cache.ts";
 
 export const help = `Usage: aws-login logout [--profile NAME] [--all]
 
@@ -50,24 +51,45 @@ export async function run(options: LogoutOptions, deps: Deps): Promise<number> {
     return EXIT.ok;
   }
   const path = await cacheFilePath(deps.env, loginSession);
-  const removed = await removeIfPresent(path);
+  const removed = await removeCachedToken(path);
   deps.debug(removed ? `removed "${path}"` : `"${path}" did not exist`);
   deps.stdout.write(
     `Removed cached login credentials for profile '${profile}'. Note, any local developer tools ` +
       `that have already loaded the access token may continue to use it until its expiration. ` +
       `Access tokens expire in 15 minutes.\n`,
   );
+  // Profiles with the same identity share one cache file (as in the AWS CLI): say who else is out.
+  const others = (await listLoginSessions(deps.env))
+    .filter((s) => s.loginSession === loginSession && s.profile !== profile)
+    .map((s) => `'${s.profile}'`);
+  if (others.length > 0) {
+    deps.stdout.write(
+      `${others.length === 1 ? "Profile" : "Profiles"} ${others.join(", ")} ` +
+        `${others.length === 1 ? "uses" : "use"} the same login session (${loginSession}) and ` +
+        `${others.length === 1 ? "is" : "are"} logged out too.\n`,
+    );
+  }
   return EXIT.ok;
 }
+
+/** The lock file of a cache file: `<sha256 hex>.json.lock`. */
+const LOCK_NAME = /^([0-9a-f]{64}\.json)\.lock$/;
 
 async function logoutAll(deps: Deps): Promise<number> {
   const dir = loginCacheDir(deps.env);
   let count = 0;
-  for (const name of await listFiles(dir)) {
+  const names = await listFiles(dir);
+  for (const name of names) {
     const path = joinPath(dir, name);
     if (!(await isLoginToken(path))) continue;
-    if (await removeIfPresent(path)) count++;
+    if (await removeCachedToken(path)) count++;
     deps.debug(`removed "${path}"`);
+  }
+  // Lock files whose cache file is gone (an older logout left them), when no one holds them.
+  for (const name of names) {
+    const cacheName = LOCK_NAME.exec(name)?.[1];
+    if (cacheName === undefined || names.includes(cacheName)) continue;
+    await removeCachedToken(joinPath(dir, cacheName));
   }
   if (count === 0) {
     deps.stdout.write("No cached login session tokens found.\n");
@@ -106,18 +128,6 @@ export async function isLoginToken(path: string): Promise<boolean> {
   const accessToken = (data as Record<string, unknown>).accessToken;
   return typeof accessToken === "object" && accessToken !== null && !Array.isArray(accessToken) &&
     "accessKeyId" in accessToken;
-}
-
-async function removeIfPresent(path: string): Promise<boolean> {
-  try {
-    await Deno.remove(path);
-    return true;
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return false;
-    throw new CacheError("ERR_CACHE_IO", `Cannot remove "${path}": ${message(err)}`, {
-      cause: err,
-    });
-  }
 }
 
 function message(err: unknown): string {

@@ -282,7 +282,8 @@ export async function checkCacheDirPermissions(dir: string): Promise<string | un
  * Runs `fn` holding an exclusive lock on `<path>.lock`, shared by every aws-login process. The lock
  * is an OS file lock (flock / LockFileEx), which the OS releases when its holder dies, so a killed
  * process cannot leave it stuck. The lock file itself is left in place: deleting it while another
- * process waits on it would let two processes lock different files.
+ * process waits on it would let two processes lock different files (only logout removes it, with
+ * the cache file, see {@link removeCachedToken}).
  *
  * @param path The cache file to guard.
  * @param fn The critical section.
@@ -316,6 +317,42 @@ export async function withCacheLock<T>(
   } finally {
     file.close();
   }
+}
+
+/**
+ * Removes a session's cache file and its lock file (logout). Both go under the lock: a refresh in
+ * progress finishes first (else it would write the session back), and the lock file is removed only
+ * while this process holds it, so no other process does.
+ *
+ * @param path The cache file.
+ * @param options.timeoutMs Longest wait for a refresh in progress (default 30 s).
+ * @returns Whether the cache file existed.
+ * @throws {CacheError} `ERR_CACHE_IO` when a file cannot be removed, `ERR_CACHE_LOCK` when another
+ *   process holds the lock for too long.
+ */
+export async function removeCachedToken(
+  path: string,
+  options: { timeoutMs?: number } = {},
+): Promise<boolean> {
+  const lockPath = `${path}.lock`;
+  const present = async (p: string) => await Deno.lstat(p).then(() => true, () => false);
+  if (!(await present(path)) && !(await present(lockPath))) return false;
+  return await withCacheLock(path, async () => {
+    let removed = true;
+    try {
+      await Deno.remove(path);
+    } catch (err) {
+      if (!(err instanceof Deno.errors.NotFound)) {
+        throw new CacheError("ERR_CACHE_IO", `Cannot remove "${path}": ${reason(err)}`, {
+          cause: err,
+        });
+      }
+      removed = false;
+    }
+    // Best effort: a lock file left behind is harmless (Windows may refuse while it is open).
+    await Deno.remove(lockPath).catch(() => {});
+    return removed;
+  }, options);
 }
 
 /** Polls `tryLock` (`lock` would block with no way to time out) with a growing pause. */

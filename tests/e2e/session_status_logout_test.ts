@@ -115,6 +115,27 @@ Deno.test("logout removes the profile's cache file with the CLI's message", asyn
   assert.match(config, /login_session = arn:aws:iam::123456789012:user\/Alice/);
 });
 
+Deno.test("logout names every profile sharing the session and removes the lock file too", async () => {
+  await using t = await setup();
+  // Same identity, so the same cache file (as in the AWS CLI).
+  await addProfile(t.home.home, "demo", { login_session: ARN });
+  await addProfile(t.home.home, "ops", { login_session: ARN });
+  await addProfile(t.home.home, "else", { login_session: "arn:aws:iam::123456789012:user/Bob" });
+  await Deno.writeTextFile(`${t.session.cachePath}.lock`, "");
+  const { code, stdout, stderr } = await runCli(["logout", "--profile", "dev"], {
+    env: t.session.env,
+  });
+  assert.equal(code, 0, stderr);
+  assert.match(
+    stdout,
+    new RegExp(
+      `\nProfiles 'demo', 'ops' use the same login session \\(${ARN}\\) and are logged out too\.\n$`,
+    ),
+  );
+  assert.ok(!stdout.includes("'else'"), stdout);
+  assert.deepEqual([...Deno.readDirSync(joinPath(t.home.home, ".aws", "login", "cache"))], []);
+});
+
 Deno.test("logout warns when the profile has no login session", async () => {
   await using home = await tempHome();
   const { code, stdout, stderr } = await runCli(["logout"], { env: home.env });
@@ -137,6 +158,8 @@ Deno.test("logout --all removes only login token files", async () => {
     await Deno.writeTextFile(joinPath(dir, name), text);
   }
   await Deno.writeTextFile(joinPath(dir, "other.json"), '{"accessToken": {"accessKeyId": "A"}}');
+  await Deno.writeTextFile(`${t.session.cachePath}.lock`, "");
+  await Deno.writeTextFile(joinPath(dir, `${"0".repeat(64)}.json.lock`), "");
   const { code, stdout } = await runCli(["logout", "--all"], { env: t.session.env });
   assert.equal(code, 0);
   assert.equal(
@@ -145,7 +168,8 @@ Deno.test("logout --all removes only login token files", async () => {
       "loaded access tokens may continue to use them until their expiration. Access tokens " +
       "expire in 15 minutes.\n",
   );
-  const left = [...Deno.readDirSync(dir)].map((e) => e.name).filter((n) => !n.endsWith(".lock"));
+  // A lock file left by an older logout goes too; the removed tokens' lock files never stay.
+  const left = [...Deno.readDirSync(dir)].map((e) => e.name);
   assert.deepEqual(left.sort(), Object.keys(keep).sort());
   const again = await runCli(["logout", "--all"], { env: t.session.env });
   assert.equal(again.stdout, "No cached login session tokens found.\n");

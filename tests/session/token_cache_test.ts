@@ -10,6 +10,7 @@ import {
   formatExpiresAt,
   parseCachedToken,
   readCachedToken,
+  removeCachedToken,
   serializeCachedToken,
   withCacheLock,
   writeCachedToken,
@@ -748,6 +749,33 @@ Deno.test("checkCacheWritable() passes for a writable cache and leaves no file b
     await writeCachedToken(`${dir}/t.json`, sample());
     await checkCacheWritable(`${dir}/t.json`, sample());
     assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name), ["t.json"]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("removeCachedToken() removes the cache and lock files, never while another holds the lock", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const path = `${dir}/t.json`;
+    await Deno.writeTextFile(path, "{}");
+    const holder = lockHolder(path, 60_000);
+    const out = lines(holder);
+    assert.match(await out.next(), /^locked/);
+    await assert.rejects(
+      () => removeCachedToken(path, { timeoutMs: 200 }),
+      (err) => err instanceof CacheError && err.code === "ERR_CACHE_LOCK",
+    );
+    assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name).sort(), [
+      "t.json",
+      "t.json.lock",
+    ]);
+    holder.kill("SIGKILL");
+    await holder.status;
+    await out.cancel();
+    assert.equal(await removeCachedToken(path, { timeoutMs: 5000 }), true);
+    assert.deepEqual([...Deno.readDirSync(dir)], []);
+    assert.equal(await removeCachedToken(path), false);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
