@@ -48,7 +48,8 @@ export type ErrorCode =
   | "ERR_LOGIN_BROWSER"
   | "ERR_LOGIN_PORT"
   | "ERR_LOGIN_LINK_REUSED"
-  | "ERR_EMULATOR";
+  | "ERR_EMULATOR"
+  | "ERR_PERMISSION";
 
 /** Base class: a user-facing message, a stable code and the exit code `main.ts` uses. */
 export class AwsLoginError extends Error {
@@ -153,6 +154,36 @@ export class LoginError extends AwsLoginError {
   ) {
     super(code, message, EXIT.login, options);
   }
+}
+
+/**
+ * Deno's permission set does not allow something aws-login needs: a network host (a custom Sign-In
+ * endpoint) or a file. Not a network or file-system failure: the fix is how aws-login is run.
+ */
+export class PermissionError extends AwsLoginError {
+  constructor(message: string, options?: ErrorOptions) {
+    super("ERR_PERMISSION", message, EXIT.config, options);
+  }
+}
+
+/** How to run aws-login with the permissions it needs, for messages. */
+export const PERMISSION_HINT =
+  `Run aws-login with its permission set: "deno run -P main.ts …" or ` +
+  `"deno task …" from a checkout (-P is the "default" set in deno.json)`;
+
+/**
+ * The error for a Sign-In endpoint whose host the permission set does not allow.
+ *
+ * @param host `hostname:port` as Deno's net permission names it.
+ */
+export function netNotAllowed(host: string, options?: ErrorOptions): PermissionError {
+  return new PermissionError(
+    `aws-login's Deno permissions do not allow connecting to "${host}" (the Sign-In endpoint). ` +
+      `From a checkout, add "${host}" to "net" in deno.json's "default" permission set, or run ` +
+      `"deno run -P --allow-net=127.0.0.1,localhost,${host} main.ts …" (--allow-net replaces the ` +
+      `set's list). A release binary reaches only AWS Sign-In hosts, 127.0.0.1 and localhost`,
+    options,
+  );
 }
 
 /** The emulator could not start or was given bad settings. */

@@ -21,7 +21,7 @@ import { startSpinner } from "../cli/output.ts";
 import { ask, LineReader } from "../cli/prompt.ts";
 import { ConfigError, isTransient, LoginError, SigninError } from "../errors.ts";
 import { accountIdOf } from "../aws/arn.ts";
-import { configFilePath } from "../aws/paths.ts";
+import { configFilePath, loginCacheDir } from "../aws/paths.ts";
 import { readConfigFile, setProfileKeys, setProfileKeysInText } from "../aws/config_file.ts";
 import {
   loadProfile,
@@ -42,6 +42,7 @@ import {
 } from "../signin/signin_client.ts";
 import { withClockSkewCorrection } from "../signin/clock_skew.ts";
 import { startCallbackServer } from "./callback_server.ts";
+import { checkBeforeSignIn } from "./preflight.ts";
 import { checkState, decodeVerificationCode, displayText } from "./verification_code.ts";
 import { retryDelayMs } from "../signin/retry.ts";
 import {
@@ -166,6 +167,7 @@ export async function login(options: LoginOptions, deps: LoginDeps): Promise<Log
   });
   const base = endpoint.url;
   await checkConfigWritable(env, profile, regionSaved ? region : undefined);
+  await checkBeforeSignIn({ base, configPath: configFilePath(env), cacheDir: loginCacheDir(env) });
   deps.debug(
     `profile "${profile}", region "${region}", Sign-In endpoint "${base}"` +
       (endpoint.source ? ` (custom, from ${endpoint.source})` : ""),

@@ -11,8 +11,8 @@
  * @see PROTOCOL.md §3, §4, §6
  * @module
  */
-import { AwsLoginError, NetworkError, SigninError } from "../errors.ts";
 import { printable } from "../cli/output.ts";
+import { AwsLoginError, netNotAllowed, NetworkError, SigninError } from "../errors.ts";
 import { createDpopProof, type DpopKey, htuOf } from "./dpop.ts";
 import { base64UrlDecode } from "./pkce.ts";
 
@@ -320,6 +320,12 @@ function hostOf(url: string): string | undefined {
 /** A fetch or body-read failure as a {@link NetworkError} naming the host (never the body). */
 function transportError(err: unknown, host: string | undefined, timeoutMs?: number): AwsLoginError {
   if (err instanceof AwsLoginError) return err;
+  // A missing Deno permission is not a network failure: say which host to allow.
+  if (err instanceof Deno.errors.NotCapable) {
+    return netNotAllowed(/"([^"]+)"/.exec(err.message)?.[1] ?? host ?? "the Sign-In host", {
+      cause: err,
+    });
+  }
   const where = host ? `AWS Sign-In at "${host}"` : "AWS Sign-In";
   const name = err instanceof Error || err instanceof DOMException ? err.name : "";
   if (name === "TimeoutError" || name === "AbortError") {

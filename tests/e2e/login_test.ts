@@ -439,6 +439,63 @@ Deno.test("login reports an unreachable Sign-In endpoint (exit 6, nothing writte
   await assertNothingWritten(t, undefined);
 });
 
+Deno.test("login checks the endpoint's host against the permission set before the browser opens", async () => {
+  await using t = await setup();
+  // 127.0.0.2 is loopback but not in the "default" set's net list.
+  const env = { ...t.env, BROWSER: await t.followingBrowser() };
+  const { code, stderr } = await runLogin(
+    ["--region", "us-east-1", "--endpoint-url", "http://127.0.0.2:8001", "--timeout", "5"],
+    env,
+  );
+  assert.equal(code, EXIT.config, stderr);
+  assert.match(stderr, /Deno permissions do not allow connecting to "127\.0\.0\.2:8001"/);
+  assert.match(stderr, /deno run -P --allow-net=127\.0\.0\.1,localhost,127\.0\.0\.2:8001/);
+  assert.ok(!/v1\/authorize|Cannot reach|network/i.test(stderr), stderr);
+  assert.equal(await Deno.stat(t.paths.browserLog).then(() => true, () => false), false);
+  await assertNothingWritten(t, undefined);
+});
+
+Deno.test("login without write permission for the config says so before the browser opens", async () => {
+  await using t = await setup();
+  const elsewhere = await Deno.makeTempDir();
+  try {
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "-q",
+        "--no-prompt",
+        "--allow-net=127.0.0.1",
+        "--allow-env",
+        "--allow-read",
+        "--allow-run",
+        "--allow-sys=uid,gid",
+        `--allow-write=${elsewhere}`,
+        MAIN,
+        "login",
+        "--region",
+        "us-east-1",
+        "--timeout",
+        "5",
+      ],
+      env: { ...t.env, BROWSER: await t.followingBrowser() },
+      clearEnv: true,
+      cwd: ROOT,
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const stderr = new TextDecoder().decode(out.stderr);
+    assert.equal(out.code, EXIT.config, stderr);
+    assert.match(stderr, /Deno permissions do not allow writing in "/);
+    assert.match(stderr, /deno run -P main\.ts/);
+    assert.ok(!stderr.includes("/v1/authorize"), stderr);
+    assert.equal(await Deno.stat(t.paths.browserLog).then(() => true, () => false), false);
+    await assertNothingWritten(t, undefined);
+  } finally {
+    await Deno.remove(elsewhere, { recursive: true });
+  }
+});
+
 Deno.test("login --timeout gives up when no callback arrives (exit 7)", async () => {
   await using t = await setup();
   const { code, stderr } = await runLogin(

@@ -203,3 +203,15 @@ Deno.test("a 500 while the credentials are still valid warns and prints them", a
   assert.equal(JSON.parse(stdout).AccessKeyId, t.session.token.accessToken.accessKeyId);
   assert.match(stderr, /^aws-login: warning: cannot refresh the login session of profile "dev"/);
 });
+
+Deno.test("a refresh at a host the permission set lacks is a permission error, not a network one", async () => {
+  await using t = await setup();
+  await expireIn(t.session.cachePath, 60_000);
+  const { code, stdout, stderr } = await runCli(["credential-process", "--profile", "dev"], {
+    env: { ...t.session.env, AWS_ENDPOINT_URL_SIGNIN: "http://127.0.0.2:8001" },
+  });
+  assert.equal(code, EXIT.config, stderr);
+  assert.equal(stdout, "");
+  assert.match(stderr, /Deno permissions do not allow connecting to "127\.0\.0\.2:8001"/);
+  assert.ok(!/Cannot reach|network/i.test(stderr), stderr);
+});

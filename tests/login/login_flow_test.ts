@@ -13,6 +13,7 @@ import {
 } from "../../lib/errors.ts";
 import { login } from "../../lib/login/login_flow.ts";
 import { readCachedToken } from "../../lib/session/token_cache.ts";
+import { canMakeReadOnly, withReadOnlyDir } from "../helpers/fs_faults.ts";
 import { addProfile, buffer, startEmulator, testDeps } from "../helpers/session.ts";
 import { browse, CookieJar } from "../helpers/browser.ts";
 
@@ -366,3 +367,34 @@ Deno.test("login() saves --region only in a profile without one, and never AWS_R
     /\[profile third\]\nlogin_session = \S+\nregion = eu-west-3\n$/,
   );
 });
+
+for (const where of ["config", "cache"] as const) {
+  Deno.test({
+    name: `login() fails before the browser opens when the ${where} directory is read-only`,
+    ignore: !canMakeReadOnly,
+    async fn() {
+      await using t = await setup();
+      const dir = `${t.home}/ro`;
+      await Deno.mkdir(dir);
+      const env = where === "config"
+        ? { ...t.env, AWS_CONFIG_FILE: `${dir}/config` }
+        : { ...t.env, AWS_LOGIN_CACHE_DIRECTORY: `${dir}/cache` };
+      let opened = false;
+      const { deps } = testDeps(env, {
+        openBrowser: (url) => {
+          opened = true;
+          return followingBrowser(url);
+        },
+      });
+      await withReadOnlyDir(dir, () => Promise.resolve(), async () => {
+        await assert.rejects(() => login({ profile: "dev", region: "us-east-1" }, deps), (err) => {
+          assert.ok(where === "config" ? err instanceof ConfigError : err instanceof CacheError);
+          assert.match((err as Error).message, /Fix that before signing in/);
+          return true;
+        });
+      });
+      assert.equal(opened, false, "the browser was opened");
+      assert.equal(t.emulator.controls.counters().authorize, 0);
+    },
+  });
+}
