@@ -5,8 +5,8 @@
  *
  * @module
  */
-import { defaultDeps, type Deps } from "./lib/cli/deps.ts";
-import { AwsLoginError, EXIT, UsageError } from "./lib/errors.ts";
+import { defaultDeps, type Deps, type TextSink } from "./lib/cli/deps.ts";
+import { AwsLoginError, EXIT, PERMISSION_HINT, UsageError } from "./lib/errors.ts";
 
 /** What every command module exports. */
 interface CommandModule {
@@ -67,39 +67,104 @@ function usage(): string {
   ].join("\n");
 }
 
-async function main(argv: readonly string[]): Promise<number> {
+/** The command being run, once known: a usage error points to its own --help. */
+let commandName: string | undefined;
+
+/** Options every command takes, so they may come before it (`aws-login --debug status`). */
+const GLOBAL_FLAGS = ["--debug", "--help", "-h"];
+
+/**
+ * Puts the command first when options come before it, as the AWS CLI allows
+ * (`aws-login --profile dev status`): the command is the first command name not taken as the value
+ * of an option before it (`--profile dev` takes `dev`; `--debug` takes nothing).
+ *
+ * @returns The arguments, command first, or undefined when no command can be told apart.
+ */
+function commandFirst(argv: readonly string[]): readonly string[] | undefined {
+  const end = argv.includes("--") ? argv.indexOf("--") : argv.length;
+  for (let i = 1; i < end; i++) {
+    if (!Object.hasOwn(COMMANDS, argv[i]!)) continue;
+    const before = argv[i - 1]!;
+    const takesIt = before.startsWith("-") && !before.includes("=") &&
+      !GLOBAL_FLAGS.includes(before);
+    if (!takesIt) return [argv[i]!, ...argv.slice(0, i), ...argv.slice(i + 1)];
+  }
+  return undefined;
+}
+
+async function main(argv: readonly string[], out: Outputs): Promise<number> {
   const [first, ...rest] = argv;
   if (first === undefined || first === "--help" || first === "-h" || first === "help") {
     const target = first === "help" ? rest[0] : undefined;
     if (target === undefined) {
-      defaultDeps().stdout.write(usage());
+      out.stdout.write(usage());
       return first === undefined ? EXIT.usage : EXIT.ok;
     }
-    return await main([target, "--help"]);
+    return await main([target, "--help"], out);
   }
   if (first === "--version" || first === "-V") {
     const { VERSION } = await import("./lib/version.ts");
-    defaultDeps().stdout.write(`aws-login ${VERSION}\n`);
+    out.stdout.write(`aws-login ${VERSION}\n`);
     return EXIT.ok;
   }
   const command = COMMANDS[first];
   if (command === undefined) {
-    throw new UsageError(
-      first.startsWith("-") ? `Unknown option "${first}"` : `Unknown command "${first}"`,
-    );
+    const reordered = first.startsWith("-") ? commandFirst(argv) : undefined;
+    if (reordered !== undefined) return await main(reordered, out);
+    throw await unknownCommand(argv);
   }
+  commandName = first;
   // Options after "--" belong to the command exec runs, not to us.
   const own = rest.includes("--") ? rest.slice(0, rest.indexOf("--")) : rest;
   const module = await command.load();
   if (own.includes("--help") || own.includes("-h")) {
-    defaultDeps().stdout.write(module.help);
+    out.stdout.write(module.help);
     return EXIT.ok;
   }
   const options = module.parse(rest);
+  if (first === "login") Deno.addSignalListener("SIGINT", () => cancelSignIn(out));
   return await module.run(
     options as never,
-    defaultDeps({ debug: own.includes("--debug"), openBrowser: openSystemBrowser }),
+    defaultDeps({
+      debug: own.includes("--debug"),
+      openBrowser: openSystemBrowser,
+      rewrite: out.rewrite,
+    }),
   );
+}
+
+/** The usage error for a first argument that is neither a command nor a leading option. */
+async function unknownCommand(argv: readonly string[]): Promise<UsageError> {
+  const first = argv[0]!;
+  const { withSuggestion } = await import("./lib/cli/suggest.ts");
+  if (!first.startsWith("-")) {
+    return new UsageError(
+      withSuggestion(`Unknown command "${first}"`, first, Object.keys(COMMANDS)),
+    );
+  }
+  if (GLOBAL_FLAGS.includes(first)) {
+    return new UsageError(`"${first}" goes with a command: "aws-login <command> ${first}"`);
+  }
+  const named = argv.find((arg) => Object.hasOwn(COMMANDS, arg));
+  if (named !== undefined) {
+    return new UsageError(
+      `Options go after the command: "aws-login ${named} ${
+        argv.filter((arg) => arg !== named).join(" ")
+      }"`,
+    );
+  }
+  const known = ["--version", ...GLOBAL_FLAGS];
+  return new UsageError(
+    withSuggestion(`Unknown option "${first}"`, first, known) +
+      ` (options go after the command: "aws-login <command> [options]")`,
+  );
+}
+
+/** Ctrl-C while signing in: say so, instead of dying mid-line (130 = 128 + SIGINT). */
+function cancelSignIn(out: Outputs): void {
+  if (out.stderr.isTerminal) out.stderr.write("\r\x1b[K"); // the spinner's line
+  out.stderr.write("Sign-in cancelled.\n");
+  Deno.exit(130);
 }
 
 /** The system browser, loaded only when a login opens it. */
@@ -108,17 +173,63 @@ async function openSystemBrowser(url: string): Promise<void> {
   await openBrowser(url, { get: (name) => Deno.env.get(name) });
 }
 
+/** Where main writes, with the hints rewritten for a checkout when run by `deno task`. */
+interface Outputs {
+  readonly stdout: TextSink;
+  readonly stderr: TextSink;
+  readonly rewrite: ((text: string) => string) | undefined;
+}
+
+/**
+ * Whether `deno task` ran this file in this checkout (it sets `npm_config_user_agent` to `deno/…`
+ * and runs tasks in the directory of deno.json, which holds main.ts). Then the commands to suggest
+ * are `deno task login`, not `aws-login login`. A compiled binary's or an installed command's
+ * main.ts is not in the working directory. Two cheap lookups, no file access.
+ */
+function runByDenoTask(): boolean {
+  try {
+    return (Deno.env.get("npm_config_user_agent") ?? "").startsWith("deno/") &&
+      import.meta.dirname === Deno.cwd();
+  } catch {
+    return false; // no env or read permission: assume the installed command
+  }
+}
+
+/** `aws-login <command>` → `deno task <command>`, except in a `credential_process =` line. */
+function taskHints(text: string): string {
+  return text.includes("aws-login ") ? text.replace(TASK_HINT, "deno task ") : text;
+}
+const TASK_HINT = new RegExp(
+  `(?<!credential_process = )\\baws-login (?=(?:${Object.keys(COMMANDS).join("|")})\\b)`,
+  "g",
+);
+
+function outputs(): Outputs {
+  const rewrite = runByDenoTask() ? taskHints : undefined;
+  const deps = defaultDeps({ rewrite });
+  return { stdout: deps.stdout, stderr: deps.stderr, rewrite };
+}
+
+const out = outputs();
 try {
-  Deno.exitCode = await main(Deno.args);
+  Deno.exitCode = await main(Deno.args, out);
 } catch (err) {
-  const stderr = defaultDeps().stderr;
+  const stderr = out.stderr;
   if (err instanceof AwsLoginError) {
     stderr.write(`aws-login: ${err.message}\n`);
-    if (err instanceof UsageError) stderr.write(`Run "aws-login --help" for usage.\n`);
+    if (err instanceof UsageError) {
+      const help = commandName === undefined
+        ? "aws-login --help"
+        : `aws-login ${commandName} --help`;
+      stderr.write(`Run "${help}" for usage.\n`);
+    }
     Deno.exitCode = err.exitCode;
   } else if (err instanceof Deno.errors.NotCapable) {
-    stderr.write(`aws-login: missing permission: ${(err as Error).message}\n`);
-    Deno.exitCode = EXIT.failure;
+    // Deno's message names the permission and the host or path.
+    stderr.write(
+      `aws-login: missing Deno permission: ${(err as Error).message}. ${PERMISSION_HINT}.\n`,
+    );
+    Deno.exitCode = EXIT.config;
   } else {
     stderr.write(`aws-login: unexpected error: ${err instanceof Error ? err.message : err}\n`);
     if (Deno.args.includes("--debug") && err instanceof Error) stderr.write(`${err.stack}\n`);

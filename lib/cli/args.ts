@@ -6,6 +6,7 @@
  * @module
  */
 import { UsageError } from "../errors.ts";
+import { withSuggestion } from "./suggest.ts";
 
 /** What a command accepts. `--help`/`-h` and `--debug` are always accepted. */
 export interface ArgSpec<B extends string, S extends string> {
@@ -82,7 +83,8 @@ export function parseArgs<const B extends string = never, const S extends string
       }
       values[name] = value;
     } else {
-      throw new UsageError(`Unknown option "--${name}"`);
+      const known = [...booleans, ...strings].map((option) => `--${option}`);
+      throw new UsageError(withSuggestion(`Unknown option "--${name}"`, `--${name}`, known));
     }
   }
   return {

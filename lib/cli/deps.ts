@@ -38,11 +38,14 @@ export interface Deps {
 
 const encoder = new TextEncoder();
 
-function sinkFor(file: typeof Deno.stdout | typeof Deno.stderr): TextSink {
+function sinkFor(
+  file: typeof Deno.stdout | typeof Deno.stderr,
+  rewrite?: (text: string) => string,
+): TextSink {
   let isTerminal: boolean | undefined;
   return {
     write(text: string): void {
-      const bytes = encoder.encode(text);
+      const bytes = encoder.encode(rewrite ? rewrite(text) : text);
       let written = 0;
       while (written < bytes.length) written += file.writeSync(bytes.subarray(written));
     },
@@ -57,11 +60,17 @@ function sinkFor(file: typeof Deno.stdout | typeof Deno.stderr): TextSink {
  *
  * @param options.debug Whether `debug()` writes to stderr.
  * @param options.openBrowser The system browser opener; without one, opening a browser fails.
+ * @param options.rewrite Applied to everything written to stdout and stderr (main.ts words the
+ *   hints for a checkout with it).
  */
 export function defaultDeps(
-  options: { debug?: boolean; openBrowser?: (url: string) => Promise<void> } = {},
+  options: {
+    debug?: boolean;
+    openBrowser?: (url: string) => Promise<void>;
+    rewrite?: (text: string) => string;
+  } = {},
 ): Deps {
-  const stderr = sinkFor(Deno.stderr);
+  const stderr = sinkFor(Deno.stderr, options.rewrite);
   return {
     env: {
       get: (name) => Deno.env.get(name),
@@ -69,7 +78,7 @@ export function defaultDeps(
     },
     fetch: globalThis.fetch,
     now: () => Date.now(),
-    stdout: sinkFor(Deno.stdout),
+    stdout: sinkFor(Deno.stdout, options.rewrite),
     stderr,
     stdin: {
       get readable() {

@@ -75,7 +75,11 @@ export function parse(argv: readonly string[]): EmulatorCommandOptions {
   const autoApprove = v["auto-approve"];
   const problem = autoApprove === undefined ? undefined : arnProblem(autoApprove);
   if (problem) {
-    throw new UsageError(`Option "--auto-approve" takes an ARN: "${autoApprove}" ${problem}`);
+    // problem reads "it is not an ARN"; here the value is the subject.
+    throw new UsageError(
+      `Option "--auto-approve" takes an ARN with a 12-digit account id, like ` +
+        `"arn:aws:iam::123456789012:user/demo": "${autoApprove}" ${problem.replace(/^it /, "")}`,
+    );
   }
   const offset = v["clock-offset"];
   if (offset !== undefined && !/^-?\d{1,9}$/.test(offset)) {

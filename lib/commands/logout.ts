@@ -13,7 +13,11 @@ import type { Deps } from "../cli/deps.ts";
 import { CacheError, EXIT } from "../errors.ts";
 import { joinPath } from "../files.ts";
 import { loginCacheDir } from "../aws/paths.ts";
-import { findLoginSession, listLoginSessions } from "../session/profile_session.ts";
+import {
+  findLoginSession,
+  listLoginSessions,
+  missingProfileHint,
+} from "../session/profile_session.ts";
 import { cacheFilePath, removeCachedToken } from "../session/token_cache.ts";
 
 export const help = `Usage: aws-login logout [--profile NAME] [--all]
@@ -48,6 +52,8 @@ export async function run(options: LogoutOptions, deps: Deps): Promise<number> {
   const { profile, loginSession } = await findLoginSession(deps.env, options.profile);
   if (loginSession === undefined) {
     deps.stderr.write(`warning: no login session found for profile '${profile}'\n`);
+    const hint = await missingProfileHint(deps.env, profile);
+    if (hint) deps.stderr.write(`${hint.trim()}\n`);
     return EXIT.ok;
   }
   const path = await cacheFilePath(deps.env, loginSession);

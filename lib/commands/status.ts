@@ -17,18 +17,27 @@
  */
 import { parseArgs } from "../cli/args.ts";
 import type { Deps } from "../cli/deps.ts";
-import { AwsLoginError, ConfigError, EXIT } from "../errors.ts";
+import { AwsLoginError, CacheError, ConfigError, EXIT } from "../errors.ts";
 import { printable } from "../cli/output.ts";
 import { loginCacheDir } from "../aws/paths.ts";
 import { accountIdOf } from "../aws/arn.ts";
-import { listLoginSessions, type ProfileSession } from "../session/profile_session.ts";
+import {
+  listLoginSessions,
+  missingProfileHint,
+  type ProfileSession,
+} from "../session/profile_session.ts";
 import {
   cacheFilePath,
   checkCacheDirPermissions,
   expiresAtMs,
   readCachedToken,
 } from "../session/token_cache.ts";
-import { REFRESH_WINDOW_MS, resolveCredentials, sessionEndpoint } from "../session/credentials.ts";
+import {
+  nameProfileInHint,
+  REFRESH_WINDOW_MS,
+  resolveCredentials,
+  sessionEndpoint,
+} from "../session/credentials.ts";
 
 export const help = `Usage: aws-login status [--profile NAME] [--json] [--refresh]
 
@@ -107,9 +116,12 @@ export async function run(options: StatusOptions, deps: Deps): Promise<number> {
   if (options.profile !== undefined) {
     sessions = sessions.filter((s) => s.profile === options.profile);
     if (sessions.length === 0) {
+      const hint = await missingProfileHint(deps.env, options.profile);
       throw new ConfigError(
         "ERR_CONFIG_PROFILE",
-        `Profile "${options.profile}" has no login session. ` +
+        `Profile "${options.profile}" ${
+          hint ? "does not exist" : "has no login session"
+        }.${hint} ` +
           `Run "aws-login login --profile ${options.profile}" to create one`,
       );
     }
@@ -188,7 +200,10 @@ async function statusOf(
   } catch (err) {
     if (!(err instanceof AwsLoginError)) throw err;
     status.cacheState = err.code === "ERR_CACHE_MISSING" ? "missing" : "invalid";
-    status.problem = printable(err.message, 2000);
+    status.problem = printable(
+      err instanceof CacheError ? nameProfileInHint(err, session.profile).message : err.message,
+      2000,
+    );
     failure ??= err.exitCode;
   }
   return { status, failure };

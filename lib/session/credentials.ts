@@ -123,15 +123,19 @@ async function readToken(path: string, session: ProfileSession): Promise<CachedL
   try {
     return await readCachedToken(path, { loginSession: session.loginSession });
   } catch (err) {
-    if (!(err instanceof CacheError)) throw err;
-    const message = err.message.replace(
-      '"aws-login login"',
-      `"aws-login login --profile ${session.profile}"`,
-    );
-    if (message === err.message) throw err;
-    const code = err.code as ConstructorParameters<typeof CacheError>[0];
-    throw new CacheError(code, message, { cause: err.cause });
+    throw err instanceof CacheError ? nameProfileInHint(err, session.profile) : err;
   }
+}
+
+/** The error with its `"aws-login login"` hint naming the profile (`--profile NAME`). */
+export function nameProfileInHint(err: CacheError, profile: string): CacheError {
+  const message = err.message.replace(
+    '"aws-login login"',
+    `"aws-login login --profile ${profile}"`,
+  );
+  if (message === err.message) return err;
+  const code = err.code as ConstructorParameters<typeof CacheError>[0];
+  return new CacheError(code, message, { cause: err.cause });
 }
 
 function isFresh(token: CachedLoginToken, now: number): boolean {

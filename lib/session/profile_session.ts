@@ -15,9 +15,11 @@ import {
   profileFromFiles,
   profileName,
   resolveRegion,
+  type SharedFiles,
   type SigninEndpoint,
   signinEndpoint,
 } from "../aws/profile.ts";
+import { closest } from "../cli/suggest.ts";
 import { configFilePath, type EnvLike } from "../aws/paths.ts";
 import { ConfigError } from "../errors.ts";
 
@@ -60,16 +62,50 @@ export async function findLoginSession(
  */
 export async function loadProfileSession(env: EnvLike, flag?: string): Promise<ProfileSession> {
   const profile = profileName(env, flag);
-  const config = await loadProfile(env, profile);
+  const files = await loadSharedFiles(env);
+  const config = profileFromFiles(files, profile);
   if (!config.keys.login_session?.trim()) {
     const why = config.exists ? "has no login session" : "does not exist";
+    const hint = config.exists ? "" : ` ${otherProfiles(files, profile)}`;
     throw new ConfigError(
       "ERR_CONFIG_PROFILE",
-      `Profile "${profile}" ${why} in "${configFilePath(env)}". ` +
+      `Profile "${profile}" ${why} in "${configFilePath(env)}".${hint} ` +
         `Run "aws-login login --profile ${profile}" to sign in`,
     );
   }
   return session(env, config);
+}
+
+/**
+ * For a message about `profile`: "" when it exists, else {@link otherProfiles} after a space.
+ *
+ * @throws {ConfigError} When a shared file cannot be read or parsed.
+ */
+export async function missingProfileHint(env: EnvLike, profile: string): Promise<string> {
+  const files = await loadSharedFiles(env);
+  return profileFromFiles(files, profile).exists ? "" : ` ${otherProfiles(files, profile)}`;
+}
+
+/** Every profile name in the shared files: config-file order, then credentials-file only ones. */
+export function profileNames(files: SharedFiles): string[] {
+  return [
+    ...new Set([
+      ...files.config.filter((s) => s.kind === "profile").map((s) => s.name),
+      ...files.credentials.map((s) => s.name),
+    ]),
+  ];
+}
+
+/**
+ * For a message about a profile that does not exist: the closest existing name, and the names that
+ * exist ("Did you mean "dev"? Profiles: default, dev." or "No profile exists yet.").
+ */
+export function otherProfiles(files: SharedFiles, missing: string): string {
+  const names = profileNames(files);
+  if (names.length === 0) return "No profile exists yet.";
+  const match = closest(missing, names);
+  const shown = names.length > 20 ? [...names.slice(0, 20), "…"] : names;
+  return `${match === undefined ? "" : `Did you mean "${match}"? `}Profiles: ${shown.join(", ")}.`;
 }
 
 /**
@@ -80,11 +116,7 @@ export async function loadProfileSession(env: EnvLike, flag?: string): Promise<P
  */
 export async function listLoginSessions(env: EnvLike): Promise<ProfileSession[]> {
   const files = await loadSharedFiles(env);
-  const names = new Set([
-    ...files.config.filter((s) => s.kind === "profile").map((s) => s.name),
-    ...files.credentials.map((s) => s.name),
-  ]);
-  return [...names]
+  return profileNames(files)
     .map((name) => profileFromFiles(files, name))
     .filter((config) => config.keys.login_session?.trim())
     .map((config) => session(env, config));

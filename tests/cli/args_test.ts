@@ -34,6 +34,8 @@ Deno.test("parseArgs() refuses unknown options, stray arguments, missing and rep
   const spec = { boolean: ["yes"], string: ["profile"] } as const;
   const cases: [string[], string][] = [
     [["--nope"], 'Unknown option "--nope"'],
+    [["--profle"], 'Unknown option "--profle". Did you mean "--profile"?'],
+    [["--yse"], 'Unknown option "--yse". Did you mean "--yes"?'],
     [["-x"], 'Unknown option "-x"'],
     [["extra"], 'Unexpected argument "extra"'],
     [["--profile"], 'Option "--profile" needs a value'],

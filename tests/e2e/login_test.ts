@@ -24,6 +24,7 @@ interface LoginRun {
   readonly url: Promise<string | undefined>;
   write(text: string): Promise<void>;
   closeStdin(): Promise<void>;
+  kill(signal: Deno.Signal): void;
   readonly result: Promise<CliResult>;
 }
 
@@ -67,6 +68,7 @@ function startLogin(args: string[], env: Record<string, string>): LoginRun {
       stdinClosed = true;
       await writer.close().catch(() => {});
     },
+    kill: (signal) => child.kill(signal),
     result,
   };
 }
@@ -505,6 +507,22 @@ Deno.test("login --timeout gives up when no callback arrives (exit 7)", async ()
   assert.equal(code, EXIT.login);
   assert.match(stderr, /No sign-in arrived from the browser within 1 s/);
   await assertNothingWritten(t, undefined);
+});
+
+Deno.test({
+  name: 'login says "Sign-in cancelled." on Ctrl-C and writes nothing (exit 130)',
+  // Deno cannot send SIGINT to a child on Windows.
+  ignore: Deno.build.os === "windows",
+  async fn() {
+    await using t = await setup({ autoApprove: null });
+    const run = startLogin(["--region", "us-east-1", "--no-browser"], t.env);
+    assert.ok(await run.url, "no authorize URL was printed");
+    run.kill("SIGINT");
+    const { code, stderr } = await run.result;
+    assert.equal(code, 130, stderr);
+    assert.ok(stderr.endsWith("\nSign-in cancelled.\n"), stderr);
+    await assertNothingWritten(t, undefined);
+  },
 });
 
 Deno.test("login ends with exit 7 when the user cancels on the sign-in page", async () => {

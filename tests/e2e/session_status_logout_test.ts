@@ -51,6 +51,8 @@ Deno.test("status --json reports a missing cache file and exits 4", async () => 
   assert.equal(dev.loginSession, ARN);
   assert.equal(dev.cacheState, "missing");
   assert.match(dev.problem, /No cached login session/);
+  // The hint names the profile, as every other command's does.
+  assert.match(dev.problem, /Run "aws-login login --profile dev" to sign in/);
   assert.equal(dev.accessKeyId, undefined);
 });
 
@@ -141,7 +143,10 @@ Deno.test("logout warns when the profile has no login session", async () => {
   const { code, stdout, stderr } = await runCli(["logout"], { env: home.env });
   assert.equal(code, 0);
   assert.equal(stdout, "");
-  assert.equal(stderr, "warning: no login session found for profile 'default'\n");
+  assert.equal(
+    stderr,
+    "warning: no login session found for profile 'default'\nNo profile exists yet.\n",
+  );
 });
 
 Deno.test("logout --all removes only login token files", async () => {

@@ -172,7 +172,15 @@ for (
   const [args, fragment] of [
     [["--port", "abc"], 'Option "--port" takes a whole number'],
     [["--port", "70000"], 'Option "--port" takes a whole number'],
-    [["--auto-approve", "alice"], 'Option "--auto-approve" takes an ARN'],
+    [
+      ["--auto-approve", "alice"],
+      "ARN with a 12-digit account id, like " +
+      '"arn:aws:iam::123456789012:user/demo": "alice" is not an ARN\n',
+    ],
+    [
+      ["--auto-approve", "arn:aws:iam::1:user/x"],
+      '"arn:aws:iam::1:user/x" has no 12-digit account id\n',
+    ],
     [["--access-ttl", "901"], 'Option "--access-ttl" takes a whole number from 1 to 900'],
     [["--bogus"], 'Unknown option "--bogus"'],
     [["--fail-status", "500"], 'The --fail-* options need "--fail-next N"'],

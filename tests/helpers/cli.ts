@@ -32,6 +32,9 @@ const HOST_AWS_VARIABLES = [
   "AWS_SECRET_ACCESS_KEY",
   "AWS_SESSION_TOKEN",
   "BROWSER",
+  // Set by `deno task` (deno task test): the CLI would word its hints for a checkout.
+  "npm_config_user_agent",
+  "INIT_CWD",
 ];
 
 /** Makes a temporary HOME; `await using home = await tempHome()` removes it at scope end. */
