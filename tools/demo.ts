@@ -4,7 +4,9 @@
  * the shipped permission set) against the emulator: `login` (auto-approved), `status`,
  * `export-env`, a forced refresh with the keys visibly changing, and an STS GetCallerIdentity signed
  * (SigV4) with the issued credentials and answered by the emulator. Then it stops the emulator and
- * removes the temporary HOME. Secrets are masked in what it prints.
+ * removes the temporary HOME, also when stopped early by Ctrl-C or SIGTERM (it ends the CLI it is
+ * running first, so nothing writes into the HOME after it is gone). Secrets are masked in what it
+ * prints.
  *
  * @module
  */
@@ -45,16 +47,27 @@ interface Run {
   stderr: string;
 }
 
+/** The CLI processes running now, ended first when the demo is stopped. */
+const children = new Set<Deno.ChildProcess>();
+
+function track(child: Deno.ChildProcess): Deno.ChildProcess {
+  children.add(child);
+  child.status.finally(() => children.delete(child));
+  return child;
+}
+
 /** Runs the real CLI under its shipped permissions with the demo's environment. */
 async function cli(args: string[], env: Record<string, string>): Promise<Run> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-q", "-P", "--no-prompt", MAIN, ...args],
-    env,
-    clearEnv: true,
-    cwd: ROOT,
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
+  const out = await track(
+    new Deno.Command(Deno.execPath(), {
+      args: ["run", "-q", "-P", "--no-prompt", MAIN, ...args],
+      env,
+      clearEnv: true,
+      cwd: ROOT,
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn(),
+  ).output();
   const decode = (b: Uint8Array) => new TextDecoder().decode(b);
   return { code: out.code, stdout: decode(out.stdout), stderr: decode(out.stderr) };
 }
@@ -101,15 +114,60 @@ async function main(): Promise<void> {
   const emulator = await startEmulator({ port: 0, autoApprove: ARN });
   say(`   listening on ${emulator.url}; it approves every sign-in as ${ARN}`);
   const home = await Deno.makeTempDir({ prefix: "aws-login-demo-" });
+  const cleanUp = async () => {
+    for (const child of children) {
+      try {
+        child.kill("SIGKILL");
+      } catch {
+        // It has just ended.
+      }
+    }
+    await Promise.allSettled([...children].map((child) => child.status));
+    await Deno.remove(home, { recursive: true }).catch(() => {});
+    await emulator.close().catch(() => {});
+  };
+  const stopOn = stopSignals(cleanUp);
   try {
     await story(emulator.url, home);
   } finally {
-    await Deno.remove(home, { recursive: true });
-    await emulator.close();
+    stopOn.remove();
+    await cleanUp();
   }
   say();
   say(bold("Done.") + " The emulator is stopped and the temporary HOME is removed.");
   say(`Next: "deno task login" signs you in to AWS for real.`);
+}
+
+/**
+ * On Ctrl-C or SIGTERM (Windows: Ctrl-C, Ctrl-Break): clean up, say so, exit 128 + the signal.
+ *
+ * @returns A handle that removes the listeners once the demo has ended by itself.
+ */
+function stopSignals(cleanUp: () => Promise<void>): { remove(): void } {
+  const signals: [Deno.Signal, number][] = Deno.build.os === "windows"
+    ? [["SIGINT", 130], ["SIGBREAK", 149]]
+    : [["SIGINT", 130], ["SIGTERM", 143]];
+  let stopping = false;
+  const listeners = signals.map(([signal, code]) => {
+    const listener = () => {
+      if (stopping) return;
+      stopping = true;
+      cleanUp().finally(() => {
+        console.error(
+          `\ndemo stopped (${signal}): the emulator is stopped and the temporary ` +
+            `HOME is removed.`,
+        );
+        Deno.exit(code);
+      });
+    };
+    Deno.addSignalListener(signal, listener);
+    return [signal, listener] as const;
+  });
+  return {
+    remove() {
+      for (const [signal, listener] of listeners) Deno.removeSignalListener(signal, listener);
+    },
+  };
 }
 
 /** Steps 2 to 8: the CLI against the emulator in the temporary HOME. */
@@ -180,15 +238,17 @@ function parseExports(text: string): Record<string, string> {
 async function login(env: Record<string, string>): Promise<void> {
   const command = `login --profile ${PROFILE} --region ${REGION} --no-browser`;
   say(dim(`   $ aws-login ${command}`));
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-q", "-P", "--no-prompt", MAIN, ...command.split(" ")],
-    env,
-    clearEnv: true,
-    cwd: ROOT,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
+  const child = track(
+    new Deno.Command(Deno.execPath(), {
+      args: ["run", "-q", "-P", "--no-prompt", MAIN, ...command.split(" ")],
+      env,
+      clearEnv: true,
+      cwd: ROOT,
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn(),
+  );
   const lines: string[] = [];
   const collect = async (stream: ReadableStream<Uint8Array>) => {
     let buffer = "";

@@ -30,3 +30,53 @@ Deno.test("deno task demo runs the whole story and leaves no temporary directory
     await Deno.remove(tmp, { recursive: true });
   }
 });
+
+for (
+  const [signal, code, after] of [["SIGINT", 130, "$ aws-login login"], [
+    "SIGTERM",
+    143,
+    "$ aws-login status",
+  ]] as const
+) {
+  Deno.test({
+    name: `deno task demo stopped by ${signal} ends the CLI it runs and removes its temporary HOME`,
+    // Deno cannot send these signals to a child on Windows.
+    ignore: Deno.build.os === "windows",
+    async fn() {
+      const tmp = await Deno.makeTempDir({ prefix: "aws-login-demo-test-" });
+      try {
+        const env: Record<string, string> = { ...Deno.env.toObject(), TMPDIR: tmp, NO_COLOR: "1" };
+        for (const name of Object.keys(env)) if (name.startsWith("AWS_")) delete env[name];
+        const child = new Deno.Command(Deno.execPath(), {
+          args: ["run", "-q", "-A", DEMO],
+          env,
+          clearEnv: true,
+          cwd: ROOT,
+          stdout: "piped",
+          stderr: "piped",
+          // A guard, not a speed check: a demo that ignores the signal fails instead of hanging.
+          signal: AbortSignal.timeout(120_000),
+        }).spawn();
+        const stderr = new Response(child.stderr).text();
+        let seen = "";
+        let sent = false;
+        for await (const chunk of child.stdout.pipeThrough(new TextDecoderStream())) {
+          seen += chunk;
+          // Stop it in the middle of the story: while the CLI runs in the temporary HOME.
+          if (!sent && seen.includes(after)) {
+            sent = true;
+            child.kill(signal);
+          }
+        }
+        const status = await child.status;
+        const err = await stderr;
+        assert.ok(seen.includes(after), seen + err);
+        assert.equal(status.code, code, seen + err);
+        assert.match(err, new RegExp(`demo stopped \\(${signal}\\)`));
+        assert.deepEqual([...Deno.readDirSync(tmp)].map((e) => e.name), []);
+      } finally {
+        await Deno.remove(tmp, { recursive: true });
+      }
+    },
+  });
+}
