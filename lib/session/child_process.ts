@@ -53,7 +53,24 @@ export async function runChild(
   args: readonly string[],
   env: Record<string, string>,
 ): Promise<number | SpawnFailure> {
-  let child: Deno.ChildProcess;
+  // Listen before spawning: once the child runs, a signal to us must reach it, not end us and
+  // orphan it (listening after spawn() left a window a busy machine hit). Listeners run on the
+  // event loop, so they see the child: spawn() returns before they can run.
+  let child: Deno.ChildProcess | undefined;
+  const listeners = FORWARDED.map((signal) => {
+    const listener = () => {
+      try {
+        child?.kill(signal);
+      } catch {
+        // The child has already exited.
+      }
+    };
+    Deno.addSignalListener(signal, listener);
+    return () => Deno.removeSignalListener(signal, listener);
+  });
+  const removeListeners = () => {
+    for (const remove of listeners) remove();
+  };
   try {
     child = new Deno.Command(command, {
       args: [...args],
@@ -64,6 +81,7 @@ export async function runChild(
       stderr: "inherit",
     }).spawn();
   } catch (err) {
+    removeListeners();
     if (err instanceof Deno.errors.NotFound) {
       return { exitCode: 127, message: `Cannot run "${command}": command not found` };
     }
@@ -72,20 +90,9 @@ export async function runChild(
     }
     throw err;
   }
-  const listeners = FORWARDED.map((signal) => {
-    const forward = () => {
-      try {
-        child.kill(signal);
-      } catch {
-        // The child has already exited.
-      }
-    };
-    Deno.addSignalListener(signal, forward);
-    return () => Deno.removeSignalListener(signal, forward);
-  });
   try {
     return exitStatusOf(await child.status);
   } finally {
-    for (const remove of listeners) remove();
+    removeListeners();
   }
 }

@@ -89,7 +89,7 @@ Deno.test("login signs in through headless Chromium clicking the emulator's sign
   assert.equal(token.clientId, "arn:aws:signin:::devtools/same-device");
   assert.equal(
     await Deno.readTextFile(`${home.home}/.aws/config`),
-    `[profile browser]\nlogin_session = ${ARN}\n`,
+    `[profile browser]\nlogin_session = ${ARN}\nregion = us-east-1\n`,
   );
   assert.equal(emulator.controls.counters().authorization_code, 1);
 });

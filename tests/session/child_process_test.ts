@@ -42,11 +42,13 @@ Deno.test("exitStatusOf() prefers the signal over the code", () => {
 });
 
 Deno.test("runChild() forwards SIGTERM sent to the parent to the child", async () => {
-  // The parent runs runChild(); the child traps TERM, says so, and exits 7.
+  // The parent runs runChild(); the child traps TERM, says so, and exits 7. The child's loop is
+  // bounded (about 2 minutes), so a lost signal fails the test instead of hanging it forever.
   const script = `
     import { runChild } from ${JSON.stringify(MODULE)};
     Deno.exitCode = await runChild("sh", ["-c",
-      'trap "echo child got TERM; exit 7" TERM; echo ready; while :; do sleep 0.05; done'], {
+      'trap "echo child got TERM; exit 7" TERM; echo ready; i=0; ' +
+      'while [ $i -lt 2400 ]; do sleep 0.05; i=$((i+1)); done'], {
       PATH: Deno.env.get("PATH") ?? "",
     });`;
   const parent = new Deno.Command(Deno.execPath(), {
