@@ -5,10 +5,12 @@
  * BROWSER that follows the sign-in URL as a browser does. Only the port changes (8000 may be taken).
  */
 import assert from "node:assert/strict";
+import { fileURLToPath } from "node:url";
 import { ROOT, runCli, tempHome } from "../helpers/cli.ts";
 import { denoDir } from "../helpers/session.ts";
 
 const MAIN = `${ROOT}main.ts`;
+const BROWSER_STAND_IN = fileURLToPath(new URL("../helpers/browser.ts", import.meta.url));
 
 /** The commands of the README's emulator block, comments and blank lines dropped. */
 function emulatorExample(readme: string): string[] {
@@ -38,8 +40,9 @@ Deno.test("README's emulator example works as written", async () => {
   const env: Record<string, string> = {
     ...home.env,
     DENO_DIR: await denoDir(),
-    // A browser that follows the redirects: the auto-approving emulator sends it to the callback.
-    BROWSER: `"${Deno.execPath()}" eval "await (await fetch(Deno.args[0])).body?.cancel()" %s`,
+    // A browser that follows the redirects with cookies: the auto-approving emulator sends it on
+    // to the callback.
+    BROWSER: `'${Deno.execPath()}' run -q -A '${BROWSER_STAND_IN}' --log '${home.home}/browser' %s`,
   };
   let emulator: Deno.ChildProcess | undefined;
   const outputs: Record<string, string> = {};
