@@ -153,7 +153,7 @@ Deno.test("login: a code for the right state but without the link's cookie is re
   assert.match(stdout, new RegExp(`Updated profile default to use ${ARN} credentials`));
   assert.equal(
     await Deno.readTextFile(`${t.home}/.aws/config`),
-    `[default]\nlogin_session = ${ARN}\n`,
+    `[default]\nlogin_session = ${ARN}\nregion = us-east-1\n`,
   );
   assert.equal(t.emulator.controls.counters().authorization_code, 1);
 });
