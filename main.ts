@@ -107,7 +107,7 @@ async function main(argv: readonly string[], out: Outputs): Promise<number> {
     out.stdout.write(`aws-login ${VERSION}\n`);
     return EXIT.ok;
   }
-  const command = COMMANDS[first];
+  const command = Object.hasOwn(COMMANDS, first) ? COMMANDS[first] : undefined;
   if (command === undefined) {
     const reordered = first.startsWith("-") ? commandFirst(argv) : undefined;
     if (reordered !== undefined) return await main(reordered, out);
