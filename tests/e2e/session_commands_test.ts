@@ -206,9 +206,12 @@ Deno.test("a 500 while the credentials are still valid warns and prints them", a
 
 Deno.test("a refresh at a host the permission set lacks is a permission error, not a network one", async () => {
   await using t = await setup();
-  await expireIn(t.session.cachePath, 60_000);
+  const token = await expireIn(t.session.cachePath, 60_000);
+  // The session's own endpoint (another one would be refused by the pin before any request).
+  const endpoint = "http://127.0.0.2:8001";
+  await writeCachedToken(t.session.cachePath, { ...token, signInEndpoint: endpoint });
   const { code, stdout, stderr } = await runCli(["credential-process", "--profile", "dev"], {
-    env: { ...t.session.env, AWS_ENDPOINT_URL_SIGNIN: "http://127.0.0.2:8001" },
+    env: { ...t.session.env, AWS_ENDPOINT_URL_SIGNIN: endpoint },
   });
   assert.equal(code, EXIT.config, stderr);
   assert.equal(stdout, "");
