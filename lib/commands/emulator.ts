@@ -15,7 +15,8 @@ export const help = `Usage: aws-login emulator [options]
 
 Run a local AWS Sign-In emulator for demos and tests: no AWS account needed, nothing leaves this
 machine. Point the CLI or an AWS SDK at it with AWS_ENDPOINT_URL_SIGNIN=http://127.0.0.1:PORT; it
-also answers STS GetCallerIdentity (POST /) signed with the credentials it issued.
+also answers STS GetCallerIdentity (POST /) and the token revocation and introspection calls
+(POST /v1/revoke, /v1/introspect), each SigV4-signed with the credentials it issued.
 
 The first line on stdout is "listening on http://127.0.0.1:PORT", then one line per request.
 Stop it with Ctrl-C (SIGINT) or SIGTERM.
@@ -41,6 +42,7 @@ Test controls at runtime (loopback, JSON):
   POST /__admin/clock  {"offsetMs": 600000}       set the clock offset
   POST /__admin/fail   {"count": 1, "error": "TOKEN_EXPIRED"}  (also status, retryAfterSeconds,
                                                    delayMs, reset) fail the next token calls
+  POST /__admin/deny   {"actions": ["signin:RevokeOAuth2TokenWithIAM"]}  deny IAM actions
 `;
 
 /** Options of `emulator`. */

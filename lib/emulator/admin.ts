@@ -7,10 +7,12 @@
  * page sends its own name).
  *
  * - `GET /__admin/counters` → `{"authorize":…,"authorization_code":…,"refresh_token":…,
- *   "other_grant":…,"sts":…}`
+ *   "other_grant":…,"sts":…,"revoke":…,"introspect":…}`
  * - `POST /__admin/clock` `{"offsetMs": 600000}` → the emulator clock runs 10 minutes ahead
  * - `POST /__admin/fail` `{"count": 2, "error"?: "TOKEN_EXPIRED", "status"?: 500,
  *   "retryAfterSeconds"?: 2, "delayMs"?: 1500, "reset"?: true}` → the next 2 token calls fail so
+ * - `POST /__admin/deny` `{"actions": ["signin:RevokeOAuth2TokenWithIAM"]}` → every identity is
+ *   denied these IAM actions (AccessDeniedException) until the next `deny`; `[]` allows all again
  *
  * @module
  */
@@ -64,7 +66,8 @@ export async function handleAdmin(
     return reply({ message: `Admin requests must be sent to 127.0.0.1:${port}` }, 403);
   }
   if (request.method === "GET" && path === "/__admin/counters") return reply(state.counters());
-  if (request.method !== "POST" || (path !== "/__admin/clock" && path !== "/__admin/fail")) {
+  const operations = ["/__admin/clock", "/__admin/fail", "/__admin/deny"];
+  if (request.method !== "POST" || !operations.includes(path)) {
     return reply({ message: `No admin operation ${request.method} ${path}` }, 404);
   }
   const mediaType = (request.headers.get("content-type") ?? "").split(";")[0]!.trim();
@@ -88,6 +91,19 @@ export async function handleAdmin(
     }
     state.setClockOffset(offset);
     return reply({ offsetMs: offset, now: new Date(state.now()).toISOString() });
+  }
+  if (path === "/__admin/deny") {
+    const actions = fields.actions;
+    if (
+      !Array.isArray(actions) || !actions.every((a) => typeof a === "string" && /^\w+:\w+$/.test(a))
+    ) {
+      return reply(
+        { message: '"actions" must be an array of IAM actions like "signin:Name"' },
+        400,
+      );
+    }
+    state.denyActions(actions);
+    return reply({ actions });
   }
   const parsed = parseFailure(fields);
   if (typeof parsed === "string") return reply({ message: parsed }, 400);

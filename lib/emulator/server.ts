@@ -1,7 +1,8 @@
 /**
  * A local AWS Sign-In emulator (plus STS GetCallerIdentity) for demos and tests: the browser
- * authorize step, CreateOAuth2Token with DPoP, and test controls (clock offset, injected failures,
- * counters). It listens on 127.0.0.1 only.
+ * authorize step, CreateOAuth2Token with DPoP, the SigV4-signed revoke and introspect calls, and
+ * test controls (clock offset, injected failures, denied actions, counters). It listens on
+ * 127.0.0.1 only.
  *
  * It runs on `node:http` rather than `Deno.serve` for one reason: a test must be able to drop a
  * connection without any response (a "connection reset"), which `Deno.serve` cannot do. Requests are
@@ -24,6 +25,7 @@ import {
   EmulatorState,
   type TokenFailure,
 } from "./state.ts";
+import { handleIamTokenCall, isIamTokenCall } from "./revoke_introspect.ts";
 import { handleSts } from "./sts.ts";
 import { handleToken, RESET, type TokenContext } from "./token_endpoint.ts";
 
@@ -63,6 +65,8 @@ export interface EmulatorControls {
   failNextTokenCalls(n: number, failure: TokenFailure): void;
   /** Sets the emulator clock to the system clock plus `ms`. */
   setClockOffset(ms: number): void;
+  /** Denies IAM actions (e.g. `signin:RevokeOAuth2TokenWithIAM`) to every identity; [] allows all. */
+  denyActions(actions: readonly string[]): void;
 }
 
 const MAX_BODY = 1 << 20;
@@ -118,7 +122,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const url = () => `http://127.0.0.1:${port}`;
 
   async function route(request: Request): Promise<Response | typeof RESET> {
-    const { pathname } = new URL(request.url);
+    const requestUrl = new URL(request.url);
+    const { pathname } = requestUrl;
     const method = request.method;
     if (pathname.startsWith("/__admin/")) return await handleAdmin(request, state, port);
     if (pathname === "/v1/authorize") {
@@ -126,6 +131,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       if (method === "POST") return await handleDecision(request, state);
     } else if (pathname === "/v1/sessions/confirmation" && method === "GET") {
       return handleConfirmation(request);
+    } else if (method === "POST" && isIamTokenCall(requestUrl)) {
+      return await handleIamTokenCall(request, state);
     } else if (pathname.endsWith("/v1/token") && method === "POST") {
       return await handleToken(request, token);
     } else if (pathname === "/" && method === "POST") {
@@ -221,6 +228,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       counters: () => state.counters(),
       failNextTokenCalls: (n, failure) => state.failNextTokenCalls(n, failure),
       setClockOffset: (ms) => state.setClockOffset(ms),
+      denyActions: (actions) => state.denyActions(actions),
     },
     close() {
       return closed ??= (async () => {

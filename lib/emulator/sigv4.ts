@@ -183,3 +183,116 @@ export function parseAmzDate(value: string): number | undefined {
   const ms = Date.UTC(y!, mo! - 1, d!, h!, mi!, s!);
   return Number.isFinite(ms) ? ms : undefined;
 }
+
+/** Why the AWS front end refuses a request before any service sees it. */
+export type SigV4Problem =
+  | "missing"
+  | "malformed"
+  | "wrong-service"
+  | "unknown-key"
+  | "expired"
+  | "bad-date"
+  | "stale-date"
+  | "mismatch";
+
+/** A refused signature: the problem, and the message AWS gives for it. */
+export class SigV4Refusal extends Error {
+  constructor(readonly problem: SigV4Problem, message: string) {
+    super(message);
+    this.name = "SigV4Refusal";
+  }
+}
+
+/** Credentials a verifier can check a signature against. */
+export interface VerifiableCredentials {
+  readonly secretAccessKey: string;
+  readonly sessionToken: string;
+  /** Epoch milliseconds. */
+  readonly expiresAt: number;
+  readonly arn: string;
+}
+
+/** How far `X-Amz-Date` may be from the server clock. */
+export const SIGV4_SKEW_MS = 15 * 60_000;
+
+/** AWS's text for a signature that does not match. */
+export const SIGNATURE_MISMATCH =
+  "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.";
+
+/**
+ * Verifies that `request` is SigV4-signed for `service` with credentials the emulator issued, that
+ * they have not expired, that their session token came along, that `X-Amz-Date` is within 15
+ * minutes of `now`, and that the signature covers `host` and the body actually received.
+ *
+ * @param request The request; its URL is the one the client used.
+ * @param body The body as received.
+ * @param p.service The signing name the credential scope must carry (`sts`, `signin`).
+ * @param p.now The server clock, epoch milliseconds.
+ * @param p.credentialsOf The issued credentials of an access key id.
+ * @returns The credentials that signed and the parsed Authorization header.
+ * @throws {SigV4Refusal} Naming what is wrong.
+ */
+export async function verifySignedRequest<C extends VerifiableCredentials>(
+  request: Request,
+  body: Uint8Array,
+  p: { service: string; now: number; credentialsOf(accessKeyId: string): C | undefined },
+): Promise<{ credentials: C; auth: SigV4Authorization }> {
+  const header = request.headers.get("authorization");
+  if (header === null) throw new SigV4Refusal("missing", "Missing Authentication Token");
+  const auth = parseAuthorization(header);
+  if (!auth) {
+    throw new SigV4Refusal(
+      "malformed",
+      "The Authorization header is not a well-formed AWS4-HMAC-SHA256 signature.",
+    );
+  }
+  if (auth.service !== p.service) {
+    throw new SigV4Refusal(
+      "wrong-service",
+      `Credential should be scoped to correct service: '${p.service}'.`,
+    );
+  }
+  const issued = p.credentialsOf(auth.accessKeyId);
+  if (!issued || request.headers.get("x-amz-security-token") !== issued.sessionToken) {
+    throw new SigV4Refusal(
+      "unknown-key",
+      "The security token included in the request is invalid.",
+    );
+  }
+  if (issued.expiresAt <= p.now) {
+    throw new SigV4Refusal("expired", "The security token included in the request is expired");
+  }
+  const amzDate = request.headers.get("x-amz-date") ?? "";
+  const signedAt = parseAmzDate(amzDate);
+  if (signedAt === undefined) {
+    throw new SigV4Refusal("bad-date", "The request has no valid X-Amz-Date header.");
+  }
+  if (Math.abs(signedAt - p.now) > SIGV4_SKEW_MS) {
+    throw new SigV4Refusal(
+      "stale-date",
+      `Signature expired: ${amzDate} is more than 15 minutes away from the server time.`,
+    );
+  }
+  if (auth.date !== amzDate.slice(0, 8) || !auth.signedHeaders.includes("host")) {
+    throw new SigV4Refusal("mismatch", SIGNATURE_MISMATCH);
+  }
+  const url = new URL(request.url);
+  const expected = await computeSignature(
+    {
+      method: request.method,
+      rawPath: url.pathname,
+      rawQuery: url.search,
+      headers: request.headers,
+      // The hash of the body actually received, never the client's x-amz-content-sha256: with the
+      // claimed hash a body changed after signing would pass.
+      payloadHash: await sha256Hex(body),
+      amzDate,
+    },
+    auth,
+    issued.secretAccessKey,
+  );
+  if (!sameSignature(expected, auth.signature)) {
+    throw new SigV4Refusal("mismatch", SIGNATURE_MISMATCH);
+  }
+  return { credentials: issued, auth };
+}

@@ -51,6 +51,8 @@ export interface Session {
   jkt: string;
   createdAt: number;
   refreshToken: string;
+  /** Set by RevokeOAuth2TokenWithIAM: the whole chain is refused from then on. */
+  revoked?: boolean;
 }
 
 /** What a refresh answered: the refresh token it handed out and the credentials it issued. */
@@ -91,6 +93,10 @@ export interface Counters {
   /** Token calls with another or no grant type. */
   other_grant: number;
   sts: number;
+  /** RevokeOAuth2TokenWithIAM calls, refused ones included. */
+  revoke: number;
+  /** IntrospectOAuth2TokenWithIAM calls, refused ones included. */
+  introspect: number;
 }
 
 /** A random string of `bytes` random bytes, base64url. */
@@ -147,7 +153,11 @@ export class EmulatorState {
     refresh_token: 0,
     other_grant: 0,
     sts: 0,
+    revoke: 0,
+    introspect: 0,
   };
+  /** IAM actions every identity is denied (`signin:RevokeOAuth2TokenWithIAM`, …). */
+  #deniedActions = new Set<string>();
 
   constructor(options: {
     accounts?: readonly Account[];
@@ -233,11 +243,18 @@ export class EmulatorState {
   /**
    * Finds the session of a refresh token.
    *
-   * @returns The session, or undefined for an unknown or superseded token.
+   * @returns The session, or undefined for an unknown, superseded or revoked token.
    */
   sessionOfRefreshToken(token: string): Session | undefined {
     const id = this.#refreshTokens.get(token);
-    return id === undefined ? undefined : this.#sessions.get(id);
+    const session = id === undefined ? undefined : this.#sessions.get(id);
+    return session?.revoked ? undefined : session;
+  }
+
+  /** Revokes the session (the whole token chain) of `session`: no refresh works any more. */
+  revokeSession(session: Session): void {
+    session.revoked = true;
+    this.#refreshTokens.delete(session.refreshToken);
   }
 
   /**
@@ -304,6 +321,16 @@ export class EmulatorState {
   /** Counts one request. */
   count(what: keyof Counters): void {
     this.#counters[what]++;
+  }
+
+  /** Denies `actions` (IAM action names) to every identity from now on, replacing earlier ones. */
+  denyActions(actions: readonly string[]): void {
+    this.#deniedActions = new Set(actions);
+  }
+
+  /** Whether the IAM action is denied. */
+  isDenied(action: string): boolean {
+    return this.#deniedActions.has(action);
   }
 
   /** A copy of the counters. */

@@ -12,19 +12,11 @@
  * @module
  */
 import { accountIdOf, parseArn } from "../aws/arn.ts";
-import {
-  computeSignature,
-  parseAmzDate,
-  parseAuthorization,
-  sameSignature,
-  sha256Hex,
-} from "./sigv4.ts";
+import { sha256Hex, type SigV4Problem, SigV4Refusal, verifySignedRequest } from "./sigv4.ts";
 import type { EmulatorState } from "./state.ts";
 
 const XMLNS = "https://sts.amazonaws.com/doc/2011-06-15/";
 const JSON_TARGET = "AWSSecurityTokenServiceV20110615.GetCallerIdentity";
-/** How far `X-Amz-Date` may be from the emulator clock. */
-const SKEW_MS = 15 * 60_000;
 
 function escapeXml(text: string): string {
   return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;")
@@ -36,11 +28,8 @@ class StsFault {
   constructor(readonly code: string, readonly status: number, readonly message: string) {}
 }
 
-const SIGNATURE_MISMATCH =
-  "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.";
-
 /** A stable fake unique id, like the `AIDA…` of an IAM user or the `AROA…` of a role. */
-async function userIdOf(arn: string): Promise<string> {
+export async function userIdOf(arn: string): Promise<string> {
   const parsed = parseArn(arn);
   if (parsed?.resource === "root") return parsed.accountId;
   const digest = (await sha256Hex(arn)).toUpperCase();
@@ -53,85 +42,39 @@ async function userIdOf(arn: string): Promise<string> {
   return `AIDA${suffix}`;
 }
 
+/** STS's code and status for each way a signature is refused. */
+const STS_REFUSALS: Record<SigV4Problem, [code: string, status: number]> = {
+  missing: ["MissingAuthenticationToken", 403],
+  malformed: ["IncompleteSignature", 400],
+  "wrong-service": ["SignatureDoesNotMatch", 403],
+  "unknown-key": ["InvalidClientTokenId", 403],
+  expired: ["ExpiredToken", 400],
+  "bad-date": ["IncompleteSignature", 400],
+  "stale-date": ["SignatureDoesNotMatch", 403],
+  mismatch: ["SignatureDoesNotMatch", 403],
+};
+
 /** Checks the signature and credentials of `request`; returns the caller's ARN. */
 async function authenticate(
   request: Request,
   body: Uint8Array,
   state: EmulatorState,
 ): Promise<string> {
-  const header = request.headers.get("authorization");
-  if (header === null) {
-    throw new StsFault(
-      "MissingAuthenticationToken",
-      403,
-      "Request is missing Authentication Token",
-    );
+  try {
+    const { credentials } = await verifySignedRequest(request, body, {
+      service: "sts",
+      now: state.now(),
+      credentialsOf: (id) => state.credentialsOf(id),
+    });
+    return credentials.arn;
+  } catch (err) {
+    if (!(err instanceof SigV4Refusal)) throw err;
+    const [code, status] = STS_REFUSALS[err.problem];
+    const message = err.problem === "missing"
+      ? "Request is missing Authentication Token"
+      : err.message;
+    throw new StsFault(code, status, message);
   }
-  const auth = parseAuthorization(header);
-  if (!auth) {
-    throw new StsFault(
-      "IncompleteSignature",
-      400,
-      "The Authorization header is not a well-formed AWS4-HMAC-SHA256 signature.",
-    );
-  }
-  if (auth.service !== "sts") {
-    throw new StsFault(
-      "SignatureDoesNotMatch",
-      403,
-      "Credential should be scoped to correct service: 'sts'.",
-    );
-  }
-  const issued = state.credentialsOf(auth.accessKeyId);
-  if (!issued || request.headers.get("x-amz-security-token") !== issued.sessionToken) {
-    throw new StsFault(
-      "InvalidClientTokenId",
-      403,
-      "The security token included in the request is invalid.",
-    );
-  }
-  const now = state.now();
-  if (issued.expiresAt <= now) {
-    throw new StsFault(
-      "ExpiredToken",
-      400,
-      "The security token included in the request is expired",
-    );
-  }
-  const amzDate = request.headers.get("x-amz-date") ?? "";
-  const signedAt = parseAmzDate(amzDate);
-  if (signedAt === undefined) {
-    throw new StsFault("IncompleteSignature", 400, "The request has no valid X-Amz-Date header.");
-  }
-  if (Math.abs(signedAt - now) > SKEW_MS) {
-    throw new StsFault(
-      "SignatureDoesNotMatch",
-      403,
-      `Signature expired: ${amzDate} is more than 15 minutes away from the server time.`,
-    );
-  }
-  if (auth.date !== amzDate.slice(0, 8) || !auth.signedHeaders.includes("host")) {
-    throw new StsFault("SignatureDoesNotMatch", 403, SIGNATURE_MISMATCH);
-  }
-  const url = new URL(request.url);
-  const expected = await computeSignature(
-    {
-      method: request.method,
-      rawPath: url.pathname,
-      rawQuery: url.search,
-      headers: request.headers,
-      // The hash of the body actually received, never the client's x-amz-content-sha256: with the
-      // claimed hash a body changed after signing would pass.
-      payloadHash: await sha256Hex(body),
-      amzDate,
-    },
-    auth,
-    issued.secretAccessKey,
-  );
-  if (!sameSignature(expected, auth.signature)) {
-    throw new StsFault("SignatureDoesNotMatch", 403, SIGNATURE_MISMATCH);
-  }
-  return issued.arn;
 }
 
 /** The operation a query-protocol request names, checked. */

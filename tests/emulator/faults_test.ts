@@ -147,6 +147,8 @@ Deno.test("the admin endpoint sets failures and the clock, and reports counters"
     refresh_token: 2,
     other_grant: 0,
     sts: 0,
+    revoke: 0,
+    introspect: 0,
   });
   assert.equal((await admin("fail", { count: 1 }, "text/plain")).status, 415);
   assert.equal((await admin("fail", { count: -1 })).status, 400);
