@@ -122,6 +122,17 @@ export async function listLoginSessions(env: EnvLike): Promise<ProfileSession[]>
     .map((config) => session(env, config));
 }
 
+/**
+ * A stand-in for a cache file that no profile names (`logout --all`): its Sign-In endpoint comes
+ * from the environment's overrides and the region alone.
+ *
+ * @param env The environment.
+ * @param label Names it in messages (in place of a profile name).
+ */
+export function sessionWithoutProfile(env: EnvLike, label: string): ProfileSession {
+  return session(env, { name: label, exists: false, keys: { login_session: label } });
+}
+
 function session(env: EnvLike, config: ProfileConfig): ProfileSession {
   const profileRegion = config.keys.region || undefined;
   const endpointFor = (region: string) =>

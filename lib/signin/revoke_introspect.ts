@@ -1,0 +1,283 @@
+/**
+ * AWS Sign-In's IAM-authenticated token calls: `RevokeOAuth2TokenWithIAM` (for `logout`) and
+ * `IntrospectOAuth2TokenWithIAM` (for `status`), each as build → send → process so the parsing is
+ * tested with made-up `Response`s. Both are restJson `POST`s signed with SigV4 (service `signin`,
+ * the session region) using the session's own credentials. One request per call, no retries.
+ *
+ * The signer is `aws4fetch` (npm, WebCrypto), imported only when a request is signed, so only these
+ * two commands load it. Messages never contain the token or a key.
+ *
+ * @see PROTOCOL.md §14; https://www.rfc-editor.org/rfc/rfc7662#section-2.2
+ * @module
+ */
+import { AwsLoginError, NetworkError, SigninError } from "../errors.ts";
+import { errorTypeOf } from "./signin_client.ts";
+
+/** Default time to wait for a reply. */
+export const IAM_CALL_TIMEOUT_MS = 10_000;
+
+/** The credentials that sign: the session's own. */
+export interface SigningCredentials {
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+  readonly sessionToken: string;
+}
+
+/** Where and as whom a call is made. */
+export interface IamCallTarget {
+  /** The Sign-In base URL of the session's region (`https://us-east-1.signin.aws.amazon.com`). */
+  readonly baseUrl: string;
+  /** The session's Sign-In region: the SigV4 scope's region. */
+  readonly region: string;
+  readonly credentials: SigningCredentials;
+  /** The clock, epoch milliseconds (the `X-Amz-Date`). */
+  now(): number;
+}
+
+/** What introspection says about a refresh token. */
+export interface Introspection {
+  /** Whether the token can still be used: the session is neither revoked nor over. */
+  readonly active: boolean;
+  /** When the session ends (`exp`), epoch milliseconds, when active and given. */
+  readonly expiresAtMs?: number;
+  /** The principal ARN (`sub`), when active and given. */
+  readonly subject?: string;
+}
+
+type Operation = "revoke" | "introspect";
+
+/** `YYYYMMDDTHHMMSSZ` of `ms`. */
+function amzDate(ms: number): string {
+  return new Date(ms).toISOString().replace(/[:-]|\.\d{3}/g, "");
+}
+
+async function signedPost(
+  target: IamCallTarget,
+  operation: Operation,
+  body: Record<string, string>,
+): Promise<Request> {
+  const { AwsClient } = await import("aws4fetch");
+  const client = new AwsClient({
+    accessKeyId: target.credentials.accessKeyId,
+    secretAccessKey: target.credentials.secretAccessKey,
+    sessionToken: target.credentials.sessionToken,
+    service: "signin",
+    region: target.region,
+    retries: 0,
+  });
+  const url = `${target.baseUrl.replace(/\/+$/, "")}/v1/${operation}?x-amz-client-auth-method=iam`;
+  return await client.sign(url, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify(body),
+    aws: { datetime: amzDate(target.now()) },
+  });
+}
+
+/**
+ * Builds the signed `RevokeOAuth2TokenWithIAM` request: body `{"token": refreshToken}`.
+ *
+ * @see PROTOCOL.md §14
+ */
+export function buildRevokeRequest(target: IamCallTarget, refreshToken: string): Promise<Request> {
+  return signedPost(target, "revoke", { token: refreshToken });
+}
+
+/**
+ * Builds the signed `IntrospectOAuth2TokenWithIAM` request: body `{"token": refreshToken,
+ * "token_type_hint": "refresh_token"}`.
+ *
+ * @see PROTOCOL.md §14
+ */
+export function buildIntrospectRequest(
+  target: IamCallTarget,
+  refreshToken: string,
+): Promise<Request> {
+  return signedPost(target, "introspect", {
+    token: refreshToken,
+    token_type_hint: "refresh_token",
+  });
+}
+
+/**
+ * Checks a revoke reply: any 2xx is success (revoking an invalid or revoked token is one too).
+ *
+ * @throws {SigninError} For an error reply, with the service's type and message.
+ * @throws {NetworkError} When the body cannot be read.
+ */
+export async function processRevokeResponse(response: Response): Promise<void> {
+  const text = await readBody(response);
+  if (response.ok) return;
+  throw serviceError(response, text, "revoke");
+}
+
+/**
+ * Reads an RFC 7662 introspection reply.
+ *
+ * @returns Whether the token is active, and when active the session end (`exp`) and `sub`.
+ * @throws {SigninError} For an error reply, or `ERR_SIGNIN_RESPONSE` for a 2xx that is not an
+ *   introspection answer.
+ * @throws {NetworkError} When the body cannot be read.
+ * @see https://www.rfc-editor.org/rfc/rfc7662#section-2.2
+ */
+export async function processIntrospectResponse(response: Response): Promise<Introspection> {
+  const text = await readBody(response);
+  if (!response.ok) throw serviceError(response, text, "introspect");
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    body = undefined;
+  }
+  if (
+    typeof body !== "object" || body === null ||
+    typeof (body as { active?: unknown }).active !== "boolean"
+  ) {
+    throw new SigninError(
+      "ERR_SIGNIN_RESPONSE",
+      `Cannot check the login session: AWS Sign-In returned an introspection reply without ` +
+        `"active" (HTTP ${response.status})`,
+      { status: response.status },
+    );
+  }
+  const claims = body as Record<string, unknown>;
+  if (claims.active !== true) return { active: false };
+  const exp = claims.exp;
+  return {
+    active: true,
+    ...(typeof exp === "number" && Number.isFinite(exp) && exp > 0
+      ? { expiresAtMs: exp * 1000 }
+      : {}),
+    ...(typeof claims.sub === "string" && claims.sub !== "" ? { subject: claims.sub } : {}),
+  };
+}
+
+/**
+ * Revokes a session's refresh token, and with it the whole token chain.
+ *
+ * @param target Base URL, region, the session's credentials and clock.
+ * @param refreshToken The current refresh token.
+ * @param options.fetch The fetch to use.
+ * @param options.timeoutMs Longest wait (default 10 s).
+ * @throws {SigninError} When Sign-In refuses (AccessDeniedException without
+ *   `signin:RevokeOAuth2TokenWithIAM`, expired credentials, …).
+ * @throws {NetworkError} When Sign-In cannot be reached in time.
+ */
+export async function revokeRefreshToken(
+  target: IamCallTarget,
+  refreshToken: string,
+  options: { fetch: typeof fetch; timeoutMs?: number },
+): Promise<void> {
+  const request = await buildRevokeRequest(target, refreshToken);
+  await processRevokeResponse(await send(request, options));
+}
+
+/**
+ * Asks Sign-In whether a refresh token is active and when its session ends.
+ *
+ * @param target Base URL, region, the session's credentials and clock.
+ * @param refreshToken The current refresh token.
+ * @param options.fetch The fetch to use.
+ * @param options.timeoutMs Longest wait (default 10 s).
+ * @throws {SigninError} When Sign-In refuses or answers something else.
+ * @throws {NetworkError} When Sign-In cannot be reached in time.
+ */
+export async function introspectRefreshToken(
+  target: IamCallTarget,
+  refreshToken: string,
+  options: { fetch: typeof fetch; timeoutMs?: number },
+): Promise<Introspection> {
+  const request = await buildIntrospectRequest(target, refreshToken);
+  return await processIntrospectResponse(await send(request, options));
+}
+
+async function send(
+  request: Request,
+  options: { fetch: typeof fetch; timeoutMs?: number },
+): Promise<Response> {
+  const timeoutMs = options.timeoutMs ?? IAM_CALL_TIMEOUT_MS;
+  const host = new URL(request.url).host;
+  try {
+    return await options.fetch(new Request(request, { signal: AbortSignal.timeout(timeoutMs) }));
+  } catch (err) {
+    throw transportError(err, host, timeoutMs);
+  }
+}
+
+async function readBody(response: Response): Promise<string> {
+  try {
+    return await response.text();
+  } catch (err) {
+    throw transportError(err, hostOf(response.url));
+  }
+}
+
+function hostOf(url: string): string | undefined {
+  try {
+    return new URL(url).host || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A fetch failure as a {@link NetworkError} naming the host (never the request). */
+function transportError(err: unknown, host: string | undefined, timeoutMs?: number): AwsLoginError {
+  if (err instanceof AwsLoginError) return err;
+  const where = host ? `AWS Sign-In at "${host}"` : "AWS Sign-In";
+  const name = err instanceof Error || err instanceof DOMException ? err.name : "";
+  if (name === "TimeoutError" || name === "AbortError") {
+    const within = timeoutMs === undefined ? "" : ` within ${Math.ceil(timeoutMs / 1000)} s`;
+    return new NetworkError("ERR_TIMEOUT", `No reply from ${where}${within}`, { cause: err });
+  }
+  const detail = err instanceof Error ? err.message.replace(/\s+/g, " ").trim() : String(err);
+  return new NetworkError(
+    "ERR_NETWORK",
+    `Cannot reach ${where}: ${detail || "the request failed"}`,
+    { cause: err },
+  );
+}
+
+/** The service's text, one line of printable characters, bounded (it is shown to the user). */
+function serviceMessage(body: unknown): string | undefined {
+  if (typeof body !== "object" || body === null) return undefined;
+  const record = body as Record<string, unknown>;
+  const raw = record.message ?? record.Message;
+  if (typeof raw !== "string") return undefined;
+  // Only printable ASCII survives: no terminal escapes, no bidi tricks.
+  const text = raw.replace(/[^\x20-\x7e]+/g, " ").replace(/\s+/g, " ").trim();
+  if (text === "") return undefined;
+  return text.length > 200 ? `${text.slice(0, 200)}…` : text;
+}
+
+/** Maps an error reply to a {@link SigninError}. */
+function serviceError(response: Response, text: string, operation: Operation): SigninError {
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    body = undefined;
+  }
+  const status = response.status;
+  const errorType = errorTypeOf(response.headers, body);
+  const error = typeof body === "object" && body !== null &&
+      typeof (body as Record<string, unknown>).error === "string"
+    ? (body as Record<string, string>).error
+    : undefined;
+  const details = { status, errorType, error };
+  const said = serviceMessage(body);
+  const what = `${errorType ?? `HTTP ${status}`}${said ? `: ${said}` : ""}`;
+  const head = operation === "revoke"
+    ? "AWS Sign-In did not revoke the refresh token"
+    : "AWS Sign-In did not answer the session check";
+  if (status === 401 || status === 403 || errorType === "AccessDeniedException") {
+    return new SigninError("ERR_SIGNIN_ACCESS_DENIED", `${head} (${what})`, details);
+  }
+  if (status === 429 || errorType === "TooManyRequestsError") {
+    return new SigninError("ERR_SIGNIN_THROTTLED", `${head} (${what})`, details);
+  }
+  if (status >= 500) return new SigninError("ERR_SIGNIN_SERVER", `${head} (${what})`, details);
+  if (status === 400 || errorType === "ValidationException") {
+    return new SigninError("ERR_SIGNIN_VALIDATION", `${head} (${what})`, details);
+  }
+  return new SigninError("ERR_SIGNIN_RESPONSE", `${head} (${what})`, details);
+}
