@@ -32,6 +32,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandMod
     summary: "Run a command with the session's credentials in its environment",
     load: () => import("./lib/commands/exec.ts"),
   },
+  serve: {
+    summary: "Serve refreshed credentials on 127.0.0.1 for containers, IDEs and other tools",
+    load: () => import("./lib/commands/serve.ts"),
+  },
   status: {
     summary: "Show every profile with a login session, its identity and expiry",
     load: () => import("./lib/commands/status.ts"),

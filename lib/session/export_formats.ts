@@ -37,6 +37,12 @@ export const EXPORT_FORMATS = [
 /** One output format. */
 export type ExportFormat = typeof EXPORT_FORMATS[number];
 
+/** The formats that print variables (all but the JSON ones). */
+export const SHELL_FORMATS = ["env", "env-no-export", "powershell", "windows-cmd", "fish"] as const;
+
+/** A format that prints variables. */
+export type ShellFormat = typeof SHELL_FORMATS[number];
+
 /** What can be exported. */
 export interface ExportableCredentials {
   readonly accessKeyId: string;
@@ -157,7 +163,22 @@ export function credentialProcessJson(creds: ExportableCredentials): string {
  */
 export function formatCredentials(creds: ExportableCredentials, format: ExportFormat): string {
   if (format === "process" || format === "json") return credentialProcessJson(creds);
-  const lines = credentialVariables(creds).map(([name, value]) => {
+  return formatVariables(credentialVariables(creds), format);
+}
+
+/**
+ * Formats variables as assignments for a shell, each value quoted for it.
+ *
+ * @param vars Names and values, in order.
+ * @param format One of {@link SHELL_FORMATS}.
+ * @returns One line per variable, each ending with a newline.
+ * @throws {UsageError} For windows-cmd when a value cannot be written safely.
+ */
+export function formatVariables(
+  vars: readonly (readonly [string, string])[],
+  format: ShellFormat,
+): string {
+  const lines = vars.map(([name, value]) => {
     switch (format) {
       case "env":
         return `export ${name}=${quotePosix(value)}`;

@@ -16,11 +16,41 @@ const CREDS: SessionCredentials = {
   refreshed: false,
 };
 
-Deno.test("childEnvironment() sets the credentials and region and removes the profile", () => {
-  const env = childEnvironment(
-    { PATH: "/bin", AWS_PROFILE: "dev", AWS_DEFAULT_PROFILE: "x", AWS_ACCESS_KEY_ID: "OLD" },
-    CREDS,
-  );
+/** What an outer `exec` (or a container) may have left in the environment. */
+const OUTER = {
+  PATH: "/bin",
+  AWS_PROFILE: "dev",
+  AWS_DEFAULT_PROFILE: "x",
+  AWS_ACCESS_KEY_ID: "OLD",
+  AWS_SECRET_ACCESS_KEY: "OLD",
+  AWS_SESSION_TOKEN: "OLD",
+  AWS_SECURITY_TOKEN: "OLD",
+  AWS_CREDENTIAL_EXPIRATION: "OLD",
+  AWS_ACCOUNT_ID: "OLD",
+  AWS_CONTAINER_CREDENTIALS_RELATIVE_URI: "/v2/credentials/x",
+  AWS_CONTAINER_CREDENTIALS_FULL_URI: "http://127.0.0.1:1/old",
+  AWS_CONTAINER_AUTHORIZATION_TOKEN: "OLD",
+  AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE: "/old",
+};
+
+Deno.test("childEnvironment() with an endpoint gives its variables and no static keys", () => {
+  const env = childEnvironment(OUTER, CREDS, [
+    ["AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://127.0.0.1:4321/p"],
+    ["AWS_CONTAINER_AUTHORIZATION_TOKEN", "t0k"],
+  ]);
+  assert.deepEqual(env, {
+    PATH: "/bin",
+    AWS_CONTAINER_CREDENTIALS_FULL_URI: "http://127.0.0.1:4321/p",
+    AWS_CONTAINER_AUTHORIZATION_TOKEN: "t0k",
+    AWS_ACCOUNT_ID: "123456789012",
+    AWS_REGION: "eu-west-1",
+    AWS_DEFAULT_REGION: "eu-west-1",
+    AWS_LOGIN_PROFILE: "dev",
+  });
+});
+
+Deno.test("childEnvironment() without an endpoint sets the credentials, region, no profile", () => {
+  const env = childEnvironment(OUTER, CREDS);
   assert.deepEqual(env, {
     PATH: "/bin",
     AWS_ACCESS_KEY_ID: "ASIAEXAMPLE",
@@ -52,7 +82,13 @@ Deno.test("childEnvironment() removes a stale AWS_SECURITY_TOKEN (the session to
 Deno.test("parse() takes the command after -- and refuses a missing one", () => {
   assert.deepEqual(parse(["--profile", "dev", "--", "aws", "--profile", "x"]), {
     profile: "dev",
+    server: true,
     command: ["aws", "--profile", "x"],
+  });
+  assert.deepEqual(parse(["--no-server", "--", "aws", "--no-server"]), {
+    profile: undefined,
+    server: false,
+    command: ["aws", "--no-server"],
   });
   assert.throws(() => parse(["--profile", "dev"]), UsageError);
   assert.throws(() => parse(["--"]), UsageError);

@@ -3,7 +3,7 @@ import { fileURLToPath } from "node:url";
 import { pythonIsoformat } from "../../lib/session/export_formats.ts";
 import { expiresAtMs } from "../../lib/session/token_cache.ts";
 import { ROOT, runCli, tempHome } from "../helpers/cli.ts";
-import { sessionFixture } from "../helpers/session.ts";
+import { expireIn, sessionFixture } from "../helpers/session.ts";
 
 const ARN = "arn:aws:iam::123456789012:user/Alice";
 const MAIN = fileURLToPath(new URL("../../main.ts", import.meta.url));
@@ -12,9 +12,8 @@ function setup() {
   return sessionFixture({ arn: ARN, region: "eu-central-1" });
 }
 
-Deno.test("exec gives the command the credentials and region, without AWS_PROFILE or AWS_SECURITY_TOKEN", async () => {
-  await using t = await setup();
-  // Only the AWS_* variables this test sets, whatever the host has.
+/** The session's environment with only the AWS_* variables a test sets, whatever the host has. */
+function ownEnv(t: { session: { env: Record<string, string> } }): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [name, value] of Object.entries(t.session.env)) {
     if (!name.startsWith("AWS_")) env[name] = value;
@@ -23,9 +22,67 @@ Deno.test("exec gives the command the credentials and region, without AWS_PROFIL
   env.AWS_PROFILE = "dev";
   env.AWS_DEFAULT_PROFILE = "dev";
   env.AWS_SECURITY_TOKEN = "stale-token-of-another-session";
+  return env;
+}
+
+/** `curl` of the endpoint with the token, as a shell command in the child. */
+const CURL = `curl -sf -H "Authorization: $AWS_CONTAINER_AUTHORIZATION_TOKEN" ` +
+  `"$AWS_CONTAINER_CREDENTIALS_FULL_URI"`;
+
+Deno.test("exec gives the command a credential endpoint and no static keys", async () => {
+  await using t = await setup();
   const { code, stdout, stderr } = await runCli(
-    ["exec", "--profile", "dev", "--", "sh", "-c", "env | grep '^AWS_' | sort"],
-    { env },
+    ["exec", "--profile", "dev", "--", "sh", "-c", `env | grep '^AWS_' | sort; ${CURL}`],
+    { env: ownEnv(t) },
+  );
+  assert.equal(code, 0, stderr);
+  assert.equal(stderr, "");
+  const lines = stdout.split("\n");
+  const variables = Object.fromEntries(
+    lines.filter((l) => l.startsWith("AWS_")).map((
+      l,
+    ) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]),
+  );
+  const { AWS_CONTAINER_CREDENTIALS_FULL_URI: uri, AWS_CONTAINER_AUTHORIZATION_TOKEN: token } =
+    variables;
+  assert.match(uri!, /^http:\/\/127\.0\.0\.1:\d+\/[A-Za-z0-9_-]{22}$/);
+  assert.match(token!, /^[A-Za-z0-9_-]{43}$/);
+  assert.deepEqual(variables, {
+    AWS_ACCOUNT_ID: "123456789012",
+    AWS_CONTAINER_AUTHORIZATION_TOKEN: token,
+    AWS_CONTAINER_CREDENTIALS_FULL_URI: uri,
+    AWS_DEFAULT_REGION: "eu-central-1",
+    AWS_ENDPOINT_URL_SIGNIN: t.session.env.AWS_ENDPOINT_URL_SIGNIN!,
+    AWS_LOGIN_PROFILE: "dev",
+    AWS_REGION: "eu-central-1",
+  });
+  const answer = JSON.parse(lines.at(-1)!);
+  const a = t.session.token.accessToken;
+  assert.equal(answer.AccessKeyId, a.accessKeyId);
+  assert.equal(answer.SecretAccessKey, a.secretAccessKey);
+  assert.equal(answer.Token, a.sessionToken);
+  assert.equal(answer.AccountId, "123456789012");
+});
+
+Deno.test("the endpoint stops when the command exits", async () => {
+  await using t = await setup();
+  const { code, stdout } = await runCli(
+    ["exec", "--profile", "dev", "--", "sh", "-c", 'echo "$AWS_CONTAINER_CREDENTIALS_FULL_URI"'],
+    { env: t.session.env },
+  );
+  assert.equal(code, 0);
+  const port = Number(new URL(stdout.trim()).port);
+  await assert.rejects(
+    async () => (await Deno.connect({ hostname: "127.0.0.1", port })).close(),
+    Deno.errors.ConnectionRefused,
+  );
+});
+
+Deno.test("exec --no-server gives the command the credentials and region, without AWS_PROFILE or AWS_SECURITY_TOKEN", async () => {
+  await using t = await setup();
+  const { code, stdout, stderr } = await runCli(
+    ["exec", "--profile", "dev", "--no-server", "--", "sh", "-c", "env | grep '^AWS_' | sort"],
+    { env: ownEnv(t) },
   );
   assert.equal(code, 0, stderr);
   const a = t.session.token.accessToken;
@@ -133,4 +190,90 @@ Deno.test("exec without a command is a usage error", async () => {
   const { code, stderr } = await runCli(["exec", "--profile", "dev"], { env: home.env });
   assert.equal(code, 2);
   assert.match(stderr, /Missing the command to run/);
+});
+
+Deno.test("a shell loop keeps getting new credentials with curl as the old ones expire", async () => {
+  // Credentials that last 2 s: each request after one expired gets new ones.
+  await using t = await sessionFixture({ arn: ARN, emulator: { accessTtlSeconds: 2 } });
+  const { code, stdout, stderr } = await runCli(
+    [
+      "exec",
+      "--profile",
+      "dev",
+      "--",
+      "sh",
+      "-c",
+      `env | grep -c '^AWS_\\(ACCESS_KEY_ID\\|SECRET_ACCESS_KEY\\|SESSION_TOKEN\\)=';
+       for i in 1 2 3; do date -u +%s; ${CURL}; echo; sleep 3; done`,
+    ],
+    { env: t.session.env },
+  );
+  assert.equal(code, 0, stderr);
+  const [staticKeys, ...rest] = stdout.trim().split("\n");
+  assert.equal(staticKeys, "0", "no static key variables");
+  const answers: { at: number; AccessKeyId: string; Expiration: string }[] = [];
+  for (let i = 0; i < rest.length; i += 2) {
+    answers.push({ at: Number(rest[i]) * 1000, ...JSON.parse(rest[i + 1]!) });
+  }
+  assert.equal(answers.length, 3);
+  assert.equal(new Set(answers.map((a) => a.AccessKeyId)).size, 3, "new credentials each time");
+  for (let i = 1; i < answers.length; i++) {
+    // Asked after the previous credentials had expired, and got ones that had not.
+    assert.ok(answers[i]!.at >= Date.parse(answers[i - 1]!.Expiration), JSON.stringify(answers));
+    assert.ok(Date.parse(answers[i]!.Expiration) > answers[i]!.at, JSON.stringify(answers));
+  }
+  assert.ok(t.emulator.controls.counters().refresh_token >= 3);
+});
+
+Deno.test("8 commands asking the endpoint at once on expiring credentials cause one refresh", async () => {
+  await using t = await setup();
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-q",
+      "-P",
+      "--no-prompt",
+      MAIN,
+      "exec",
+      "--profile",
+      "dev",
+      "--",
+      "sh",
+      "-c",
+      `echo ready; while [ ! -e "$HOME/go" ]; do sleep 0.05; done
+       for i in 1 2 3 4 5 6 7 8; do ${CURL} > "$HOME/answer.$i" & done; wait`,
+    ],
+    env: t.session.env,
+    clearEnv: true,
+    cwd: ROOT,
+    stdout: "piped",
+    stderr: "piped",
+    // A guard, not a speed check: a stuck child fails the test instead of hanging the suite.
+    signal: AbortSignal.timeout(60_000),
+  }).spawn();
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let out = "";
+  while (!out.includes("ready\n")) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    out += value;
+  }
+  // exec started with fresh credentials; now they are due for a refresh.
+  const old = await expireIn(t.session.cachePath, 30_000);
+  await Deno.writeTextFile(`${t.home.home}/go`, "");
+  const [status, stderr] = await Promise.all([
+    child.status,
+    new Response(child.stderr).text(),
+    reader.cancel(),
+  ]);
+  assert.equal(status.code, 0, stderr);
+  const answers = await Promise.all(
+    Array.from(
+      { length: 8 },
+      async (_, i) => JSON.parse(await Deno.readTextFile(`${t.home.home}/answer.${i + 1}`)),
+    ),
+  );
+  assert.equal(new Set(answers.map((a) => a.AccessKeyId)).size, 1, "all 8 got the same");
+  assert.notEqual(answers[0].AccessKeyId, old.accessToken.accessKeyId);
+  assert.equal(t.emulator.controls.counters().refresh_token, 1);
 });

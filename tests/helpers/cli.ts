@@ -69,10 +69,12 @@ export interface CliResult {
  * @param args Command-line arguments.
  * @param options.env The whole environment (not merged with the host's).
  * @param options.stdin Text written to standard input, which is then closed.
+ * @param options.timeoutMs Kill it (SIGTERM) after this long: a guard against a hang, for runs that
+ *   start long-lived children.
  */
 export async function runCli(
   args: string[],
-  options: { env: Record<string, string>; stdin?: string; cwd?: string },
+  options: { env: Record<string, string>; stdin?: string; cwd?: string; timeoutMs?: number },
 ): Promise<CliResult> {
   const child = new Deno.Command(Deno.execPath(), {
     args: ["run", "-q", "-P", "--no-prompt", MAIN, ...args],
@@ -82,6 +84,7 @@ export async function runCli(
     stdin: "piped",
     stdout: "piped",
     stderr: "piped",
+    signal: options.timeoutMs === undefined ? undefined : AbortSignal.timeout(options.timeoutMs),
   }).spawn();
   const writer = child.stdin.getWriter();
   if (options.stdin !== undefined) await writer.write(new TextEncoder().encode(options.stdin));

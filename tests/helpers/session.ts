@@ -223,6 +223,7 @@ export interface SessionFixture extends AsyncDisposable {
 /**
  * Starts an emulator that approves every sign-in as `arn`, makes a temporary HOME and signs in
  * there for `profile` (default "dev"); `await using t = await sessionFixture(…)` cleans up.
+ * `emulator` passes more options to the emulator (a short `accessTtlSeconds`, …).
  */
 export async function sessionFixture(p: {
   arn: string;

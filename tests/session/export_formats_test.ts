@@ -3,6 +3,7 @@ import {
   credentialProcessJson,
   type ExportableCredentials,
   formatCredentials,
+  formatVariables,
   pythonIsoformat,
   quotePosix,
 } from "../../lib/session/export_formats.ts";
@@ -153,5 +154,37 @@ Deno.test("formatCredentials() env-no-export refuses CR, LF and NUL, which an en
   assert.equal(
     formatCredentials({ accessKeyId: "AKID", secretAccessKey: "a\nb" }, "env"),
     "export AWS_ACCESS_KEY_ID=AKID\nexport AWS_SECRET_ACCESS_KEY='a\nb'\n",
+  );
+});
+
+Deno.test("formatVariables() writes the credential endpoint's variables in every shell format", () => {
+  const vars: [string, string][] = [
+    ["AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://127.0.0.1:8123/AbC-d_e"],
+    ["AWS_CONTAINER_AUTHORIZATION_TOKEN", "tok-EN_1"],
+  ];
+  assert.equal(
+    formatVariables(vars, "env"),
+    "export AWS_CONTAINER_CREDENTIALS_FULL_URI=http://127.0.0.1:8123/AbC-d_e\n" +
+      "export AWS_CONTAINER_AUTHORIZATION_TOKEN=tok-EN_1\n",
+  );
+  assert.equal(
+    formatVariables(vars, "env-no-export"),
+    "AWS_CONTAINER_CREDENTIALS_FULL_URI=http://127.0.0.1:8123/AbC-d_e\n" +
+      "AWS_CONTAINER_AUTHORIZATION_TOKEN=tok-EN_1\n",
+  );
+  assert.equal(
+    formatVariables(vars, "powershell"),
+    '$Env:AWS_CONTAINER_CREDENTIALS_FULL_URI="http://127.0.0.1:8123/AbC-d_e"\n' +
+      '$Env:AWS_CONTAINER_AUTHORIZATION_TOKEN="tok-EN_1"\n',
+  );
+  assert.equal(
+    formatVariables(vars, "fish"),
+    'set -gx AWS_CONTAINER_CREDENTIALS_FULL_URI "http://127.0.0.1:8123/AbC-d_e"\n' +
+      'set -gx AWS_CONTAINER_AUTHORIZATION_TOKEN "tok-EN_1"\n',
+  );
+  assert.equal(
+    formatVariables(vars, "windows-cmd"),
+    "set AWS_CONTAINER_CREDENTIALS_FULL_URI=http://127.0.0.1:8123/AbC-d_e\n" +
+      "set AWS_CONTAINER_AUTHORIZATION_TOKEN=tok-EN_1\n",
   );
 });

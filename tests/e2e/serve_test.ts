@@ -1,0 +1,161 @@
+import assert from "node:assert/strict";
+import { EXIT } from "../../lib/errors.ts";
+import { ROOT, runCli } from "../helpers/cli.ts";
+import { expireIn, sessionFixture } from "../helpers/session.ts";
+
+const ARN = "arn:aws:iam::123456789012:user/Alice";
+const MAIN = `${ROOT}main.ts`;
+
+/** `aws-login serve …` as a subprocess, read until it has printed both variables. */
+async function startServe(env: Record<string, string>, args: string[] = []) {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-q", "-P", "--no-prompt", MAIN, "serve", "--profile", "dev", ...args],
+    env,
+    clearEnv: true,
+    cwd: ROOT,
+    stdout: "piped",
+    stderr: "piped",
+    // A guard, not a speed check: a stuck server fails the test instead of hanging the suite.
+    signal: AbortSignal.timeout(60_000),
+  }).spawn();
+  const stderr = new Response(child.stderr).text();
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let stdout = "";
+  while (stdout.split("\n").length < 3) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    stdout += value;
+  }
+  const rest = (async () => {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) return;
+      stdout += value;
+    }
+  })();
+  return {
+    child,
+    printed: stdout,
+    /** Waits for the end; returns the status and all output. */
+    async finish() {
+      const status = await child.status;
+      await rest;
+      return { code: status.code, stdout, stderr: await stderr };
+    },
+  };
+}
+
+/** The `export NAME=value` lines of the env format. */
+function exported(text: string): Record<string, string> {
+  return Object.fromEntries(
+    text.trim().split("\n").map((line) => {
+      const match = /^export ([A-Z_]+)=(\S+)$/.exec(line);
+      assert.ok(match, `not an export line: ${line}`);
+      return [match[1]!, match[2]!];
+    }),
+  );
+}
+
+Deno.test("serve prints the endpoint's variables and answers until SIGTERM", async () => {
+  await using t = await sessionFixture({ arn: ARN });
+  const serve = await startServe(t.session.env);
+  const vars = exported(serve.printed);
+  assert.deepEqual(Object.keys(vars), [
+    "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+    "AWS_CONTAINER_AUTHORIZATION_TOKEN",
+  ]);
+  const url = vars.AWS_CONTAINER_CREDENTIALS_FULL_URI!;
+  const token = vars.AWS_CONTAINER_AUTHORIZATION_TOKEN!;
+  assert.match(url, /^http:\/\/127\.0\.0\.1:\d+\/[A-Za-z0-9_-]{22}$/);
+  const reply = await fetch(url, { headers: { Authorization: token } });
+  assert.equal(reply.status, 200);
+  assert.equal((await reply.json()).AccessKeyId, t.session.token.accessToken.accessKeyId);
+  const refused = await fetch(url);
+  assert.equal(refused.status, 401);
+  await refused.body?.cancel();
+
+  serve.child.kill("SIGTERM");
+  const { code, stdout, stderr } = await serve.finish();
+  assert.equal(code, 0, stderr);
+  assert.equal(stdout, serve.printed, "nothing else on stdout");
+  assert.match(stderr, /serving the credentials of profile "dev" on 127\.0\.0\.1:\d+/);
+  assert.ok(!stderr.includes(token));
+  await assert.rejects(
+    async () =>
+      (await Deno.connect({ hostname: "127.0.0.1", port: Number(new URL(url).port) })).close(),
+    Deno.errors.ConnectionRefused,
+  );
+});
+
+Deno.test("serve stops, saying to log in again, when the session has ended", async () => {
+  await using t = await sessionFixture({ arn: ARN });
+  const serve = await startServe(t.session.env);
+  const vars = exported(serve.printed);
+  await expireIn(t.session.cachePath, -1000);
+  t.emulator.controls.failNextTokenCalls(1, { error: "TOKEN_EXPIRED" });
+  const reply = await fetch(vars.AWS_CONTAINER_CREDENTIALS_FULL_URI!, {
+    headers: { Authorization: vars.AWS_CONTAINER_AUTHORIZATION_TOKEN! },
+  });
+  assert.equal(reply.status, 403);
+  assert.match((await reply.json()).Message, /Run "aws-login login --profile dev"/);
+  const { code, stderr } = await serve.finish();
+  assert.equal(code, EXIT.signin);
+  assert.match(stderr, /stopped serving credentials: the login session of profile "dev" is over/);
+  assert.match(stderr, /TOKEN_EXPIRED.*Run "aws-login login --profile dev"/);
+});
+
+Deno.test("serve --port listens there, prints other formats, stops on SIGINT", async () => {
+  await using t = await sessionFixture({ arn: ARN });
+  const probe = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = probe.addr.port;
+  probe.close();
+  const serve = await startServe(t.session.env, [
+    "--port",
+    String(port),
+    "--format",
+    "env-no-export",
+  ]);
+  const lines = serve.printed.trim().split("\n");
+  assert.match(
+    lines[0]!,
+    new RegExp(`^AWS_CONTAINER_CREDENTIALS_FULL_URI=http://127\\.0\\.0\\.1:${port}/`),
+  );
+  assert.match(lines[1]!, /^AWS_CONTAINER_AUTHORIZATION_TOKEN=[A-Za-z0-9_-]{43}$/);
+
+  // A second server cannot have the same port.
+  const taken = await runCli(["serve", "--profile", "dev", "--port", String(port)], {
+    env: t.session.env,
+  });
+  assert.equal(taken.code, EXIT.usage);
+  assert.match(
+    taken.stderr,
+    new RegExp(`Cannot listen on 127\\.0\\.0\\.1:${port}: the port is in use`),
+  );
+  assert.equal(taken.stdout, "");
+
+  serve.child.kill("SIGINT");
+  assert.equal((await serve.finish()).code, 0);
+});
+
+Deno.test("serve binds loopback only: there is no option to bind elsewhere", async () => {
+  await using t = await sessionFixture({ arn: ARN });
+  for (const args of [["--host", "0.0.0.0"], ["--bind", "0.0.0.0"], ["--format", "json"]]) {
+    const { code, stdout, stderr } = await runCli(["serve", "--profile", "dev", ...args], {
+      env: t.session.env,
+    });
+    assert.equal(code, EXIT.usage, args.join(" "));
+    assert.equal(stdout, "");
+    assert.match(stderr, /Unknown option|takes one of/);
+  }
+});
+
+Deno.test("serve without a session fails before printing anything", async () => {
+  await using t = await sessionFixture({ arn: ARN });
+  await Deno.remove(t.session.cachePath);
+  const { code, stdout, stderr } = await runCli(["serve", "--profile", "dev"], {
+    env: t.session.env,
+  });
+  assert.equal(code, EXIT.cache);
+  assert.equal(stdout, "");
+  assert.match(stderr, /No cached login session/);
+});
