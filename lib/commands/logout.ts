@@ -1,35 +1,49 @@
 /**
- * `aws-login logout [--profile NAME] [--all]`, as `aws logout` does it: local only (no API call),
- * the config file untouched. One profile: delete its cache file (and lock file), naming the other
- * profiles with the same identity, which share that file. `--all`: delete every file in the cache
- * directory that is a login token — a JSON object whose `accessToken` is an object with an
- * `accessKeyId` — with its lock file, and nothing else.
+ * `aws-login logout [--profile NAME] [--all] [--no-revoke]`: ends the session at AWS Sign-In
+ * (`RevokeOAuth2TokenWithIAM`, so a copy of the refresh token is useless from then on), then deletes
+ * the cache file as `aws logout` does; the config file is untouched. One profile: its cache file
+ * (and lock file), naming the other profiles with the same identity, which share that file.
+ * `--all`: every file in the cache directory that is a login token — a JSON object whose
+ * `accessToken` is an object with an `accessKeyId` — with its lock file, and nothing else, each
+ * revoked first.
  *
- * @see PROTOCOL.md §9
+ * A revocation that fails (network, no `signin:RevokeOAuth2TokenWithIAM` permission) never keeps
+ * the file: it is deleted all the same, with a warning that the token stays usable until the
+ * session ends. `--no-revoke` is the AWS CLI's local-only logout.
+ *
+ * @see PROTOCOL.md §9, §14
  * @module
  */
 import { parseArgs } from "../cli/args.ts";
 import type { Deps } from "../cli/deps.ts";
-import { CacheError, EXIT } from "../errors.ts";
+import { CacheError, EXIT, SigninError } from "../errors.ts";
 import { joinPath } from "../files.ts";
 import { loginCacheDir } from "../aws/paths.ts";
 import {
   findLoginSession,
   listLoginSessions,
+  loadProfileSession,
   missingProfileHint,
+  type ProfileSession,
+  sessionWithoutProfile,
 } from "../session/profile_session.ts";
 import { cacheFilePath, removeCachedToken } from "../session/token_cache.ts";
 
-export const help = `Usage: aws-login logout [--profile NAME] [--all]
+export const help = `Usage: aws-login logout [--profile NAME] [--all] [--no-revoke]
 
-Remove the cached login credentials of a profile (its file in ~/.aws/login/cache), or with --all
-every cached login session. Nothing is sent to AWS and the config file is not changed: run
-"aws-login login" to sign in again. Tools that already hold the access credentials can use them
-until they expire (at most 15 minutes).
+End a profile's login session: revoke its refresh token at AWS Sign-In, then remove its cached
+login credentials (its file in ~/.aws/login/cache). With --all, every cached login session. The
+config file is not changed: run "aws-login login" to sign in again. Tools that already hold the
+access credentials can use them until they expire (at most 15 minutes).
+
+Revoking needs the permission signin:RevokeOAuth2TokenWithIAM and is signed with the session's own
+credentials (refreshed first when they have expired). When it fails, the file is removed all the
+same and a warning says the refresh token stays usable until the session ends.
 
 Options:
   --profile NAME  Profile to log out (default: AWS_PROFILE, AWS_DEFAULT_PROFILE, then "default")
-  --all           Remove the cached credentials of every login session
+  --all           Log out of every cached login session
+  --no-revoke     Only remove the local files, as "aws logout" does (nothing is sent to AWS)
   --debug         Log what happens to stderr
   -h, --help      Show this help
 `;
@@ -38,17 +52,19 @@ Options:
 export interface LogoutOptions {
   readonly profile?: string;
   readonly all: boolean;
+  /** Revoke at AWS Sign-In before deleting (default; `--no-revoke` turns it off). */
+  readonly revoke: boolean;
 }
 
 /** @throws {UsageError} On an unknown option. With `--all`, `--profile` is ignored (as the CLI). */
 export function parse(argv: readonly string[]): LogoutOptions {
-  const args = parseArgs(argv, { boolean: ["all"], string: ["profile"] });
-  return { profile: args.values.profile, all: args.flags.all };
+  const args = parseArgs(argv, { boolean: ["all", "no-revoke"], string: ["profile"] });
+  return { profile: args.values.profile, all: args.flags.all, revoke: !args.flags["no-revoke"] };
 }
 
-/** Removes the cached credentials and says so, with the AWS CLI's messages. */
+/** Revokes and removes the cached credentials and says so, with the AWS CLI's messages. */
 export async function run(options: LogoutOptions, deps: Deps): Promise<number> {
-  if (options.all) return await logoutAll(deps);
+  if (options.all) return await logoutAll(options, deps);
   const { profile, loginSession } = await findLoginSession(deps.env, options.profile);
   if (loginSession === undefined) {
     deps.stderr.write(`warning: no login session found for profile '${profile}'\n`);
@@ -57,6 +73,12 @@ export async function run(options: LogoutOptions, deps: Deps): Promise<number> {
     return EXIT.ok;
   }
   const path = await cacheFilePath(deps.env, loginSession);
+  if (options.revoke && await isLoginToken(path)) {
+    const session = await loadProfileSession(deps.env, profile);
+    if (await revoke(path, session, `profile '${profile}'`, deps)) {
+      deps.stdout.write(`Revoked the login session of profile '${profile}' at AWS Sign-In.\n`);
+    }
+  }
   const removed = await removeCachedToken(path);
   deps.debug(removed ? `removed "${path}"` : `"${path}" did not exist`);
   deps.stdout.write(
@@ -81,13 +103,21 @@ export async function run(options: LogoutOptions, deps: Deps): Promise<number> {
 /** The lock file of a cache file: `<sha256 hex>.json.lock`. */
 const LOCK_NAME = /^([0-9a-f]{64}\.json)\.lock$/;
 
-async function logoutAll(deps: Deps): Promise<number> {
+async function logoutAll(options: LogoutOptions, deps: Deps): Promise<number> {
   const dir = loginCacheDir(deps.env);
+  const profiles = options.revoke ? await profilesByCacheFile(deps) : new Map();
   let count = 0;
+  let revoked = 0;
   const names = await listFiles(dir);
   for (const name of names) {
     const path = joinPath(dir, name);
     if (!(await isLoginToken(path))) continue;
+    if (options.revoke) {
+      const session: ProfileSession = profiles.get(path) ??
+        sessionWithoutProfile(deps.env, `cache file ${name}`);
+      const label = profiles.has(path) ? `profile '${session.profile}'` : `"${path}"`;
+      if (await revoke(path, session, label, deps)) revoked++;
+    }
     if (await removeCachedToken(path)) count++;
     deps.debug(`removed "${path}"`);
   }
@@ -96,6 +126,11 @@ async function logoutAll(deps: Deps): Promise<number> {
     const cacheName = LOCK_NAME.exec(name)?.[1];
     if (cacheName === undefined || names.includes(cacheName)) continue;
     await removeCachedToken(joinPath(dir, cacheName));
+  }
+  if (revoked > 0) {
+    deps.stdout.write(
+      `Revoked ${revoked} login session${revoked === 1 ? "" : "s"} at AWS Sign-In.\n`,
+    );
   }
   if (count === 0) {
     deps.stdout.write("No cached login session tokens found.\n");
@@ -107,6 +142,50 @@ async function logoutAll(deps: Deps): Promise<number> {
     );
   }
   return EXIT.ok;
+}
+
+/** Each cache file a profile names, with that profile's session (the first profile wins). */
+async function profilesByCacheFile(deps: Deps): Promise<Map<string, ProfileSession>> {
+  const byPath = new Map<string, ProfileSession>();
+  for (const session of await listLoginSessions(deps.env)) {
+    const path = await cacheFilePath(deps.env, session.loginSession);
+    if (!byPath.has(path)) byPath.set(path, session);
+  }
+  return byPath;
+}
+
+/**
+ * Revokes the session in `path`, warning (never failing) when that is not possible.
+ *
+ * @returns Whether AWS Sign-In revoked it.
+ */
+async function revoke(
+  path: string,
+  session: ProfileSession,
+  label: string,
+  deps: Deps,
+): Promise<boolean> {
+  try {
+    const { revokeCachedSession } = await import("../session/session_control.ts");
+    await revokeCachedSession(path, session, deps);
+    return true;
+  } catch (err) {
+    if (err instanceof CacheError && err.code === "ERR_CACHE_MISSING") return false;
+    if (
+      err instanceof SigninError && err.code === "ERR_SIGNIN_ACCESS_DENIED" &&
+      err.error === "TOKEN_EXPIRED"
+    ) {
+      deps.stderr.write(`aws-login: the login session of ${label} had already ended\n`);
+      return false;
+    }
+    const reason = err instanceof Error ? err.message : String(err);
+    deps.stderr.write(
+      `aws-login: warning: the login session of ${label} was not revoked at AWS Sign-In: ` +
+        `${reason.replace(/\.$/, "")}. Its refresh token stays usable until the session ends ` +
+        `(at most 12 hours after sign-in)\n`,
+    );
+    return false;
+  }
 }
 
 async function listFiles(dir: string): Promise<string[]> {

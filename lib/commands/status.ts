@@ -1,8 +1,10 @@
 /**
- * `aws-login status [--profile NAME] [--json] [--refresh]`: every profile with a `login_session` —
- * identity, account, region, when the access credentials expire, whether the cache file exists and
- * is valid (and why not), and the access key id and secret key masked to their last 4 characters
- * as `aws configure list` shows them. Nothing else of a secret is shown.
+ * `aws-login status [--profile NAME] [--json] [--refresh] [--offline]`: every profile with a
+ * `login_session` — identity, account, region, when the access credentials expire, whether the
+ * cache file exists and is valid (and why not), the access key id and secret key masked to their
+ * last 4 characters as `aws configure list` shows them, and when the session itself ends, which
+ * only AWS Sign-In knows (`IntrospectOAuth2TokenWithIAM`, skipped with `--offline`; a failure to
+ * ask is a note, never an error). Nothing else of a secret is shown.
  *
  * Status only reads: it never refreshes, unless `--refresh` asks it to (then the keys visibly
  * change). It exits 0 when every listed session's cache file is valid, 4 when one is missing or
@@ -38,19 +40,22 @@ import {
   resolveCredentials,
   sessionEndpoint,
 } from "../session/credentials.ts";
+import type { CachedLoginToken } from "../session/token_cache.ts";
 
-export const help = `Usage: aws-login status [--profile NAME] [--json] [--refresh]
+export const help = `Usage: aws-login status [--profile NAME] [--json] [--refresh] [--offline]
 
 Show every profile with a login session: its identity (the login session ARN), account, region,
-when its access credentials expire, whether its cache file exists and is valid, and the access key
-id and secret key masked to their last 4 characters. Status does not refresh anything unless
---refresh is given. Exit status: 0 when every cache file is valid, 4 when one is missing or
-invalid, or the exit status of a failed --refresh.
+when its access credentials expire, whether its cache file exists and is valid, the access key
+id and secret key masked to their last 4 characters, and when the session ends (asked of AWS
+Sign-In, which needs signin:IntrospectOAuth2TokenWithIAM; a failure is only noted). Status does
+not refresh anything unless --refresh is given. Exit status: 0 when every cache file is valid, 4
+when one is missing or invalid, or the exit status of a failed --refresh.
 
 Options:
   --profile NAME  Show only this profile
   --json          Print JSON instead of text
   --refresh       Refresh the credentials first, even when still fresh (the keys change)
+  --offline       Do not ask AWS Sign-In when the session ends
   --debug         Log what happens to stderr (secrets are never logged)
   -h, --help      Show this help
 `;
@@ -60,13 +65,23 @@ export interface StatusOptions {
   readonly profile?: string;
   readonly json: boolean;
   readonly refresh: boolean;
+  /** Skip the session check at AWS Sign-In. */
+  readonly offline: boolean;
 }
 
 /** @throws {UsageError} On an unknown option. */
 export function parse(argv: readonly string[]): StatusOptions {
-  const args = parseArgs(argv, { boolean: ["json", "refresh"], string: ["profile"] });
-  return { profile: args.values.profile, json: args.flags.json, refresh: args.flags.refresh };
+  const args = parseArgs(argv, { boolean: ["json", "refresh", "offline"], string: ["profile"] });
+  return {
+    profile: args.values.profile,
+    json: args.flags.json,
+    refresh: args.flags.refresh,
+    offline: args.flags.offline,
+  };
 }
+
+/** How long to wait for AWS Sign-In's answer about one session. */
+const INTROSPECT_TIMEOUT_MS = 5_000;
 
 /** One profile's status, as printed with `--json`. */
 export interface ProfileStatus {
@@ -95,6 +110,17 @@ export interface ProfileStatus {
   refreshed?: boolean;
   /** Whether `--refresh` failed (`problem` says why); the credentials shown are the old ones. */
   refreshFailed?: boolean;
+  /**
+   * What AWS Sign-In says of the session: "active", "ended" (revoked, or past its end), or
+   * "unknown" (it could not be asked; see `sessionNote`). Absent with `--offline` or without a
+   * valid cache file.
+   */
+  sessionState?: "active" | "ended" | "unknown";
+  /** When the session ends (RFC 3339), when active. */
+  sessionEndsAt?: string;
+  sessionEndsInSeconds?: number;
+  /** Why the session could not be checked. */
+  sessionNote?: string;
 }
 
 /**
@@ -197,6 +223,7 @@ async function statusOf(
     status.expiresAt = token.accessToken.expiresAt;
     status.expiresInSeconds = Math.floor((expires - now) / 1000);
     status.refreshDue = expires - now <= REFRESH_WINDOW_MS;
+    if (!options.offline) await checkSession(status, token, session, deps);
   } catch (err) {
     if (!(err instanceof AwsLoginError)) throw err;
     status.cacheState = err.code === "ERR_CACHE_MISSING" ? "missing" : "invalid";
@@ -209,11 +236,63 @@ async function statusOf(
   return { status, failure };
 }
 
-/** "in 12 min", "in 40 s", "expired 3 min ago". */
+/** Fills the session fields from AWS Sign-In's introspection; a failure becomes a note. */
+async function checkSession(
+  status: ProfileStatus,
+  token: CachedLoginToken,
+  session: ProfileSession,
+  deps: Deps,
+): Promise<void> {
+  const now = deps.now();
+  if (expiresAtMs(token) <= now) {
+    status.sessionState = "unknown";
+    status.sessionNote = "the cached credentials that sign the check have expired " +
+      `(run "aws-login status --refresh --profile ${session.profile}")`;
+    return;
+  }
+  try {
+    const { introspectCachedSession } = await import("../session/session_control.ts");
+    const answer = await introspectCachedSession(token, session, {
+      ...deps,
+      timeoutMs: INTROSPECT_TIMEOUT_MS,
+    });
+    status.sessionState = answer.active ? "active" : "ended";
+    if (answer.expiresAtMs !== undefined) {
+      status.sessionEndsAt = new Date(answer.expiresAtMs).toISOString().replace(".000Z", "Z");
+      status.sessionEndsInSeconds = Math.floor((answer.expiresAtMs - now) / 1000);
+    }
+  } catch (err) {
+    status.sessionState = "unknown";
+    const reason = err instanceof Error ? err.message : String(err);
+    status.sessionNote = `cannot ask AWS Sign-In: ${printable(reason, 2000)}`;
+  }
+}
+
+/** "in 12 min", "in 40 s", "in 7 h 12 min", "expired 3 min ago". */
 export function describeRemaining(seconds: number): string {
   const abs = Math.abs(seconds);
-  const amount = abs >= 120 ? `${Math.floor(abs / 60)} min` : `${abs} s`;
+  const amount = abs >= 3600
+    ? `${Math.floor(abs / 3600)} h ${Math.floor((abs % 3600) / 60)} min`
+    : abs >= 120
+    ? `${Math.floor(abs / 60)} min`
+    : `${abs} s`;
   return seconds >= 0 ? `in ${amount}` : `expired ${amount} ago`;
+}
+
+/** The `session` row: when it ends, that it has ended, or why that is unknown. */
+function describeSession(s: ProfileStatus): string | undefined {
+  switch (s.sessionState) {
+    case "active":
+      return s.sessionEndsAt === undefined || s.sessionEndsInSeconds === undefined
+        ? "active (AWS Sign-In did not say when it ends)"
+        : `ends ${s.sessionEndsAt} (${describeRemaining(s.sessionEndsInSeconds)})`;
+    case "ended":
+      return `revoked or ended: run "aws-login login --profile ${s.profile}"`;
+    case "unknown":
+      return `unknown: ${s.sessionNote}`;
+    default:
+      return undefined;
+  }
 }
 
 function render(statuses: readonly ProfileStatus[]): string {
@@ -239,6 +318,8 @@ function render(statuses: readonly ProfileStatus[]): string {
       rows.push(["expires", `${s.expiresAt} (${describeRemaining(s.expiresInSeconds)}${note})`]);
       rows.push(["access key", s.accessKeyId!], ["secret key", s.secretAccessKey!]);
     }
+    const session = describeSession(s);
+    if (session !== undefined) rows.push(["session", session]);
     if (s.refreshFailed) {
       rows.push(["refresh", "FAILED (see problem); the credentials above are the old ones"]);
     } else if (s.refreshed !== undefined) {

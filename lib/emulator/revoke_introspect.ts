@@ -12,9 +12,6 @@
  * answers RFC 7662: `{"active":false}` exactly for any token that cannot be refreshed, else the
  * claims of the session (`exp` is when it ends).
  *
- * A token of another identity than the caller's is treated like an unknown one (not revoked;
- * inactive): the emulator's choice, so that no identity can end or read another's sessions.
- *
  * @see PROTOCOL.md §14
  * @module
  */
@@ -80,11 +77,10 @@ function parseInput(request: Request, text: string): Record<string, unknown> | R
   return body as Record<string, unknown>;
 }
 
-/** The session `token` refreshes, if the caller may see it (its own identity). */
-function sessionOf(state: EmulatorState, token: string, caller: IssuedCredentials) {
+/** The session `token` can still refresh, if any. */
+function sessionOf(state: EmulatorState, token: string): Session | undefined {
   const session = state.sessionOfRefreshToken(token);
-  if (!session || session.arn !== caller.arn || state.sessionExpired(session)) return undefined;
-  return session;
+  return session && !state.sessionExpired(session) ? session : undefined;
 }
 
 /**
@@ -132,7 +128,7 @@ export async function handleIamTokenCall(
     return validation(`The member "token" is required and must be a non-empty string`);
   }
   if (operation.counter === "revoke") {
-    const session = sessionOf(state, token, caller);
+    const session = sessionOf(state, token);
     if (session) state.revokeSession(session);
     return new Response(null, {
       status: 200,
@@ -143,7 +139,7 @@ export async function handleIamTokenCall(
   if (hint !== undefined && hint !== "refresh_token" && hint !== "access_token") {
     return validation(`The member "token_type_hint" must be "refresh_token" or "access_token"`);
   }
-  const session = sessionOf(state, token, caller);
+  const session = sessionOf(state, token);
   const body = session ? await claims(state, session, token, region) : { active: false };
   return Response.json(body, {
     headers: { "cache-control": "no-store", "x-amzn-requestid": crypto.randomUUID() },

@@ -2,7 +2,17 @@ import assert from "node:assert/strict";
 import { EXIT } from "../../lib/errors.ts";
 import { joinPath } from "../../lib/files.ts";
 import { runCli, tempHome } from "../helpers/cli.ts";
-import { addProfile, sessionFixture } from "../helpers/session.ts";
+import {
+  addProfile,
+  createSession,
+  expireIn,
+  sessionFixture,
+  startEmulator,
+} from "../helpers/session.ts";
+import { refreshCall } from "../emulator/flow.ts";
+import { importDpopKeyPem } from "../../lib/signin/dpop.ts";
+import { revokeRefreshToken } from "../../lib/signin/revoke_introspect.ts";
+import type { CachedLoginToken } from "../../lib/session/token_cache.ts";
 
 const ARN = "arn:aws:iam::123456789012:user/Alice";
 
@@ -99,22 +109,112 @@ Deno.test("status --refresh says the refresh failed, and why, and exits non-zero
   );
 });
 
-Deno.test("logout removes the profile's cache file with the CLI's message", async () => {
+const REMOVED = "Removed cached login credentials for profile 'dev'. Note, any local developer " +
+  "tools that have already loaded the access token may continue to use it until its expiration. " +
+  "Access tokens expire in 15 minutes.\n";
+
+/** A refresh with the session's refresh token and key, as any holder of the file could make. */
+async function refreshWith(t: { emulator: { url: string }; session: { token: CachedLoginToken } }) {
+  const key = await importDpopKeyPem(t.session.token.dpopKey);
+  return await refreshCall(t.emulator.url, key, t.session.token.refreshToken);
+}
+
+Deno.test("logout revokes the session at AWS Sign-In, then removes the cache file", async () => {
   await using t = await setup();
   const { code, stdout, stderr } = await runCli(["logout", "--profile", "dev"], {
     env: t.session.env,
   });
-  assert.equal(code, 0);
+  assert.equal(code, 0, stderr);
   assert.equal(stderr, "");
-  assert.equal(
-    stdout,
-    "Removed cached login credentials for profile 'dev'. Note, any local developer tools that " +
-      "have already loaded the access token may continue to use it until its expiration. " +
-      "Access tokens expire in 15 minutes.\n",
-  );
+  assert.equal(stdout, `Revoked the login session of profile 'dev' at AWS Sign-In.\n${REMOVED}`);
+  assert.equal(t.emulator.controls.counters().revoke, 1);
   await assert.rejects(() => Deno.stat(t.session.cachePath), Deno.errors.NotFound);
   const config = await Deno.readTextFile(joinPath(t.home.home, ".aws", "config"));
   assert.match(config, /login_session = arn:aws:iam::123456789012:user\/Alice/);
+  // A copy of the file is worthless now: its refresh token is refused.
+  const refused = await refreshWith(t);
+  assert.equal(refused.status, 400);
+  assert.equal(refused.body.error, "INVALID_REQUEST");
+});
+
+Deno.test("logout --no-revoke only removes the file, with the CLI's message", async () => {
+  await using t = await setup();
+  const { code, stdout, stderr } = await runCli(["logout", "--profile", "dev", "--no-revoke"], {
+    env: t.session.env,
+  });
+  assert.equal(code, 0);
+  assert.equal(stderr, "");
+  assert.equal(stdout, REMOVED);
+  await assert.rejects(() => Deno.stat(t.session.cachePath), Deno.errors.NotFound);
+  assert.equal(t.emulator.controls.counters().revoke, 0);
+  assert.equal((await refreshWith(t)).status, 200, "the token still works");
+});
+
+Deno.test("logout refreshes expired credentials to sign the revocation", async () => {
+  await using t = await setup();
+  await expireIn(t.session.cachePath, -1000);
+  const { code, stdout, stderr } = await runCli(["logout", "--profile", "dev"], {
+    env: t.session.env,
+  });
+  assert.equal(code, 0, stderr);
+  assert.equal(stderr, "");
+  assert.match(stdout, /^Revoked the login session of profile 'dev' at AWS Sign-In\.\n/);
+  assert.deepEqual(
+    [t.emulator.controls.counters().refresh_token, t.emulator.controls.counters().revoke],
+    [1, 1],
+  );
+  await assert.rejects(() => Deno.stat(t.session.cachePath), Deno.errors.NotFound);
+});
+
+Deno.test("a denied revocation still removes the file and warns that the token stays usable", async () => {
+  await using t = await setup();
+  t.emulator.controls.denyActions(["signin:RevokeOAuth2TokenWithIAM"]);
+  const { code, stdout, stderr } = await runCli(["logout", "--profile", "dev"], {
+    env: t.session.env,
+  });
+  assert.equal(code, 0);
+  assert.equal(stdout, REMOVED);
+  assert.equal(
+    stderr,
+    "aws-login: warning: the login session of profile 'dev' was not revoked at AWS Sign-In: " +
+      "AWS Sign-In did not revoke the refresh token (AccessDeniedException: User: " +
+      `${ARN} is not authorized to perform: signin:RevokeOAuth2TokenWithIAM). Its refresh token ` +
+      "stays usable until the session ends (at most 12 hours after sign-in)\n",
+  );
+  await assert.rejects(() => Deno.stat(t.session.cachePath), Deno.errors.NotFound);
+  assert.equal((await refreshWith(t)).status, 200, "not revoked indeed");
+});
+
+Deno.test("an unreachable Sign-In still lets logout remove the file, with a warning", async () => {
+  const closed = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const down = `http://127.0.0.1:${closed.addr.port}`;
+  closed.close();
+  // A session made at the endpoint that is now down (and pinned to it).
+  await using t = await sessionFixture({ arn: ARN, signInEndpoint: down });
+  const { code, stdout, stderr } = await runCli(["logout", "--profile", "dev"], {
+    env: { ...t.session.env, AWS_ENDPOINT_URL_SIGNIN: down },
+  });
+  assert.equal(code, 0);
+  assert.equal(stdout, REMOVED);
+  assert.match(
+    stderr,
+    /was not revoked at AWS Sign-In: Cannot reach AWS Sign-In at "127\.0\.0\.1:\d+"/,
+  );
+  assert.match(stderr, /stays usable until the session ends/);
+  await assert.rejects(() => Deno.stat(t.session.cachePath), Deno.errors.NotFound);
+});
+
+Deno.test("logout of a session that had already ended says so and removes the file", async () => {
+  await using t = await setup();
+  await expireIn(t.session.cachePath, -1000);
+  t.emulator.controls.failNextTokenCalls(1, { error: "TOKEN_EXPIRED" });
+  const { code, stdout, stderr } = await runCli(["logout", "--profile", "dev"], {
+    env: t.session.env,
+  });
+  assert.equal(code, 0);
+  assert.equal(stdout, REMOVED);
+  assert.equal(stderr, "aws-login: the login session of profile 'dev' had already ended\n");
+  assert.equal(t.emulator.controls.counters().revoke, 0);
 });
 
 Deno.test("logout names every profile sharing the session and removes the lock file too", async () => {
@@ -165,7 +265,7 @@ Deno.test("logout --all removes only login token files", async () => {
   await Deno.writeTextFile(joinPath(dir, "other.json"), '{"accessToken": {"accessKeyId": "A"}}');
   await Deno.writeTextFile(`${t.session.cachePath}.lock`, "");
   await Deno.writeTextFile(joinPath(dir, `${"0".repeat(64)}.json.lock`), "");
-  const { code, stdout } = await runCli(["logout", "--all"], { env: t.session.env });
+  const { code, stdout } = await runCli(["logout", "--all", "--no-revoke"], { env: t.session.env });
   assert.equal(code, 0);
   assert.equal(
     stdout,
@@ -178,4 +278,111 @@ Deno.test("logout --all removes only login token files", async () => {
   assert.deepEqual(left.sort(), Object.keys(keep).sort());
   const again = await runCli(["logout", "--all"], { env: t.session.env });
   assert.equal(again.stdout, "No cached login session tokens found.\n");
+});
+
+Deno.test("logout --all revokes every session at its own endpoint, and removes each file", async () => {
+  await using t = await setup();
+  const BOB = "arn:aws:iam::210987654321:user/Bob";
+  await using other = await startEmulator({ autoApprove: BOB });
+  const second = await createSession({ url: other.url, home: t.home, profile: "second" });
+  // Each profile names its own Sign-In endpoint; there is no global override.
+  await Deno.writeTextFile(
+    joinPath(t.home.home, ".aws", "config"),
+    `[profile dev]\nregion = us-east-1\nlogin_session = ${ARN}\nendpoint_url = ${t.emulator.url}\n` +
+      `[profile second]\nregion = us-east-1\nlogin_session = ${BOB}\n` +
+      `endpoint_url = ${other.url}\n`,
+  );
+  const env = { ...t.session.env };
+  delete env.AWS_ENDPOINT_URL_SIGNIN;
+  const { code, stdout, stderr } = await runCli(["logout", "--all"], { env });
+  assert.equal(code, 0, stderr);
+  assert.equal(stderr, "");
+  assert.match(
+    stdout,
+    /^Revoked 2 login sessions at AWS Sign-In\.\nRemoved 2 cached login credentials\./,
+  );
+  for (const [emulator, session] of [[t.emulator, t.session], [other, second]] as const) {
+    assert.equal(emulator.controls.counters().revoke, 1);
+    await assert.rejects(() => Deno.stat(session.cachePath), Deno.errors.NotFound);
+    const key = await importDpopKeyPem(session.token.dpopKey);
+    assert.equal((await refreshCall(emulator.url, key, session.token.refreshToken)).status, 400);
+  }
+});
+
+/** The value of a `status` row, e.g. "session". */
+function row(stdout: string, label: string): string | undefined {
+  const line = stdout.split("\n").find((l) => l.startsWith(`  ${label}:`));
+  return line?.slice(`  ${label}:`.length).trim();
+}
+
+Deno.test("status shows when the session ends, from AWS Sign-In's introspection", async () => {
+  await using t = await setup();
+  const text = await runCli(["status"], { env: t.session.env });
+  assert.equal(text.code, 0, text.stderr);
+  assert.match(
+    row(text.stdout, "session")!,
+    /^ends \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ \(in 11 h 59 min\)$|^ends \S+ \(in 12 h 0 min\)$/,
+  );
+  const json = await runCli(["status", "--json"], { env: t.session.env });
+  const [dev] = JSON.parse(json.stdout).profiles;
+  assert.equal(dev.sessionState, "active");
+  assert.ok(Math.abs(dev.sessionEndsInSeconds - 43_200) < 120, String(dev.sessionEndsInSeconds));
+  assert.equal(
+    Date.parse(dev.sessionEndsAt),
+    Date.parse(row(text.stdout, "session")!.split(" ")[1]!),
+  );
+  assert.equal(dev.sessionNote, undefined);
+  assert.equal(t.emulator.controls.counters().introspect, 2);
+  assert.equal(t.emulator.controls.counters().refresh_token, 0, "status still does not refresh");
+});
+
+Deno.test("status says the session is revoked after a revocation", async () => {
+  await using t = await setup();
+  const a = t.session.token.accessToken;
+  await revokeRefreshToken(
+    { baseUrl: t.emulator.url, region: "us-east-1", credentials: a, now: () => Date.now() },
+    t.session.token.refreshToken,
+    { fetch },
+  );
+  const text = await runCli(["status"], { env: t.session.env });
+  assert.equal(text.code, 0, text.stderr);
+  assert.equal(
+    row(text.stdout, "session"),
+    'revoked or ended: run "aws-login login --profile dev"',
+  );
+  const json = await runCli(["status", "--json"], { env: t.session.env });
+  const [dev] = JSON.parse(json.stdout).profiles;
+  assert.equal(dev.sessionState, "ended");
+  assert.equal(dev.sessionEndsAt, undefined);
+});
+
+Deno.test("status --offline asks nothing of AWS Sign-In", async () => {
+  await using t = await setup();
+  const text = await runCli(["status", "--offline"], { env: t.session.env });
+  assert.equal(text.code, 0, text.stderr);
+  assert.equal(row(text.stdout, "session"), undefined);
+  assert.match(text.stdout, /\n {2}expires: {9}\S+ \(in 1[45] min\)\n/);
+  const json = await runCli(["status", "--offline", "--json"], { env: t.session.env });
+  assert.equal(JSON.parse(json.stdout).profiles[0].sessionState, undefined);
+  assert.equal(t.emulator.controls.counters().introspect, 0);
+});
+
+Deno.test("status notes a session it cannot check, and still succeeds", async () => {
+  await using t = await setup();
+  t.emulator.controls.denyActions(["signin:IntrospectOAuth2TokenWithIAM"]);
+  const denied = await runCli(["status"], { env: t.session.env });
+  assert.equal(denied.code, 0, denied.stderr);
+  assert.equal(denied.stderr, "");
+  assert.equal(
+    row(denied.stdout, "session"),
+    "unknown: cannot ask AWS Sign-In: AWS Sign-In did not answer the session check " +
+      `(AccessDeniedException: User: ${ARN} is not authorized to perform: ` +
+      "signin:IntrospectOAuth2TokenWithIAM)",
+  );
+  await expireIn(t.session.cachePath, -1000);
+  const expired = await runCli(["status", "--json"], { env: t.session.env });
+  const [dev] = JSON.parse(expired.stdout).profiles;
+  assert.equal(dev.sessionState, "unknown");
+  assert.match(dev.sessionNote, /cached credentials that sign the check have expired/);
+  assert.equal(t.emulator.controls.counters().introspect, 1);
 });
