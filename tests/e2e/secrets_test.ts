@@ -1,9 +1,11 @@
 /**
- * Secrets never leak: the full flows (login, status, refresh, export, exec, failures, logout) run
- * with `--debug` against the emulator running as its own process, and every byte they print — the
- * CLI's stderr, the stdout of commands that are not meant to print credentials, and the emulator's
+ * Secrets never leak: the full flows (login, status with its session check, refresh, export, exec
+ * with and without its credential endpoint, serve, failures, logout with its revocation) run with
+ * `--debug` against the emulator running as its own process, and every byte they print — the CLI's
+ * stderr, the stdout of commands that are not meant to print credentials, and the emulator's
  * request log — is searched for every secret issued: secret access keys, session tokens, refresh
- * tokens, the authorization code and the DPoP key.
+ * tokens, the authorization code, the DPoP key and the credential endpoints' tokens (which only
+ * `serve` prints, on stdout, on purpose).
  */
 import assert from "node:assert/strict";
 import { type CliResult, ROOT, runCli, tempHome } from "../helpers/cli.ts";
@@ -58,6 +60,43 @@ async function startEmulatorProcess(env: Record<string, string>) {
       return log + await stderr;
     },
   };
+}
+
+/** Runs `serve --debug`, asks it for credentials once (and once without the token), stops it. */
+async function serveOnce(env: Record<string, string>) {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-q", "-P", MAIN, "serve", "--debug"],
+    env,
+    clearEnv: true,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+    signal: AbortSignal.timeout(60_000),
+  }).spawn();
+  const stderr = new Response(child.stderr).text();
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let stdout = "";
+  while (stdout.split("\n").length < 3) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error(`serve ended early: ${stdout}`);
+    stdout += value;
+  }
+  const url = /AWS_CONTAINER_CREDENTIALS_FULL_URI=(\S+)/.exec(stdout)![1]!;
+  const token = /AWS_CONTAINER_AUTHORIZATION_TOKEN=(\S+)/.exec(stdout)![1]!;
+  const ok = await fetch(url, { headers: { Authorization: token } });
+  assert.equal(ok.status, 200);
+  await ok.body?.cancel();
+  const refused = await fetch(url, { headers: { Authorization: `${token}x` } });
+  assert.equal(refused.status, 403);
+  await refused.body?.cancel();
+  child.kill("SIGTERM");
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    stdout += value;
+  }
+  assert.equal((await child.status).code, 0);
+  return { token, stdout, stderr: await stderr };
 }
 
 /**
@@ -122,10 +161,17 @@ Deno.test("no secret issued appears in any output of the full flows, with --debu
     secrets.add(body.replace(/\s+/g, ""));
     for (const line of body.split("\n")) secrets.add(line);
   };
-  /** Everything printed that must not hold a secret, with a label for the failure message. */
-  const outputs: [string, string][] = [];
+  /**
+   * Everything printed that must not hold a secret, with a label for the failure message and the
+   * one secret it may hold on purpose (serve's own token on its stdout).
+   */
+  const outputs: [string, string, string?][] = [];
   const run = async (args: string[], options: { stdoutHasCredentials?: boolean } = {}) => {
-    const result = await runCli([...args, "--debug"], { env });
+    // --debug goes before "--": after it, it would be the command's argument.
+    const split = args.includes("--") ? args.indexOf("--") : args.length;
+    const result = await runCli([...args.slice(0, split), "--debug", ...args.slice(split)], {
+      env,
+    });
     outputs.push([`${args.join(" ")} (stderr)`, result.stderr]);
     if (!options.stdoutHasCredentials) outputs.push([`${args.join(" ")} (stdout)`, result.stdout]);
     return result;
@@ -150,7 +196,24 @@ Deno.test("no secret issued appears in any output of the full flows, with --debu
     await collect();
     assert.equal((await run(["credential-process"], { stdoutHasCredentials: true })).code, 0);
     assert.equal((await run(["export-env"], { stdoutHasCredentials: true })).code, 0);
-    assert.equal((await run(["exec", "--", "true"])).code, 0);
+    assert.equal((await run(["exec", "--no-server", "--", "true"])).code, 0);
+    // exec's endpoint: the child keeps the token (to learn it here) and asks for credentials.
+    const tokenFile = `${home.home}/container-token`;
+    const exec = await run([
+      "exec",
+      "--",
+      "sh",
+      "-c",
+      `printf %s "$AWS_CONTAINER_AUTHORIZATION_TOKEN" > '${tokenFile}'; ` +
+      `curl -sf -o /dev/null -H "Authorization: $AWS_CONTAINER_AUTHORIZATION_TOKEN" ` +
+      `"$AWS_CONTAINER_CREDENTIALS_FULL_URI" && curl -s -o /dev/null "$AWS_CONTAINER_CREDENTIALS_FULL_URI"`,
+    ]);
+    assert.equal(exec.code, 0, exec.stderr);
+    secrets.add(await Deno.readTextFile(tokenFile));
+    // serve prints its token on stdout, and must print it nowhere else.
+    const serve = await serveOnce(env);
+    secrets.add(serve.token);
+    outputs.push(["serve (stdout)", serve.stdout, serve.token], ["serve (stderr)", serve.stderr]);
 
     // A refresh that succeeds after a server error, then refusals of every kind.
     await expireIn(cachePath(), -1000);
@@ -186,15 +249,27 @@ Deno.test("no secret issued appears in any output of the full flows, with --debu
     assert.equal(remote.code, 7, remote.stderr);
     outputs.push(["remote login (stderr)", remote.stderr]);
 
-    assert.equal((await run(["logout"])).code, 0);
+    // A new session, checked at Sign-In and revoked by logout, all with --debug.
+    const again = await loginPlayingBrowser(env);
+    assert.equal(again.result.code, 0, again.result.stderr);
+    secrets.add(again.code!);
+    secrets.add(again.cookie!);
+    outputs.push(["second login (stderr)", again.result.stderr]);
+    await collect();
+    const status = await run(["status"]);
+    assert.match(status.stdout, /session: +ends /);
+    const logout = await run(["logout"]);
+    assert.equal(logout.code, 0);
+    assert.match(logout.stdout, /^Revoked the login session of profile 'dev' at AWS Sign-In\./);
   } finally {
     outputs.push(["emulator log", await emulator.stop()]);
   }
 
-  assert.ok(secrets.size >= 12, `collected ${secrets.size} secrets`);
-  for (const [label, text] of outputs) {
+  assert.ok(secrets.size >= 14, `collected ${secrets.size} secrets`);
+  for (const [label, text, allowed] of outputs) {
     for (const secret of secrets) {
       assert.ok(secret.length >= 16, "only long values count as secrets here");
+      if (secret === allowed) continue;
       assert.ok(!text.includes(secret), `${label} contains a secret:\n${text}`);
     }
   }
