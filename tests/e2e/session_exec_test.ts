@@ -68,7 +68,8 @@ Deno.test("the endpoint stops when the command exits", async () => {
   await using t = await setup();
   const { code, stdout } = await runCli(
     ["exec", "--profile", "dev", "--", "sh", "-c", 'echo "$AWS_CONTAINER_CREDENTIALS_FULL_URI"'],
-    { env: t.session.env },
+    // A guard: an endpoint left running would keep exec alive.
+    { env: t.session.env, timeoutMs: 30_000 },
   );
   assert.equal(code, 0);
   const port = Number(new URL(stdout.trim()).port);

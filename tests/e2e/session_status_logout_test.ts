@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { EXIT } from "../../lib/errors.ts";
 import { joinPath } from "../../lib/files.ts";
-import { runCli, tempHome } from "../helpers/cli.ts";
+import { type CliResult, runCli, tempHome } from "../helpers/cli.ts";
 import {
   addProfile,
   createSession,
@@ -12,7 +12,11 @@ import {
 import { refreshCall } from "../emulator/flow.ts";
 import { importDpopKeyPem } from "../../lib/signin/dpop.ts";
 import { revokeRefreshToken } from "../../lib/signin/revoke_introspect.ts";
-import type { CachedLoginToken } from "../../lib/session/token_cache.ts";
+import {
+  type CachedLoginToken,
+  withCacheLock,
+  writeCachedToken,
+} from "../../lib/session/token_cache.ts";
 
 const ARN = "arn:aws:iam::123456789012:user/Alice";
 
@@ -164,6 +168,35 @@ Deno.test("logout refreshes expired credentials to sign the revocation", async (
     [1, 1],
   );
   await assert.rejects(() => Deno.stat(t.session.cachePath), Deno.errors.NotFound);
+});
+
+Deno.test("logout revokes the token a concurrent refresh just wrote: it waits for the lock", async () => {
+  await using t = await setup();
+  let rotated: CachedLoginToken | undefined;
+  let logout: Promise<CliResult> | undefined;
+  await withCacheLock(t.session.cachePath, async () => {
+    logout = runCli(["logout", "--profile", "dev"], { env: t.session.env });
+    // Long enough for logout to reach the lock (and, were it not waiting, to revoke the old token).
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    // Another process's refresh, under the lock, rotates the refresh token.
+    const { refreshCachedToken } = await import("../../lib/session/refresh.ts");
+    rotated = await refreshCachedToken(t.session.token, {
+      profile: "dev",
+      region: "us-east-1",
+      tokenUrl: `${t.emulator.url}/v1/token`,
+      fetch,
+      now: Date.now,
+      sleep: () => Promise.resolve(),
+      debug: () => {},
+    }, true);
+    await writeCachedToken(t.session.cachePath, rotated);
+  });
+  const result = await logout!;
+  assert.equal(result.code, 0, result.stderr);
+  assert.equal(result.stderr, "");
+  const key = await importDpopKeyPem(rotated!.dpopKey);
+  const refused = await refreshCall(t.emulator.url, key, rotated!.refreshToken);
+  assert.equal(refused.status, 400, "the rotated token was revoked");
 });
 
 Deno.test("a denied revocation still removes the file and warns that the token stays usable", async () => {
