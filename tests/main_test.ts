@@ -8,6 +8,7 @@ const COMMANDS = [
   "export-env",
   "credential-process",
   "exec",
+  "serve",
   "status",
   "logout",
   "emulator",
