@@ -83,13 +83,16 @@ async function serveOnce(env: Record<string, string>) {
   }
   const url = /AWS_CONTAINER_CREDENTIALS_FULL_URI=(\S+)/.exec(stdout)![1]!;
   const token = /AWS_CONTAINER_AUTHORIZATION_TOKEN=(\S+)/.exec(stdout)![1]!;
-  const ok = await fetch(url, { headers: { Authorization: token } });
-  assert.equal(ok.status, 200);
-  await ok.body?.cancel();
-  const refused = await fetch(url, { headers: { Authorization: `${token}x` } });
-  assert.equal(refused.status, 403);
-  await refused.body?.cancel();
-  child.kill("SIGTERM");
+  try {
+    const ok = await fetch(url, { headers: { Authorization: token } });
+    assert.equal(ok.status, 200);
+    await ok.body?.cancel();
+    const refused = await fetch(url, { headers: { Authorization: `${token}x` } });
+    assert.equal(refused.status, 403);
+    await refused.body?.cancel();
+  } finally {
+    child.kill("SIGTERM");
+  }
   for (;;) {
     const { value, done } = await reader.read();
     if (done) break;

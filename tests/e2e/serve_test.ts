@@ -33,14 +33,24 @@ async function startServe(env: Record<string, string>, args: string[] = []) {
       stdout += value;
     }
   })();
+  let finished = false;
   return {
     child,
     printed: stdout,
     /** Waits for the end; returns the status and all output. */
     async finish() {
       const status = await child.status;
+      finished = true;
       await rest;
       return { code: status.code, stdout, stderr: await stderr };
+    },
+    /** A test that failed before `finish` must not leave the server running. */
+    async [Symbol.asyncDispose]() {
+      if (finished) return;
+      child.kill("SIGKILL");
+      await child.status;
+      await rest;
+      await stderr;
     },
   };
 }
@@ -58,7 +68,7 @@ function exported(text: string): Record<string, string> {
 
 Deno.test("serve prints the endpoint's variables and answers until SIGTERM", async () => {
   await using t = await sessionFixture({ arn: ARN });
-  const serve = await startServe(t.session.env);
+  await using serve = await startServe(t.session.env);
   const vars = exported(serve.printed);
   assert.deepEqual(Object.keys(vars), [
     "AWS_CONTAINER_CREDENTIALS_FULL_URI",
@@ -89,7 +99,7 @@ Deno.test("serve prints the endpoint's variables and answers until SIGTERM", asy
 
 Deno.test("serve stops, saying to log in again, when the session has ended", async () => {
   await using t = await sessionFixture({ arn: ARN });
-  const serve = await startServe(t.session.env);
+  await using serve = await startServe(t.session.env);
   const vars = exported(serve.printed);
   await expireIn(t.session.cachePath, -1000);
   t.emulator.controls.failNextTokenCalls(1, { error: "TOKEN_EXPIRED" });
@@ -109,7 +119,7 @@ Deno.test("serve --port listens there, prints other formats, stops on SIGINT", a
   const probe = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const port = probe.addr.port;
   probe.close();
-  const serve = await startServe(t.session.env, [
+  await using serve = await startServe(t.session.env, [
     "--port",
     String(port),
     "--format",

@@ -241,7 +241,8 @@ Deno.test("8 commands asking the endpoint at once on expiring credentials cause 
       "--",
       "sh",
       "-c",
-      `echo ready; while [ ! -e "$HOME/go" ]; do sleep 0.05; done
+      // Bounded, so a failed test cannot leave it waiting for ever.
+      `echo ready; i=0; while [ ! -e "$HOME/go" ] && [ $i -lt 600 ]; do sleep 0.05; i=$((i+1)); done
        for i in 1 2 3 4 5 6 7 8; do ${CURL} > "$HOME/answer.$i" & done; wait`,
     ],
     env: t.session.env,
@@ -252,6 +253,17 @@ Deno.test("8 commands asking the endpoint at once on expiring credentials cause 
     // A guard, not a speed check: a stuck child fails the test instead of hanging the suite.
     signal: AbortSignal.timeout(60_000),
   }).spawn();
+  // A test that fails before the end must not leave exec and its command running.
+  await using _ = {
+    [Symbol.asyncDispose]: async () => {
+      try {
+        child.kill("SIGKILL");
+      } catch {
+        // It has ended.
+      }
+      await child.status;
+    },
+  };
   const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
   let out = "";
   while (!out.includes("ready\n")) {
