@@ -290,3 +290,34 @@ Deno.test("8 commands asking the endpoint at once on expiring credentials cause 
   assert.notEqual(answers[0].AccessKeyId, old.accessToken.accessKeyId);
   assert.equal(t.emulator.controls.counters().refresh_token, 1);
 });
+
+Deno.test("when the session ends, the endpoint says to log in again and exec says so too", async () => {
+  await using t = await setup();
+  // exec starts with fresh credentials (no token call); the command then ages them, and the
+  // refresh they need is refused as the end of the session.
+  t.emulator.controls.failNextTokenCalls(1, { error: "TOKEN_EXPIRED" });
+  const { code, stdout, stderr } = await runCli(
+    [
+      "exec",
+      "--profile",
+      "dev",
+      "--",
+      "sh",
+      "-c",
+      `sed -i 's/"expiresAt": "[^"]*"/"expiresAt": "2000-01-01T00:00:00Z"/' "$CACHE_FILE"; ` +
+      `curl -s -w ' %{http_code}' -H "Authorization: $AWS_CONTAINER_AUTHORIZATION_TOKEN" ` +
+      `"$AWS_CONTAINER_CREDENTIALS_FULL_URI"`,
+    ],
+    { env: { ...t.session.env, CACHE_FILE: t.session.cachePath }, timeoutMs: 60_000 },
+  );
+  assert.equal(code, 0, stderr);
+  const [body, status] = [stdout.slice(0, stdout.lastIndexOf(" ")), stdout.slice(-3)];
+  assert.equal(status, "403");
+  assert.equal(JSON.parse(body).Code, "LoginRequired");
+  assert.match(JSON.parse(body).Message, /Run "aws-login login --profile dev"/);
+  assert.match(
+    stderr,
+    /^aws-login: the credential endpoint can no longer answer "sh": .*TOKEN_EXPIRED.*\n$/,
+  );
+  assert.equal(t.emulator.controls.counters().refresh_token, 1);
+});
