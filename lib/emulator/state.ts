@@ -247,11 +247,13 @@ export class EmulatorState {
    */
   sessionOfRefreshToken(token: string): Session | undefined {
     const id = this.#refreshTokens.get(token);
-    const session = id === undefined ? undefined : this.#sessions.get(id);
-    return session?.revoked ? undefined : session;
+    return id === undefined ? undefined : this.#sessions.get(id);
   }
 
-  /** Revokes the session (the whole token chain) of `session`: no refresh works any more. */
+  /**
+   * Revokes `session`, the whole token chain: its current refresh token is forgotten, and the
+   * token endpoint refuses a repeated refresh of an earlier one (`revoked`).
+   */
   revokeSession(session: Session): void {
     session.revoked = true;
     this.#refreshTokens.delete(session.refreshToken);

@@ -233,7 +233,8 @@ function refresh(fields: Record<string, string>, jkt: string, state: EmulatorSta
   const session = earlier
     ? state.sessionById(earlier.sessionId)
     : state.sessionOfRefreshToken(token);
-  if (!session) return invalidRequest(BAD_GRANT);
+  // A revoked session refuses every token of its chain, a repeated refresh's included.
+  if (!session || session.revoked) return invalidRequest(BAD_GRANT);
   if (fields.clientId !== session.clientId) {
     return invalidRequest("The clientId does not match the session's client");
   }

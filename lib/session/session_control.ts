@@ -1,21 +1,21 @@
 /**
  * Asking AWS Sign-In about a cached session, or ending it there: revocation for `logout` and
- * introspection for `status`. Both calls are signed with the session's own credentials and go to
- * the Sign-In endpoint of the session's own region, the one its refreshes use. Loaded only by
- * those two commands (it pulls in the SigV4 signer).
+ * introspection for `status`. Both calls carry the refresh token, signed with the session's own
+ * credentials, so they go exactly where its refreshes go: the session's own region, at the endpoint
+ * the session was made with (`sessionEndpoint` refuses any other). Loaded only by those two
+ * commands (it pulls in the SigV4 signer).
  *
  * @see PROTOCOL.md §14
  * @module
  */
 import type { Deps } from "../cli/deps.ts";
-import { ConfigError } from "../errors.ts";
 import {
   type Introspection,
   introspectRefreshToken,
   revokeRefreshToken,
 } from "../signin/revoke_introspect.ts";
 import type { ProfileSession } from "./profile_session.ts";
-import { LOCK_TIMEOUT_MS } from "./credentials.ts";
+import { LOCK_TIMEOUT_MS, sessionEndpoint } from "./credentials.ts";
 import {
   type CachedLoginToken,
   expiresAtMs,
@@ -32,36 +32,11 @@ export const SIGNING_MARGIN_MS = 60_000;
 /** What the calls need from {@link Deps}. */
 export type ControlDeps = Pick<Deps, "fetch" | "now" | "debug">;
 
-/** Where a session's Sign-In calls go. */
-export interface SessionEndpoint {
-  /** The session's Sign-In region (refreshes and SigV4 scope). */
-  readonly region: string;
-  /** `{base}` of that region, endpoint overrides applied. */
-  readonly baseUrl: string;
-  /** `{base}/v1/token`. */
-  readonly tokenUrl: string;
-}
-
-/**
- * The Sign-In endpoint of a cached session: its `signInRegion`, else the profile's region, as the
- * refresh chooses it.
- *
- * @throws {ConfigError} When no region is known, or the endpoint settings are wrong.
- */
-export async function sessionEndpoint(
-  session: ProfileSession,
-  token: CachedLoginToken,
-): Promise<SessionEndpoint> {
-  const region = token.signInRegion || session.profileRegion || session.region;
-  if (!region) {
-    throw new ConfigError(
-      "ERR_CONFIG_REGION",
-      `The login session of profile "${session.profile}" has no Sign-In region. ` +
-        `Set "region" in the profile to the region you logged in with`,
-    );
-  }
-  const tokenUrl = await session.tokenUrlFor(region);
-  return { region, tokenUrl, baseUrl: tokenUrl.replace(/\/v1\/token$/, "") };
+/** Where a session's Sign-In calls go: its region, base URL and token URL. */
+async function target(session: ProfileSession, token: CachedLoginToken) {
+  const { region, endpoint } = await sessionEndpoint(session, token);
+  const baseUrl = endpoint.url.replace(/\/+$/, "");
+  return { region, baseUrl, tokenUrl: `${baseUrl}/v1/token` };
 }
 
 /**
@@ -73,6 +48,7 @@ export async function sessionEndpoint(
  * @param session The profile (or stand-in) that names the endpoint.
  * @param deps Fetch, clock, debug log.
  * @throws {CacheError} When the file cannot be read or locked.
+ * @throws {ConfigError} When no region is known, or the endpoint is not the session's.
  * @throws {SigninError} When the refresh or the revocation is refused.
  * @throws {NetworkError} When Sign-In cannot be reached.
  */
@@ -83,7 +59,7 @@ export async function revokeCachedSession(
 ): Promise<void> {
   await withCacheLock(path, async () => {
     let token = await readCachedToken(path, { loginSession: session.loginSession });
-    const endpoint = await sessionEndpoint(session, token);
+    const endpoint = await target(session, token);
     if (expiresAtMs(token) - deps.now() < SIGNING_MARGIN_MS) {
       deps.debug(`refreshing the login session first: its credentials sign the revocation`);
       const { refreshCachedToken } = await import("./refresh.ts");
@@ -111,7 +87,7 @@ export async function revokeCachedSession(
  * Asks AWS Sign-In whether a cached session is still active and when it ends. Never refreshes:
  * the caller checks that the cached credentials are still valid.
  *
- * @throws {ConfigError} When no region is known.
+ * @throws {ConfigError} When no region is known, or the endpoint is not the session's.
  * @throws {SigninError} When Sign-In refuses the call.
  * @throws {NetworkError} When Sign-In cannot be reached.
  */
@@ -120,7 +96,7 @@ export async function introspectCachedSession(
   session: ProfileSession,
   deps: ControlDeps & { timeoutMs?: number },
 ): Promise<Introspection> {
-  const endpoint = await sessionEndpoint(session, token);
+  const endpoint = await target(session, token);
   deps.debug(`checking the login session at ${endpoint.baseUrl}/v1/introspect`);
   return await introspectRefreshToken(
     { ...endpoint, credentials: token.accessToken, now: deps.now },

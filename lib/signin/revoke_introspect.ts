@@ -5,13 +5,16 @@
  * the session region) using the session's own credentials. One request per call, no retries.
  *
  * The signer is `aws4fetch` (npm, WebCrypto), imported only when a request is signed, so only these
- * two commands load it. Messages never contain the token or a key.
+ * two commands load it. The endpoint is untrusted, as for the token calls: a redirect is an error
+ * (never followed: the request carries the refresh token), and the server's text is reduced to
+ * printable characters with every secret the request carried cut out. Messages never contain the
+ * token or a key.
  *
  * @see PROTOCOL.md §14; https://www.rfc-editor.org/rfc/rfc7662#section-2.2
  * @module
  */
 import { AwsLoginError, NetworkError, SigninError } from "../errors.ts";
-import { errorTypeOf } from "./signin_client.ts";
+import { errorTypeOf, serviceMessage } from "./signin_client.ts";
 
 /** Default time to wait for a reply. */
 export const IAM_CALL_TIMEOUT_MS = 10_000;
@@ -45,6 +48,26 @@ export interface Introspection {
 }
 
 type Operation = "revoke" | "introspect";
+
+/** The `error` values Sign-In's model and the SDK know (PROTOCOL.md §4.1). */
+const ERROR_VALUES = new Set([
+  "TOKEN_EXPIRED",
+  "AUTHCODE_EXPIRED",
+  "USER_CREDENTIALS_CHANGED",
+  "INSUFFICIENT_PERMISSIONS",
+  "INVALID_REQUEST",
+  "RESOURCE_NOT_FOUND",
+  "CONFLICT",
+  "SERVICE_QUOTA_EXCEEDED",
+  "server_error",
+  "invalid_grant",
+  "invalid_request",
+  "invalid_scope",
+  "invalid_target",
+  "rate_exceeded",
+  "service_unavailable",
+  "unsupported_grant_type",
+]);
 
 /** `YYYYMMDDTHHMMSSZ` of `ms`. */
 function amzDate(ms: number): string {
@@ -102,27 +125,39 @@ export function buildIntrospectRequest(
 /**
  * Checks a revoke reply: any 2xx is success (revoking an invalid or revoked token is one too).
  *
- * @throws {SigninError} For an error reply, with the service's type and message.
+ * @param response The reply.
+ * @param sent The secrets the request carried (refresh token, session token), never quoted back.
+ * @throws {SigninError} For an error reply or a redirect, with the service's type and message.
  * @throws {NetworkError} When the body cannot be read.
  */
-export async function processRevokeResponse(response: Response): Promise<void> {
+export async function processRevokeResponse(
+  response: Response,
+  sent: readonly string[] = [],
+): Promise<void> {
+  refuseRedirect(response, "revoke");
   const text = await readBody(response);
   if (response.ok) return;
-  throw serviceError(response, text, "revoke");
+  throw serviceError(response, text, "revoke", sent);
 }
 
 /**
  * Reads an RFC 7662 introspection reply.
  *
+ * @param response The reply.
+ * @param sent The secrets the request carried (refresh token, session token), never quoted back.
  * @returns Whether the token is active, and when active the session end (`exp`) and `sub`.
- * @throws {SigninError} For an error reply, or `ERR_SIGNIN_RESPONSE` for a 2xx that is not an
- *   introspection answer.
+ * @throws {SigninError} For an error reply or a redirect, or `ERR_SIGNIN_RESPONSE` for a 2xx that
+ *   is not an introspection answer.
  * @throws {NetworkError} When the body cannot be read.
  * @see https://www.rfc-editor.org/rfc/rfc7662#section-2.2
  */
-export async function processIntrospectResponse(response: Response): Promise<Introspection> {
+export async function processIntrospectResponse(
+  response: Response,
+  sent: readonly string[] = [],
+): Promise<Introspection> {
+  refuseRedirect(response, "introspect");
   const text = await readBody(response);
-  if (!response.ok) throw serviceError(response, text, "introspect");
+  if (!response.ok) throw serviceError(response, text, "introspect", sent);
   let body: unknown;
   try {
     body = JSON.parse(text);
@@ -169,7 +204,7 @@ export async function revokeRefreshToken(
   options: { fetch: typeof fetch; timeoutMs?: number },
 ): Promise<void> {
   const request = await buildRevokeRequest(target, refreshToken);
-  await processRevokeResponse(await send(request, options));
+  await processRevokeResponse(await send(request, options), sentSecrets(target, refreshToken));
 }
 
 /**
@@ -188,7 +223,35 @@ export async function introspectRefreshToken(
   options: { fetch: typeof fetch; timeoutMs?: number },
 ): Promise<Introspection> {
   const request = await buildIntrospectRequest(target, refreshToken);
-  return await processIntrospectResponse(await send(request, options));
+  return await processIntrospectResponse(
+    await send(request, options),
+    sentSecrets(target, refreshToken),
+  );
+}
+
+/** What a request carried that must never be shown: the refresh token and the signing secrets. */
+function sentSecrets(target: IamCallTarget, refreshToken: string): string[] {
+  return [refreshToken, target.credentials.sessionToken, target.credentials.secretAccessKey];
+}
+
+/** A redirect would carry the refresh token to another origin: refused, never followed. */
+function refuseRedirect(response: Response, operation: Operation): void {
+  const status = response.status;
+  if ((status >= 300 && status < 400) || response.type === "opaqueredirect") {
+    throw new SigninError(
+      "ERR_SIGNIN_RESPONSE",
+      `${headOf(operation)}: the endpoint answered with a redirect` +
+        `${status === 0 ? "" : ` (HTTP ${status})`}, which aws-login never follows. Check the ` +
+        `Sign-In endpoint (AWS_ENDPOINT_URL_SIGNIN, endpoint_url)`,
+      { status },
+    );
+  }
+}
+
+function headOf(operation: Operation): string {
+  return operation === "revoke"
+    ? "AWS Sign-In did not revoke the refresh token"
+    : "AWS Sign-In did not answer the session check";
 }
 
 async function send(
@@ -198,7 +261,9 @@ async function send(
   const timeoutMs = options.timeoutMs ?? IAM_CALL_TIMEOUT_MS;
   const host = new URL(request.url).host;
   try {
-    return await options.fetch(new Request(request, { signal: AbortSignal.timeout(timeoutMs) }));
+    return await options.fetch(
+      new Request(request, { signal: AbortSignal.timeout(timeoutMs), redirect: "manual" }),
+    );
   } catch (err) {
     throw transportError(err, host, timeoutMs);
   }
@@ -237,20 +302,13 @@ function transportError(err: unknown, host: string | undefined, timeoutMs?: numb
   );
 }
 
-/** The service's text, one line of printable characters, bounded (it is shown to the user). */
-function serviceMessage(body: unknown): string | undefined {
-  if (typeof body !== "object" || body === null) return undefined;
-  const record = body as Record<string, unknown>;
-  const raw = record.message ?? record.Message;
-  if (typeof raw !== "string") return undefined;
-  // Only printable ASCII survives: no terminal escapes, no bidi tricks.
-  const text = raw.replace(/[^\x20-\x7e]+/g, " ").replace(/\s+/g, " ").trim();
-  if (text === "") return undefined;
-  return text.length > 200 ? `${text.slice(0, 200)}…` : text;
-}
-
 /** Maps an error reply to a {@link SigninError}. */
-function serviceError(response: Response, text: string, operation: Operation): SigninError {
+function serviceError(
+  response: Response,
+  text: string,
+  operation: Operation,
+  sent: readonly string[],
+): SigninError {
   let body: unknown;
   try {
     body = JSON.parse(text);
@@ -258,17 +316,17 @@ function serviceError(response: Response, text: string, operation: Operation): S
     body = undefined;
   }
   const status = response.status;
-  const errorType = errorTypeOf(response.headers, body);
-  const error = typeof body === "object" && body !== null &&
-      typeof (body as Record<string, unknown>).error === "string"
-    ? (body as Record<string, string>).error
+  const errorType = errorTypeOf(response.headers, body, sent);
+  const rawError = typeof body === "object" && body !== null
+    ? (body as Record<string, unknown>).error
     : undefined;
+  // Only a documented value counts as the `error` member: anything else could be an echo.
+  const error = typeof rawError === "string" && ERROR_VALUES.has(rawError) ? rawError : undefined;
   const details = { status, errorType, error };
-  const said = serviceMessage(body);
+  // A 5xx body is often a proxy's page: not quoted.
+  const said = status < 500 ? serviceMessage(body, sent) : undefined;
   const what = `${errorType ?? `HTTP ${status}`}${said ? `: ${said}` : ""}`;
-  const head = operation === "revoke"
-    ? "AWS Sign-In did not revoke the refresh token"
-    : "AWS Sign-In did not answer the session check";
+  const head = headOf(operation);
   if (status === 401 || status === 403 || errorType === "AccessDeniedException") {
     return new SigninError("ERR_SIGNIN_ACCESS_DENIED", `${head} (${what})`, details);
   }

@@ -466,7 +466,7 @@ function serverName(raw: string, sent: readonly string[]): string | undefined {
  * The service's text, single-line, printable, bounded, with every secret we sent cut out (a server
  * or proxy may echo the request); undefined when nothing is left or a fragment of a secret remains.
  */
-function serviceMessage(body: unknown, sent: readonly string[]): string | undefined {
+export function serviceMessage(body: unknown, sent: readonly string[]): string | undefined {
   if (!isObject(body)) return undefined;
   const raw = body.message ?? body.Message ?? body.error_description;
   if (typeof raw !== "string") return undefined;

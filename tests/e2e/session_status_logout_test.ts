@@ -419,3 +419,20 @@ Deno.test("status notes a session it cannot check, and still succeeds", async ()
   assert.match(dev.sessionNote, /cached credentials that sign the check have expired/);
   assert.equal(t.emulator.controls.counters().introspect, 1);
 });
+
+Deno.test("status and logout send the refresh token only to the session's own endpoint", async () => {
+  await using t = await setup();
+  // Another (working) Sign-In is configured now; the session was made at the first one.
+  await using other = await startEmulator({ autoApprove: ARN });
+  const env = { ...t.session.env, AWS_ENDPOINT_URL_SIGNIN: other.url };
+  const status = await runCli(["status", "--json"], { env });
+  const [dev] = JSON.parse(status.stdout).profiles;
+  assert.equal(dev.sessionState, "unknown");
+  assert.match(dev.sessionNote, /it was made with AWS Sign-In at/);
+  const logout = await runCli(["logout", "--profile", "dev"], { env });
+  assert.equal(logout.code, 0);
+  assert.match(logout.stderr, /was not revoked at AWS Sign-In: .*it was made with AWS Sign-In at/);
+  await assert.rejects(() => Deno.stat(t.session.cachePath), Deno.errors.NotFound);
+  const seen = other.controls.counters();
+  assert.deepEqual([seen.introspect, seen.revoke, seen.refresh_token], [0, 0, 0]);
+});

@@ -93,6 +93,21 @@ Deno.test("revoke answers 200 and the chain is refused at refresh as an invalid 
   assert.deepEqual((await call(t, "introspect", { token })).json, { active: false });
 });
 
+Deno.test("after a revocation even a repeated refresh of the previous token is refused", async () => {
+  await using t = await setup();
+  const key = await importDpopKeyPem(t.session.token.dpopKey);
+  const previous = t.session.token.refreshToken;
+  const rotated = await t.refresh();
+  assert.equal(rotated.status, 200);
+  // Repeating a refresh is idempotent while its credentials last...
+  assert.equal((await refreshCall(t.emulator.url, key, previous)).status, 200);
+  assert.equal((await call(t, "revoke", { token: rotated.body.refreshToken })).status, 200);
+  // ...but not once the chain is revoked.
+  const repeated = await refreshCall(t.emulator.url, key, previous);
+  assert.equal(repeated.status, 400);
+  assert.equal(repeated.body.error, "INVALID_REQUEST");
+});
+
 Deno.test("revoke with a superseded token leaves the session alone", async () => {
   await using t = await setup();
   const rotated = await t.refresh();

@@ -171,3 +171,51 @@ Deno.test("revokeRefreshToken() reports an unreachable or silent Sign-In as a Ne
     { code: "ERR_TIMEOUT" },
   );
 });
+
+Deno.test("revoke and introspect refuse a redirect, and never follow it", async () => {
+  for (const process of [processRevokeResponse, processIntrospectResponse]) {
+    await assert.rejects(
+      () =>
+        process(
+          new Response(null, { status: 307, headers: { location: "https://evil.example/" } }),
+        ),
+      (err: SigninError) =>
+        err instanceof SigninError && err.code === "ERR_SIGNIN_RESPONSE" &&
+        /redirect \(HTTP 307\), which aws-login never follows/.test(err.message),
+    );
+  }
+  // The request itself goes out with redirect: "manual".
+  let mode: RequestRedirect | undefined;
+  const capture: typeof fetch = (input) => {
+    mode = (input as Request).redirect;
+    return Promise.resolve(new Response(null, { status: 200 }));
+  };
+  await revokeRefreshToken(TARGET, REFRESH_TOKEN, { fetch: capture });
+  assert.equal(mode, "manual");
+});
+
+Deno.test("a server that echoes the refresh token back never gets it printed", async () => {
+  const echo = (message: string, type = "AccessDeniedException") =>
+    Promise.resolve(
+      new Response(JSON.stringify({ message, error: REFRESH_TOKEN }), {
+        status: 403,
+        headers: { "x-amzn-errortype": type },
+      }),
+    );
+  for (
+    const reply of [
+      () => echo(`bad token ${REFRESH_TOKEN}`),
+      () => echo(`bad token ${JSON.stringify(REFRESH_TOKEN)}`),
+      () => echo(`session ${CREDENTIALS.sessionToken}`),
+      () => echo("denied", REFRESH_TOKEN),
+    ]
+  ) {
+    await assert.rejects(
+      () => revokeRefreshToken(TARGET, REFRESH_TOKEN, { fetch: reply }),
+      (err: SigninError) =>
+        err instanceof SigninError && err.code === "ERR_SIGNIN_ACCESS_DENIED" &&
+        !err.message.includes(REFRESH_TOKEN) && !err.message.includes(CREDENTIALS.sessionToken) &&
+        err.error === undefined,
+    );
+  }
+});
