@@ -1,7 +1,9 @@
 /**
- * File primitives shared by the config and token-cache writers: read-if-present, and an atomic
- * replace (temp file in the same directory, fsync, rename) so a crash or a full disk leaves the old
- * file or the new one, never a torn one. Only `Deno.*`, so the credential hot path stays light.
+ * File primitives shared by the config and token-cache readers and writers: read-if-present; a
+ * careful read that takes only a regular file the user owns; an atomic replace (temp file in the
+ * same directory, fsync, rename) so a crash or a full disk leaves the old file or the new one, never
+ * a torn one; and a careful open for lock files. Only `Deno.*`, so the credential hot path stays
+ * light.
  *
  * @module
  */
@@ -41,10 +43,16 @@ export function joinPath(...parts: string[]): string {
   return parts.filter((p) => p !== "").join(sep).replace(/([\\/])[\\/]+/g, "$1");
 }
 
-/** A write refused because the path is a symlink someone else could have planted. */
+/** Largest file {@link readOwnFile} reads: far above any cache file, far below a memory problem. */
+export const MAX_READ_BYTES = 1 << 20;
+
+/**
+ * A read or write refused because the path is not what the user's own file would be: a symlink
+ * someone else could have planted, another user's file, a FIFO or device, a file swapped meanwhile.
+ */
 export class UnsafePathError extends Error {
-  constructor(readonly path: string, reason: string) {
-    super(`Refusing to write "${path}": ${reason}`);
+  constructor(readonly path: string, readonly reason: string, action: "read" | "write" = "write") {
+    super(`Refusing to ${action} "${path}": ${reason}`);
     this.name = "UnsafePathError";
   }
 }
@@ -65,7 +73,7 @@ export async function resolveWriteTarget(path: string): Promise<string> {
     throw err;
   }
   if (!info.isSymlink) return path;
-  const uid = isWindows ? null : Deno.uid();
+  const uid = userId();
   if (uid !== null) {
     const dirInfo = await Deno.stat(dirname(path));
     if (info.uid !== uid || dirInfo.uid !== uid) {
@@ -73,6 +81,70 @@ export async function resolveWriteTarget(path: string): Promise<string> {
     }
   }
   return await Deno.realPath(path);
+}
+
+/**
+ * Reads a file as carefully as {@link writeFileAtomic} writes one: only a regular file the user
+ * owns, named directly or through a symlink {@link resolveWriteTarget} accepts, and at most
+ * `maxBytes`. Another user's file (behind a planted link or not), a FIFO (whose open would block
+ * forever) or a device is refused.
+ *
+ * Deno cannot open with O_NOFOLLOW or O_NONBLOCK, so the name is examined first with lstat (which
+ * never blocks), and the opened file (fstat) must be the one examined: a swap in between is caught.
+ * Sync calls, because this is the credential hot path: no thread-pool round trip per call (a tenth
+ * of the time), and nothing else runs meanwhile.
+ *
+ * @throws {UnsafePathError} For a file that is not the user's own regular file, or is too large.
+ * @throws Deno's own errors (NotFound, IsADirectory, PermissionDenied, ...).
+ */
+export async function readOwnFile(path: string, maxBytes = MAX_READ_BYTES): Promise<Uint8Array> {
+  for (let attempt = 1;; attempt++) {
+    let target = path;
+    let info = Deno.lstatSync(path);
+    if (info.isSymlink) {
+      target = await resolveWriteTarget(path); // the user's own link, else refused
+      info = Deno.lstatSync(target);
+    }
+    checkOwnFile(path, info, "read");
+    using file = Deno.openSync(target);
+    const opened = file.statSync();
+    if (sameFile(opened, info)) return readCapped(file, opened.size, maxBytes, path);
+    // Replaced between lstat and open: by an atomic writer (look again) or by someone else.
+    if (attempt === 3) {
+      throw new UnsafePathError(path, "it was replaced while it was being opened", "read");
+    }
+  }
+}
+
+/**
+ * Opens `path` for reading and writing, creating it (mode `mode`) when missing, as a lock file is
+ * opened: never creating or opening anything through a symlink planted after the check, and
+ * refusing anything that is not the user's own regular file.
+ *
+ * @throws {UnsafePathError} For a symlink another user could have planted, or a file that is not
+ *   the user's own regular file.
+ * @throws Deno's own errors.
+ */
+export async function openOwnFile(path: string, mode = FILE_MODE): Promise<Deno.FsFile> {
+  const target = await resolveWriteTarget(path);
+  let file: Deno.FsFile | undefined;
+  for (let attempt = 1; file === undefined; attempt++) {
+    if (attempt > 3) throw new UnsafePathError(path, "it keeps changing while it is being opened");
+    // Without `create`, a link planted since the check cannot make us create its target. (On
+    // Linux, opening a FIFO for reading and writing does not block.)
+    file = await Deno.open(target, { read: true, write: true }).catch(unless(Deno.errors.NotFound));
+    // createNew (O_EXCL) follows no link, not even a dangling one. It fails when another process
+    // has just created the file: then look again.
+    file ??= await Deno.open(target, { read: true, write: true, createNew: true, mode })
+      .catch(unless(Deno.errors.AlreadyExists));
+  }
+  try {
+    checkOwnFile(path, await file.stat(), "write");
+    return file;
+  } catch (err) {
+    file.close();
+    throw err;
+  }
 }
 
 /**
@@ -102,16 +174,72 @@ export async function writeFileAtomic(
   try {
     // createNew refuses to follow an attacker's pre-planted temp name.
     file = await Deno.open(temp, { write: true, createNew: true, mode });
+    const created = await file.stat();
     let written = 0;
     while (written < bytes.length) written += await file.write(bytes.subarray(written));
     await file.sync();
     file.close();
     file = undefined;
-    if (!isWindows) await Deno.chmod(temp, mode); // the umask may have narrowed or widened it
+    // In a directory others can write to, the temp name could have been swapped since: rename
+    // only the file written here, and chmod (which follows links) only that one.
+    if (!sameFile(await Deno.lstat(temp), created)) {
+      throw new UnsafePathError(target, "its temporary file was replaced by someone else");
+    }
+    // The umask may have narrowed the mode (chmod follows links: hence after the check).
+    if (!isWindows && (created.mode! & 0o777) !== mode) await Deno.chmod(temp, mode);
     await Deno.rename(temp, path);
   } catch (err) {
     file?.close();
     await Deno.remove(temp).catch(() => {});
     throw err;
+  }
+}
+
+function userId(): number | null {
+  return isWindows ? null : Deno.uid();
+}
+
+/** Refuses what is not a regular file owned by the user (ownership is not checked on Windows). */
+function checkOwnFile(path: string, info: Deno.FileInfo, action: "read" | "write"): void {
+  // A directory is a mistake, not a trap: the error open/read would give.
+  if (info.isDirectory) throw new Deno.errors.IsADirectory(`Is a directory: "${path}"`);
+  if (!info.isFile) {
+    throw new UnsafePathError(path, "it is not a regular file (a FIFO, socket or device)", action);
+  }
+  const uid = userId();
+  if (uid !== null && info.uid !== uid) {
+    throw new UnsafePathError(path, "it belongs to another user", action);
+  }
+}
+
+/** Whether two stats are of one file (always true on Windows, where this is not checked). */
+function sameFile(a: Deno.FileInfo, b: Deno.FileInfo): boolean {
+  return isWindows || (a.ino === b.ino && a.dev === b.dev);
+}
+
+/** A rejection handler that turns errors of one kind into undefined and rethrows the rest. */
+function unless(kind: new (...args: never[]) => Error): (err: unknown) => undefined {
+  return (err) => {
+    if (err instanceof kind) return undefined;
+    throw err;
+  };
+}
+
+/** Reads to the end, refusing more than `maxBytes` (the file may grow after fstat). */
+function readCapped(file: Deno.FsFile, size: number, maxBytes: number, path: string): Uint8Array {
+  let buffer = new Uint8Array(Math.min(size, maxBytes) + 1);
+  let length = 0;
+  for (;;) {
+    const n = file.readSync(buffer.subarray(length));
+    if (n === null) return buffer.subarray(0, length);
+    length += n;
+    if (length === buffer.length) {
+      if (length > maxBytes) {
+        throw new UnsafePathError(path, `it is larger than ${maxBytes} bytes`, "read");
+      }
+      const bigger = new Uint8Array(Math.min(length * 2, maxBytes + 1));
+      bigger.set(buffer);
+      buffer = bigger;
+    }
   }
 }

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import {
   dirname,
   joinPath,
+  readOwnFile,
   readTextIfExists,
   UnsafePathError,
   writeFileAtomic,
@@ -131,6 +132,99 @@ Deno.test({
       );
       assert.equal(await Deno.readTextFile(victim), "precious");
     } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+const isRoot = Deno.build.os === "linux" && Deno.uid() === 0;
+
+/** `chown -h`: gives a link itself to another user (Deno.chown follows links). */
+async function chownLink(path: string, uid: number): Promise<void> {
+  const out = await new Deno.Command("chown", { args: ["-h", String(uid), path] }).output();
+  assert.ok(out.success);
+}
+
+Deno.test({
+  name: "readOwnFile() refuses a file swapped for another user's link between its check and open",
+  ignore: !isRoot, // needs chown to another user
+  async fn() {
+    const dir = await Deno.makeTempDir();
+    const openSync = Deno.openSync;
+    try {
+      const path = joinPath(dir, "t.json");
+      await Deno.writeTextFile(path, "mine");
+      const other = joinPath(dir, "other.json");
+      await Deno.writeTextFile(other, "not what this name held"); // the user's, but another file
+      // Another user wins the race once: between the lstat and the open.
+      let swapped = false;
+      Deno.openSync = (p, options) => {
+        if (String(p) === path && !swapped) {
+          swapped = true;
+          Deno.removeSync(path);
+          Deno.symlinkSync(other, path);
+          new Deno.Command("chown", { args: ["-h", "65534", path] }).outputSync();
+        }
+        return openSync(p, options);
+      };
+      await assert.rejects(() => readOwnFile(path), UnsafePathError);
+      assert.ok(swapped);
+    } finally {
+      Deno.openSync = openSync;
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name: "readOwnFile() reads the user's file, and through the user's own link",
+  ignore: !posix,
+  async fn() {
+    const dir = await Deno.makeTempDir();
+    try {
+      await Deno.writeTextFile(joinPath(dir, "real"), "hello");
+      await Deno.symlink(joinPath(dir, "real"), joinPath(dir, "link"));
+      for (const name of ["real", "link"]) {
+        assert.equal(new TextDecoder().decode(await readOwnFile(joinPath(dir, name))), "hello");
+      }
+      await assert.rejects(() => readOwnFile(joinPath(dir, "nope")), Deno.errors.NotFound);
+      if (isRoot) {
+        await chownLink(joinPath(dir, "link"), 65534);
+        await assert.rejects(() => readOwnFile(joinPath(dir, "link")), UnsafePathError);
+      }
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name: "writeFileAtomic() neither chmods nor renames a temp file someone swapped meanwhile",
+  ignore: !posix,
+  async fn() {
+    const dir = await Deno.makeTempDir();
+    const sync = Deno.FsFile.prototype.sync;
+    try {
+      const path = joinPath(dir, "config");
+      await Deno.writeTextFile(path, "old");
+      const victim = joinPath(dir, "victim");
+      await Deno.writeTextFile(victim, "precious", { mode: 0o644 });
+      await Deno.chmod(victim, 0o644);
+      // In a directory others can write to, the temp name is replaced by a link while we write.
+      Deno.FsFile.prototype.sync = async function () {
+        await sync.call(this);
+        for (const entry of Deno.readDirSync(dir)) {
+          if (!entry.name.endsWith(".tmp")) continue;
+          await Deno.remove(joinPath(dir, entry.name));
+          await Deno.symlink(victim, joinPath(dir, entry.name));
+        }
+      };
+      await assert.rejects(() => writeFileAtomic(path, "new"), UnsafePathError);
+      assert.equal(await Deno.readTextFile(path), "old");
+      assert.ok(!(await Deno.lstat(path)).isSymlink);
+      assert.equal((await Deno.stat(victim)).mode! & 0o777, 0o644);
+    } finally {
+      Deno.FsFile.prototype.sync = sync;
       await Deno.remove(dir, { recursive: true });
     }
   },

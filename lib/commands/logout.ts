@@ -27,7 +27,7 @@ import {
   type ProfileSession,
   sessionWithoutProfile,
 } from "../session/profile_session.ts";
-import { cacheFilePath, removeCachedToken } from "../session/token_cache.ts";
+import { cacheFilePath, readCacheFile, removeCachedToken } from "../session/token_cache.ts";
 
 export const help = `Usage: aws-login logout [--profile NAME] [--all] [--no-revoke]
 
@@ -201,18 +201,23 @@ async function listFiles(dir: string): Promise<string[]> {
   return names.sort();
 }
 
-/** Whether `path` holds a login token: a JSON object whose `accessToken` has `accessKeyId`. */
+/**
+ * Whether `path` holds a login token: the user's own file, a JSON object whose `accessToken` has
+ * `accessKeyId`. A `.json` file that does not parse is read again for a moment, as every cache read
+ * is (another program may be rewriting it); other files (the empty `.lock` files) are read once.
+ */
 export async function isLoginToken(path: string): Promise<boolean> {
-  let data: unknown;
   try {
-    data = JSON.parse(await Deno.readTextFile(path));
+    return await readCacheFile(path, (text) => {
+      const data: unknown = JSON.parse(text);
+      if (typeof data !== "object" || data === null || Array.isArray(data)) return false;
+      const accessToken = (data as Record<string, unknown>).accessToken;
+      return typeof accessToken === "object" && accessToken !== null &&
+        !Array.isArray(accessToken) && "accessKeyId" in accessToken;
+    }, { reread: path.endsWith(".json") });
   } catch {
-    return false; // unreadable or not JSON: not ours to delete
+    return false; // unreadable, not the user's, or not JSON: not ours to delete
   }
-  if (typeof data !== "object" || data === null || Array.isArray(data)) return false;
-  const accessToken = (data as Record<string, unknown>).accessToken;
-  return typeof accessToken === "object" && accessToken !== null && !Array.isArray(accessToken) &&
-    "accessKeyId" in accessToken;
 }
 
 function message(err: unknown): string {

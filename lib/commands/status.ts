@@ -8,9 +8,9 @@
  *
  * Status only reads: it never refreshes, unless `--refresh` asks it to (then the keys visibly
  * change). It exits 0 when every listed session's cache file is valid, 4 when one is missing or
- * invalid (so scripts can check) or the exit code of a failed `--refresh`, and reports a cache
- * directory other users can open, and a Sign-In endpoint that is not the region's default (or not
- * the one the session was made with, which a refresh refuses).
+ * invalid (so scripts can check) or the exit code of a failed `--refresh`, makes a cache directory
+ * other users can open private (saying so), and reports a Sign-In endpoint that is not the region's
+ * default (or not the one the session was made with, which a refresh refuses).
  *
  * Every field from the cache or config files goes through `printable` first, and masks show only
  * printable characters: a planted value cannot send escape sequences to the terminal.
@@ -30,9 +30,9 @@ import {
 } from "../session/profile_session.ts";
 import {
   cacheFilePath,
-  checkCacheDirPermissions,
   expiresAtMs,
   readCachedToken,
+  secureCacheDir,
 } from "../session/token_cache.ts";
 import {
   nameProfileInHint,
@@ -152,7 +152,7 @@ export async function run(options: StatusOptions, deps: Deps): Promise<number> {
       );
     }
   }
-  const warning = await checkCacheDirPermissions(loginCacheDir(deps.env));
+  const warning = await secureCacheDir(loginCacheDir(deps.env));
   const statuses: ProfileStatus[] = [];
   let exitCode: number = EXIT.ok;
   for (const session of sessions) {

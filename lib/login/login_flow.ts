@@ -48,8 +48,8 @@ import { retryDelayMs } from "../signin/retry.ts";
 import {
   type CachedLoginToken,
   cacheFilePath,
-  checkCacheDirPermissions,
   formatExpiresAt,
+  secureCacheDir,
   writeCachedToken,
 } from "../session/token_cache.ts";
 import { dirname } from "../files.ts";
@@ -234,8 +234,8 @@ export async function login(options: LoginOptions, deps: LoginDeps): Promise<Log
     if (!existed) await Deno.remove(cachePath).catch(() => {});
     throw err;
   }
-  const warning = await checkCacheDirPermissions(dirname(cachePath));
-  if (warning !== undefined) deps.stderr.write(`${warning}\n`);
+  const notice = await secureCacheDir(dirname(cachePath));
+  if (notice !== undefined) deps.stderr.write(`${notice}\n`);
   return {
     profile,
     loginSession,

@@ -6,7 +6,10 @@
  * only `Deno.*`, WebCrypto and small modules; the refresh machinery (DPoP signing, the Sign-In
  * client) is imported only when a refresh is due. A refresh happens under the cache file's
  * exclusive lock, after re-reading the file: when another process refreshed meanwhile, its result
- * is used and no request is made. The write-back is atomic and keeps every other field.
+ * is used and no request is made. Programs that take no lock (the AWS CLI, the SDKs) may still
+ * refresh at the same time: before writing, the file is read once more, and credentials another
+ * program wrote are kept when they last at least as long as ours. The write-back is atomic and
+ * keeps every other field.
  *
  * A refresh rotates the refresh token at the server, so nothing may fail after it that loses the
  * new one: the refresh goes only to the endpoint the session was made with (`signInEndpoint`), the
@@ -18,6 +21,7 @@
  */
 import type { Deps } from "../cli/deps.ts";
 import { CacheError, ConfigError, isTransient } from "../errors.ts";
+import { dirname } from "../files.ts";
 import { loadProfileSession, type ProfileSession, type SigninEndpoint } from "./profile_session.ts";
 import {
   type CachedLoginToken,
@@ -25,6 +29,7 @@ import {
   checkCacheWritable,
   expiresAtMs,
   readCachedToken,
+  secureCacheDir,
   withCacheLock,
   writeCachedToken,
 } from "./token_cache.ts";
@@ -99,6 +104,8 @@ export async function resolveCredentials(
     deps.debug(`using cached credentials from "${path}"`);
     return toCredentials(session, path, first, false);
   }
+  const notice = await secureCacheDir(dirname(path));
+  if (notice !== undefined) deps.stderr.write(`aws-login: ${notice}\n`);
   try {
     return await withCacheLock(
       path,
@@ -187,6 +194,11 @@ async function refreshLocked(
     }
     throw err;
   }
+  const newer = await refreshedElsewhere(path, session, current, next);
+  if (newer !== undefined) {
+    deps.debug(`another program refreshed "${path}" meanwhile; keeping its newer credentials`);
+    return toCredentials(session, path, newer, false);
+  }
   try {
     await writeCachedToken(path, next);
   } catch (err) {
@@ -263,6 +275,31 @@ function sameEndpoint(a: string, b: string): boolean {
   };
   const ka = key(a);
   return ka !== undefined && ka === key(b);
+}
+
+/**
+ * The token on disk when a program that takes no lock (the AWS CLI, an SDK) refreshed the session
+ * since `before` was read and its credentials last at least as long as `ours`: then it is kept, as
+ * writing ours would replace newer credentials with older ones. Sign-In answers a repeated refresh
+ * with the same token consistently (PROTOCOL.md §14), so both programs hold working credentials.
+ * Undefined when ours should be written (also when the file cannot be read: ours repair it).
+ */
+async function refreshedElsewhere(
+  path: string,
+  session: ProfileSession,
+  before: CachedLoginToken,
+  ours: CachedLoginToken,
+): Promise<CachedLoginToken | undefined> {
+  let disk: CachedLoginToken;
+  try {
+    disk = await readToken(path, session);
+  } catch (err) {
+    if (err instanceof CacheError) return undefined;
+    throw err;
+  }
+  const changed = disk.accessToken.accessKeyId !== before.accessToken.accessKeyId ||
+    disk.refreshToken !== before.refreshToken;
+  return changed && expiresAtMs(disk) >= expiresAtMs(ours) ? disk : undefined;
 }
 
 function warnStale(

@@ -3,6 +3,10 @@
  * with the AWS CLI and SDKs. Finds a session's file, reads and validates it, writes it back
  * atomically in the CLI's layout, and serialises refreshes with an exclusive cross-process lock.
  *
+ * Every read goes through {@link readCacheFile}: only the user's own regular file is read, and a
+ * file that looks damaged is read again for a moment first, since the AWS CLI and the JS SDK
+ * rewrite it in place (truncate, then write) and a reader can catch it half-written.
+ *
  * On the credential hot path: `Deno.*` and WebCrypto only. Messages name files and fields, never
  * field values (they are secrets).
  *
@@ -15,6 +19,8 @@ import {
   dirname,
   FILE_MODE,
   joinPath,
+  openOwnFile,
+  readOwnFile,
   resolveWriteTarget,
   UnsafePathError,
   writeFileAtomic,
@@ -51,6 +57,18 @@ export interface CachedLoginToken {
 
 /** Default longest wait for another process's lock. */
 export const LOCK_TIMEOUT_MS = 30_000;
+
+/**
+ * How long a cache file that looks damaged is re-read before it is reported. An in-place writer
+ * leaves it torn for a fraction of a millisecond typically; on 2 busy cores the JS SDK's writer
+ * (`fs.writeFile`) was measured torn for up to 17 ms, the AWS CLI's for up to 8 ms.
+ */
+export const TORN_READ_WINDOW_MS = 50;
+/**
+ * How long, in all, re-reading goes on while the file was modified within that time: a writer the
+ * OS has paused mid-write (measured: up to 180 ms with the CPU overcommitted 4 times).
+ */
+export const TORN_WRITE_WAIT_MS = 1000;
 
 const LOGIN_HINT = 'Run "aws-login login" again.';
 const ACCESS_FIELDS = ["accessKeyId", "secretAccessKey", "sessionToken", "accountId", "expiresAt"];
@@ -161,36 +179,80 @@ export function parseCachedToken(text: string, path: string): CachedLoginToken {
 }
 
 /**
- * Reads and validates a cache file.
+ * Reads and validates a cache file (see {@link readCacheFile}).
  *
  * @param path The cache file.
  * @param options.loginSession The session ARN, to name it when the file is missing.
  * @throws {CacheError} `ERR_CACHE_MISSING` when there is no file, `ERR_CACHE_CORRUPT` when it is
- *   not a valid token, `ERR_CACHE_IO` when it cannot be read.
+ *   not a valid token (still, after re-reading), `ERR_CACHE_UNSAFE` when it is not the user's own
+ *   regular file, `ERR_CACHE_IO` when it cannot be read.
  */
-export async function readCachedToken(
+export function readCachedToken(
   path: string,
   options: { loginSession?: string } = {},
 ): Promise<CachedLoginToken> {
-  let text: string;
+  return readCacheFile(path, (text) => parseCachedToken(text, path), options);
+}
+
+/**
+ * Reads a cache file the way every reader must: only the user's own regular file, at most 1 MiB
+ * (see `readOwnFile`). When `parse` throws — the file is empty, not JSON, or lacks fields — the
+ * AWS CLI or an SDK may be rewriting it in place (truncate, then write): it is read again, with
+ * pauses growing to 20 ms, for {@link TORN_READ_WINDOW_MS}, and for up to
+ * {@link TORN_WRITE_WAIT_MS} while it was modified that recently, before `parse`'s error is thrown.
+ * No pause when the first read parses.
+ *
+ * @param path The cache file.
+ * @param parse Turns the text into the value; throws when the text is not (yet) valid.
+ * @param options.loginSession The session ARN, to name it when the file is missing.
+ * @param options.reread Whether to read again when `parse` throws (default true).
+ * @throws {CacheError} `ERR_CACHE_MISSING`, `ERR_CACHE_UNSAFE` or `ERR_CACHE_IO` as
+ *   {@link readCachedToken}; whatever `parse` throws last.
+ */
+export async function readCacheFile<T>(
+  path: string,
+  parse: (text: string) => T,
+  options: { loginSession?: string; reread?: boolean } = {},
+): Promise<T> {
+  const started = Date.now();
+  for (let pause = 1;; pause = Math.min(pause * 2, 20)) {
+    const text = await readCacheText(path, options.loginSession);
+    try {
+      return parse(text);
+    } catch (err) {
+      if (options.reread === false) throw err;
+      const waited = Date.now() - started;
+      const writing = waited < TORN_WRITE_WAIT_MS && modifiedWithin(path, TORN_WRITE_WAIT_MS);
+      if (waited >= TORN_READ_WINDOW_MS && !writing) throw err;
+      await new Promise((resolve) => setTimeout(resolve, pause));
+    }
+  }
+}
+
+/** Whether `path` was modified less than `ms` ago (false when that cannot be told). */
+function modifiedWithin(path: string, ms: number): boolean {
   try {
-    text = await Deno.readTextFile(path);
+    const mtime = Deno.statSync(path).mtime;
+    return mtime !== null && Date.now() - mtime.getTime() < ms;
+  } catch {
+    return false;
+  }
+}
+
+async function readCacheText(path: string, loginSession: string | undefined): Promise<string> {
+  try {
+    return new TextDecoder().decode(await readOwnFile(path));
   } catch (err) {
     if (err instanceof Deno.errors.NotFound) {
-      const which = options.loginSession ? ` for "${options.loginSession}"` : "";
+      const which = loginSession ? ` for "${loginSession}"` : "";
       throw new CacheError(
         "ERR_CACHE_MISSING",
         `No cached login session${which} (file "${path}"). Run "aws-login login" to sign in.`,
         { cause: err },
       );
     }
-    throw new CacheError(
-      "ERR_CACHE_IO",
-      `Cannot read token cache "${path}": ${reason(err)}`,
-      { cause: err },
-    );
+    throw fileError(path, err, "Cannot read token cache");
   }
-  return parseCachedToken(text, path);
 }
 
 /**
@@ -232,7 +294,7 @@ export async function checkCacheWritable(path: string, token: CachedLoginToken):
     // createNew: never through a name someone else planted.
     await Deno.writeTextFile(probe, text, { createNew: true, mode: FILE_MODE });
   } catch (err) {
-    throw writeError(path, err);
+    throw fileError(path, err, "Cannot write token cache");
   } finally {
     if (probe !== undefined) await Deno.remove(probe).catch(() => {});
   }
@@ -252,18 +314,21 @@ export async function writeCachedToken(path: string, token: CachedLoginToken): P
   try {
     await writeFileAtomic(path, text, { mode: FILE_MODE, dirMode: DIR_MODE });
   } catch (err) {
-    throw writeError(path, err);
+    throw fileError(path, err, "Cannot write token cache");
   }
 }
 
 /**
- * A warning when an existing cache directory is open to group or others (POSIX), else undefined.
+ * Makes an existing cache directory that is open to group or others private (0700), when it is the
+ * user's: the AWS CLI creates it 0755, and in a directory others can write to they can plant or
+ * swap files. One the user does not own cannot be fixed and is reported instead. POSIX only.
  *
  * @param dir The cache directory.
- * @returns A warning line without a trailing newline, or undefined (also when the directory does
- *   not exist, cannot be examined, or on Windows).
+ * @returns A line for stderr (no trailing newline) saying what was changed, or what is wrong;
+ *   undefined when nothing was (also when the directory does not exist, or on Windows). Once
+ *   changed, there is nothing more to say.
  */
-export async function checkCacheDirPermissions(dir: string): Promise<string | undefined> {
+export async function secureCacheDir(dir: string): Promise<string | undefined> {
   if (Deno.build.os === "windows") return undefined;
   let info: Deno.FileInfo;
   try {
@@ -274,8 +339,15 @@ export async function checkCacheDirPermissions(dir: string): Promise<string | un
   const mode = info.mode;
   if (mode === null || (mode & 0o077) === 0) return undefined;
   const octal = (mode & 0o777).toString(8).padStart(3, "0");
-  return `The login cache directory "${dir}" is open to other users (mode ${octal}). ` +
-    `Run "chmod 700 '${dir}'" to protect your sessions`;
+  const open = `The login cache directory "${dir}" is open to other users (mode ${octal})`;
+  if (info.uid !== Deno.uid()) return `${open} and belongs to another user: use one of your own`;
+  try {
+    await Deno.chmod(dir, DIR_MODE);
+  } catch (err) {
+    return `${open} and cannot be made private (${reason(err)}). Run "chmod 700 '${dir}'"`;
+  }
+  return `The login cache directory "${dir}" was open to other users (mode ${octal}); ` +
+    `aws-login changed it to 700`;
 }
 
 /**
@@ -302,10 +374,9 @@ export async function withCacheLock<T>(
   let file: Deno.FsFile;
   try {
     await Deno.mkdir(dirname(path), { recursive: true, mode: DIR_MODE });
-    const target = await resolveWriteTarget(lockPath);
-    file = await Deno.open(target, { read: true, write: true, create: true, mode: FILE_MODE });
+    file = await openOwnFile(lockPath, FILE_MODE);
   } catch (err) {
-    throw writeError(lockPath, err, "Cannot open the lock file");
+    throw fileError(lockPath, err, "Cannot open the lock file");
   }
   try {
     await acquire(file, lockPath, timeoutMs);
@@ -496,13 +567,12 @@ function pythonString(s: string): string {
   );
 }
 
-function writeError(path: string, err: unknown, action = "Cannot write token cache"): CacheError {
+function fileError(path: string, err: unknown, action: string): CacheError {
   if (err instanceof CacheError) return err;
   if (err instanceof UnsafePathError) {
     return new CacheError(
       "ERR_CACHE_UNSAFE",
-      `${action} "${path}": it is a symlink in a place another user controls. ` +
-        `Remove it, then run "aws-login login" again.`,
+      `${action} "${path}": ${err.reason}. Remove it, then run "aws-login login" again.`,
       { cause: err },
     );
   }

@@ -70,9 +70,10 @@ Deno.test("status --json reports a missing cache file and exits 4", async () => 
   assert.equal(dev.accessKeyId, undefined);
 });
 
-Deno.test("status --refresh changes the keys and reports the cache dir open to others", async () => {
+Deno.test("status --refresh changes the keys and makes the cache dir private, saying so once", async () => {
   await using t = await setup();
-  await Deno.chmod(joinPath(t.home.home, ".aws", "login", "cache"), 0o755);
+  const dir = joinPath(t.home.home, ".aws", "login", "cache");
+  await Deno.chmod(dir, 0o755);
   const { code, stdout, stderr } = await runCli(["status", "--json", "--refresh"], {
     env: t.session.env,
   });
@@ -85,8 +86,14 @@ Deno.test("status --refresh changes the keys and reports the cache dir open to o
     dev.accessKeyId,
     `****************${t.session.token.accessToken.accessKeyId.slice(-4)}`,
   );
-  assert.match(report.warnings[0], /is open to other users \(mode 755\)/);
+  assert.match(
+    report.warnings[0],
+    /was open to other users \(mode 755\); aws-login changed it to 700/,
+  );
   assert.equal(t.emulator.controls.counters().refresh_token, 1);
+  assert.equal((await Deno.stat(dir)).mode! & 0o777, 0o700);
+  const again = await runCli(["status", "--json"], { env: t.session.env });
+  assert.deepEqual(JSON.parse(again.stdout).warnings, []);
 });
 
 Deno.test("status --refresh says the refresh failed, and why, and exits non-zero", async () => {
@@ -292,8 +299,11 @@ Deno.test("logout --all removes only login token files", async () => {
     "string-token.json": '{"accessToken": "abc"}',
     "no-key.json": '{"accessToken": {"secretAccessKey": "x"}}',
   };
+  const hourAgo = new Date(Date.now() - 3_600_000);
   for (const [name, text] of Object.entries(keep)) {
     await Deno.writeTextFile(joinPath(dir, name), text);
+    // Left there an hour ago: a file modified moments ago is waited for (it may be mid-write).
+    await Deno.utime(joinPath(dir, name), hourAgo, hourAgo);
   }
   await Deno.writeTextFile(joinPath(dir, "other.json"), '{"accessToken": {"accessKeyId": "A"}}');
   await Deno.writeTextFile(`${t.session.cachePath}.lock`, "");

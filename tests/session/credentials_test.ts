@@ -2,12 +2,17 @@ import assert from "node:assert/strict";
 import { CacheError, ConfigError, EXIT, NetworkError, SigninError } from "../../lib/errors.ts";
 import { resolveCredentials } from "../../lib/session/credentials.ts";
 import {
+  type CachedLoginToken,
   expiresAtMs,
+  formatExpiresAt,
+  parseCachedToken,
   readCachedToken,
+  serializeCachedToken,
   withCacheLock,
   writeCachedToken,
 } from "../../lib/session/token_cache.ts";
 import { tempHome } from "../helpers/cli.ts";
+import { startInPlaceWriter } from "../helpers/in_place_writer.ts";
 import { addProfile, expireIn, readJson, sessionFixture, testDeps } from "../helpers/session.ts";
 
 const ARN = "arn:aws:iam::123456789012:user/Alice";
@@ -161,7 +166,12 @@ for (
   Deno.test(`resolveCredentials() reports a ${name} cache file and leaves it alone`, async () => {
     await using t = await setup();
     if (contents === undefined) await Deno.remove(t.session.cachePath);
-    else await Deno.writeTextFile(t.session.cachePath, contents);
+    else {
+      await Deno.writeTextFile(t.session.cachePath, contents);
+      // Damaged an hour ago: one modified moments ago is waited for (a writer may be mid-write).
+      const hourAgo = new Date(Date.now() - 3_600_000);
+      await Deno.utime(t.session.cachePath, hourAgo, hourAgo);
+    }
     const { deps } = testDeps(t.session.env);
     await assert.rejects(
       () => resolveCredentials(deps, { profile: "dev" }),
@@ -322,3 +332,88 @@ Deno.test("resolveCredentials() always refreshes with the newest refresh token i
   assert.notEqual(second.accessKeyId, first.accessKeyId);
   assert.equal(t.emulator.controls.counters().refresh_token, 2);
 });
+
+Deno.test("resolveCredentials() never fails while another program rewrites the file in place", async () => {
+  await using t = await setup();
+  const path = t.session.cachePath;
+  const { deps } = testDeps(t.session.env);
+  let torn = 0;
+  const failures: string[] = [];
+  {
+    await using _writer = await startInPlaceWriter(path);
+    for (let i = 0; i < 200; i++) {
+      // A read that takes the file as it finds it shows the race is real.
+      try {
+        parseCachedToken(await Deno.readTextFile(path), path);
+      } catch {
+        torn++;
+      }
+      try {
+        const creds = await resolveCredentials(deps, { profile: "dev" });
+        assert.equal(creds.accessKeyId, t.session.token.accessToken.accessKeyId);
+      } catch (err) {
+        failures.push((err as Error).message);
+      }
+    }
+  }
+  assert.deepEqual(failures, [], `${failures.length} of 200 reads failed: ${failures[0]}`);
+  assert.ok(torn > 0, "the writer never left the file half-written");
+  assert.equal(t.emulator.controls.counters().refresh_token, 0);
+});
+
+/** Writes `token` as the AWS CLI or an SDK does: in place, no lock; here in two halves. */
+function writeInPlace(path: string, token: CachedLoginToken, gapMs: number): Promise<void> {
+  const bytes = new TextEncoder().encode(serializeCachedToken(token));
+  const half = Math.floor(bytes.length / 2);
+  const file = Deno.openSync(path, { write: true, truncate: true });
+  file.writeSync(bytes.subarray(0, half));
+  return new Promise((resolve) =>
+    setTimeout(() => {
+      file.writeSync(bytes.subarray(half));
+      file.close();
+      resolve();
+    }, gapMs)
+  );
+}
+
+for (const [foreignMinutes, kept] of [[20, "theirs"], [10, "ours"]] as const) {
+  Deno.test(`resolveCredentials() racing another program's refresh keeps the newest (${kept})`, async () => {
+    await using t = await setup();
+    const path = t.session.cachePath;
+    const stale = await expireIn(path, 60_000);
+    // What the AWS CLI writes when it refreshes at the same moment, without our lock.
+    const foreign: CachedLoginToken = {
+      ...stale,
+      accessToken: {
+        ...stale.accessToken,
+        accessKeyId: "ASIAFOREIGNREFRESH",
+        expiresAt: formatExpiresAt(Date.now() + foreignMinutes * 60_000),
+      },
+      refreshToken: "foreign-refresh-token",
+    };
+    let foreignWrite: Promise<void> | undefined;
+    const { deps } = testDeps(t.session.env, {
+      fetch: (input, init) => {
+        // Half-written while our refresh is on the wire; done 20 ms later.
+        foreignWrite ??= writeInPlace(path, foreign, 20);
+        return fetch(input, init);
+      },
+    });
+    const creds = await resolveCredentials(deps, { profile: "dev" });
+    await foreignWrite;
+    assert.equal(t.emulator.controls.counters().refresh_token, 1);
+    const disk = await readCachedToken(path);
+    if (kept === "theirs") {
+      assert.equal(disk.accessToken.accessKeyId, "ASIAFOREIGNREFRESH");
+      assert.equal(disk.refreshToken, "foreign-refresh-token");
+      assert.equal(creds.accessKeyId, "ASIAFOREIGNREFRESH");
+      assert.equal(creds.refreshed, false);
+    } else {
+      assert.notEqual(disk.accessToken.accessKeyId, "ASIAFOREIGNREFRESH");
+      assert.notEqual(disk.accessToken.accessKeyId, stale.accessToken.accessKeyId);
+      assert.equal(creds.accessKeyId, disk.accessToken.accessKeyId);
+      assert.equal(creds.refreshed, true);
+      assert.ok(expiresAtMs(disk) > expiresAtMs(foreign));
+    }
+  });
+}

@@ -4,13 +4,14 @@ import {
   type CachedLoginToken,
   cacheFileName,
   cacheFilePath,
-  checkCacheDirPermissions,
   checkCacheWritable,
   expiresAtMs,
   formatExpiresAt,
   parseCachedToken,
   readCachedToken,
+  readCacheFile,
   removeCachedToken,
+  secureCacheDir,
   serializeCachedToken,
   withCacheLock,
   writeCachedToken,
@@ -189,16 +190,41 @@ Deno.test({
 });
 
 Deno.test({
-  name: "checkCacheDirPermissions() reports a directory open to others",
+  name: "secureCacheDir() makes the user's directory open to others 0700 and says so once",
   ignore: !posix,
   async fn() {
     const dir = await Deno.makeTempDir();
     try {
       await Deno.chmod(dir, 0o700);
-      assert.equal(await checkCacheDirPermissions(dir), undefined);
-      await Deno.chmod(dir, 0o755);
-      assert.match((await checkCacheDirPermissions(dir))!, /open to other users \(mode 755\)/);
-      assert.equal(await checkCacheDirPermissions(`${dir}/missing`), undefined);
+      assert.equal(await secureCacheDir(dir), undefined);
+      await Deno.chmod(dir, 0o757);
+      assert.equal(
+        await secureCacheDir(dir),
+        `The login cache directory "${dir}" was open to other users (mode 757); ` +
+          "aws-login changed it to 700",
+      );
+      assert.equal((await Deno.stat(dir)).mode! & 0o777, 0o700);
+      assert.equal(await secureCacheDir(dir), undefined, "nothing more to say");
+      assert.equal(await secureCacheDir(`${dir}/missing`), undefined);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name: "secureCacheDir() reports, and leaves alone, another user's directory open to others",
+  ignore: Deno.build.os !== "linux" || Deno.uid() !== 0, // needs chown to another user
+  async fn() {
+    const dir = await Deno.makeTempDir();
+    try {
+      await Deno.chown(dir, 65534, 65534);
+      await Deno.chmod(dir, 0o777);
+      assert.match(
+        (await secureCacheDir(dir))!,
+        /is open to other users \(mode 777\) and belongs to another user: use one of your own$/,
+      );
+      assert.equal((await Deno.stat(dir)).mode! & 0o777, 0o777);
     } finally {
       await Deno.remove(dir, { recursive: true });
     }
@@ -799,6 +825,236 @@ Deno.test({
       assert.equal(await Deno.readTextFile(`${dir}/victim`), "keep");
       assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name).sort(), ["t.json", "victim"]);
     } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+// --- Torn reads: the AWS CLI and the JS SDK rewrite the file in place. ---
+
+/** Sets a file's times an hour back: a damaged file that has sat there, not one being written. */
+async function age(path: string): Promise<void> {
+  const hourAgo = new Date(Date.now() - 3_600_000);
+  await Deno.utime(path, hourAgo, hourAgo);
+}
+
+Deno.test("readCacheFile() reads a file again while it looks torn, and only then", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const path = `${dir}/t.json`;
+    await writeCachedToken(path, sample());
+    await age(path);
+    let calls = 0;
+    const parse = (text: string) => (calls++, parseCachedToken(text, path));
+    assert.equal((await readCacheFile(path, parse)).refreshToken, SECRETS[2]);
+    assert.equal(calls, 1, "a good file is read once");
+    calls = 0;
+    const flaky = (text: string) => {
+      if (++calls < 3) throw new CacheError("ERR_CACHE_CORRUPT", "torn");
+      return parseCachedToken(text, path);
+    };
+    assert.equal((await readCacheFile(path, flaky)).refreshToken, SECRETS[2]);
+    assert.equal(calls, 3);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("readCacheFile() keeps reading a file modified moments ago past the short window", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const path = `${dir}/t.json`;
+    await writeCachedToken(path, sample()); // just now: a writer may be paused mid-write
+    let calls = 0;
+    // The short window (50 ms) allows at most 7 reads; a paused writer needs more.
+    const slowWriter = (text: string) => {
+      if (++calls < 12) throw new CacheError("ERR_CACHE_CORRUPT", "torn");
+      return parseCachedToken(text, path);
+    };
+    assert.equal((await readCacheFile(path, slowWriter)).refreshToken, SECRETS[2]);
+    assert.equal(calls, 12);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("readCachedToken() still reports a file that stays damaged, after re-reading it", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const path = `${dir}/t.json`;
+    const cases = [["", "it is empty"], ['{"accessToken": {"acc', "not valid JSON"]] as const;
+    for (const [text, why] of cases) {
+      await Deno.writeTextFile(path, text);
+      await age(path);
+      let calls = 0;
+      await assert.rejects(
+        () => readCacheFile(path, (t) => (calls++, parseCachedToken(t, path))),
+        (err) =>
+          err instanceof CacheError && err.code === "ERR_CACHE_CORRUPT" &&
+          err.message.includes(why),
+      );
+      assert.ok(calls > 1, "read again before being reported");
+      await assert.rejects(() => readCachedToken(path), CacheError);
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+// --- Reads are as careful as writes (issue 11 item 8). ---
+
+/** `chown -h`: changes the owner of a link itself (Deno.chown follows links). */
+async function chownLink(path: string, uid: number): Promise<void> {
+  const out = await new Deno.Command("chown", { args: ["-h", String(uid), path] }).output();
+  assert.ok(out.success);
+}
+
+const OTHER_UID = 65534; // nobody
+
+/** Asserts `fn` fails with ERR_CACHE_UNSAFE, the message naming `why`, no secret in it. */
+async function assertUnsafe(fn: () => Promise<unknown>, why: RegExp): Promise<void> {
+  await assert.rejects(fn, (err) => {
+    assert.ok(err instanceof CacheError, String(err));
+    assert.equal(err.code, "ERR_CACHE_UNSAFE");
+    assert.equal(err.exitCode, 4);
+    assert.match(err.message, why);
+    assert.match(err.message, /Remove it, then run "aws-login login" again\.$/);
+    for (const secret of SECRETS) assert.ok(!err.message.includes(secret));
+    return true;
+  });
+}
+
+Deno.test({
+  name: "readCachedToken() refuses another user's file, and a link another user planted to one",
+  ignore: !isRoot, // only root can give files to someone else
+  async fn() {
+    const dir = await Deno.makeTempDir();
+    try {
+      // Their own session, which the tool would otherwise hand out as ours.
+      const theirs = `${dir}/theirs.json`;
+      await writeCachedToken(theirs, sample());
+      await Deno.chown(theirs, OTHER_UID, OTHER_UID);
+      await assertUnsafe(
+        () => readCachedToken(theirs),
+        /^Cannot read token cache ".*theirs\.json": it belongs to another user\./,
+      );
+      const path = `${dir}/t.json`;
+      await Deno.symlink(theirs, path);
+      await chownLink(path, OTHER_UID);
+      await assertUnsafe(() => readCachedToken(path), /: it is a symlink in a place another user/);
+      // A link the user made in the user's own directory is followed (a dotfiles setup)...
+      const mine = `${dir}/mine.json`;
+      await writeCachedToken(mine, sample());
+      await Deno.remove(path);
+      await Deno.symlink(mine, path);
+      assert.equal((await readCachedToken(path)).refreshToken, SECRETS[2]);
+      // ...but not to another user's file.
+      await Deno.remove(path);
+      await Deno.symlink(theirs, path);
+      await assertUnsafe(() => readCachedToken(path), /: it belongs to another user\./);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name: "readCachedToken() refuses a FIFO at once instead of waiting forever for a writer",
+  ignore: !posix,
+  async fn() {
+    const dir = await Deno.makeTempDir();
+    try {
+      const path = `${dir}/t.json`;
+      const made = await new Deno.Command("mkfifo", { args: [path] }).output();
+      assert.ok(made.success);
+      // In a child process with a deadline: a blocked open cannot be interrupted in-process.
+      const module = new URL("../../lib/session/token_cache.ts", import.meta.url).href;
+      const code = `
+        const { readCachedToken } = await import(${JSON.stringify(module)});
+        await readCachedToken(${
+        JSON.stringify(path)
+      }).catch((err) => console.log(err.code, err.message));`;
+      const child = new Deno.Command(Deno.execPath(), {
+        args: ["eval", "-q", code],
+        stdout: "piped",
+        stderr: "inherit",
+      }).spawn();
+      const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
+      const out = await child.output();
+      clearTimeout(timer);
+      const text = new TextDecoder().decode(out.stdout);
+      assert.ok(out.success, "the read did not return within 10 s");
+      assert.match(
+        text,
+        /^ERR_CACHE_UNSAFE Cannot read token cache ".*": it is not a regular file/,
+      );
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test("readCachedToken() refuses a file larger than 1 MiB", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const path = `${dir}/t.json`;
+    const token = serializeCachedToken(sample());
+    await Deno.writeTextFile(path, " ".repeat(1024 * 1024 - token.length) + token);
+    assert.equal((await readCachedToken(path)).refreshToken, SECRETS[2]); // exactly 1 MiB
+    await Deno.writeTextFile(path, " ".repeat(1024 * 1024 + 1 - token.length) + token);
+    await assertUnsafe(() => readCachedToken(path), /: it is larger than 1048576 bytes\./);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test({
+  name: "withCacheLock() refuses a lock file that is a FIFO or another user's file",
+  ignore: !isRoot, // another user's file needs chown
+  async fn() {
+    const dir = await Deno.makeTempDir();
+    try {
+      const path = `${dir}/t.json`;
+      const made = await new Deno.Command("mkfifo", { args: [`${path}.lock`] }).output();
+      assert.ok(made.success);
+      let entered = false;
+      const enter = () => (entered = true, Promise.resolve());
+      await assertUnsafe(
+        () => withCacheLock(path, enter),
+        /^Cannot open the lock file ".*t\.json\.lock": it is not a regular file/,
+      );
+      await Deno.remove(`${path}.lock`);
+      await Deno.writeTextFile(`${path}.lock`, "");
+      await Deno.chown(`${path}.lock`, OTHER_UID, OTHER_UID);
+      await assertUnsafe(() => withCacheLock(path, enter), /: it belongs to another user\./);
+      assert.equal(entered, false);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name: "withCacheLock() creates nothing through a link planted after its check",
+  ignore: !posix,
+  async fn() {
+    const dir = await Deno.makeTempDir();
+    const lstat = Deno.lstat;
+    try {
+      const path = `${dir}/t.json`;
+      const target = `${dir}/created-through-the-link`;
+      // Another user wins the race: the link appears right after the lock file was examined.
+      Deno.lstat = async (p) => {
+        try {
+          return await lstat(p);
+        } finally {
+          if (String(p) === `${path}.lock`) await Deno.symlink(target, `${path}.lock`);
+        }
+      };
+      await assertUnsafe(() => withCacheLock(path, () => Promise.resolve()), /lock file/);
+      await assert.rejects(() => lstat(target), Deno.errors.NotFound);
+    } finally {
+      Deno.lstat = lstat;
       await Deno.remove(dir, { recursive: true });
     }
   },
