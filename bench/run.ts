@@ -49,8 +49,9 @@ async function installTools(): Promise<void> {
     await sh("apt-get", ["update", "-qq"]);
     await sh("apt-get", ["install", "-y", "-qq", ...apt], { DEBIAN_FRONTEND: "noninteractive" });
   }
-  const config = JSON.parse(await Deno.readTextFile(`${ROOT}deno.json`));
-  const sdk = String(config.imports["@aws-sdk/credential-provider-login"]).replace(/^npm:/, "");
+  // The version the tests pin (tests/dev_deps.ts), so the benchmark measures the SDK they check.
+  const devDeps = await Deno.readTextFile(`${ROOT}tests/dev_deps.ts`);
+  const sdk = /"npm:(@aws-sdk\/credential-provider-login@[^"]+)"/.exec(devDeps)![1]!;
   const nodeDir = `${ROOT}bench/.node`;
   try {
     await Deno.stat(`${nodeDir}/node_modules/@aws-sdk/credential-provider-login`);

@@ -279,7 +279,7 @@ async function callerIdentity(
   url: string,
   creds: Record<string, string>,
 ): Promise<{ Arn?: string; Account?: string; UserId?: string }> {
-  const { STSClient, GetCallerIdentityCommand } = await import("@aws-sdk/client-sts");
+  const { STSClient, GetCallerIdentityCommand } = await import("../tests/dev_deps.ts");
   const sts = new STSClient({
     region: REGION,
     endpoint: url,

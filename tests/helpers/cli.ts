@@ -10,6 +10,11 @@ import { fileURLToPath } from "node:url";
 /** The repository root. */
 export const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const MAIN = fileURLToPath(new URL("../../main.ts", import.meta.url));
+/**
+ * The lock file of tests and tools (`tests/dev_deps.ts`): a child `deno` that loads them must use
+ * it, or it would add the test-only packages to the product's `deno.lock`.
+ */
+export const DEV_LOCK = fileURLToPath(new URL("../deno.lock", import.meta.url));
 
 /** A temporary home directory with the environment that points every AWS path into it. */
 export interface TempHome extends AsyncDisposable {

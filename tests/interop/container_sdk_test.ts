@@ -8,7 +8,7 @@
  */
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
-import { runCli } from "../helpers/cli.ts";
+import { DEV_LOCK, runCli } from "../helpers/cli.ts";
 import { sessionFixture } from "../helpers/session.ts";
 
 const ARN = "arn:aws:sts::123456789012:assumed-role/Developer/alice";
@@ -27,6 +27,7 @@ Deno.test("the official SDK under exec keeps working across refreshes from the e
       "run",
       "-q",
       "-A",
+      `--lock=${DEV_LOCK}`,
       CHILD,
       t.emulator.url,
       String(CALLS),

@@ -13,11 +13,10 @@
  */
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
-import { fromLoginCredentials } from "@aws-sdk/credential-provider-login";
-import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
+import { fromLoginCredentials, GetCallerIdentityCommand, STSClient } from "../dev_deps.ts";
 import { readCachedToken } from "../../lib/session/token_cache.ts";
 import { importDpopKeyPem } from "../../lib/signin/dpop.ts";
-import { ROOT } from "../helpers/cli.ts";
+import { DEV_LOCK, ROOT } from "../helpers/cli.ts";
 import { expireIn, sdkSessionFixture } from "../helpers/session.ts";
 import { refreshCall } from "../emulator/flow.ts";
 
@@ -31,7 +30,14 @@ const sdkTest: (name: string, fn: () => Promise<void>) => void = CHILD ? Deno.te
 if (!CHILD) {
   Deno.test("the official AWS SDK against the emulator (in a process of its own)", async () => {
     const out = await new Deno.Command(Deno.execPath(), {
-      args: ["test", "-q", "-A", "--no-check", fileURLToPath(import.meta.url)],
+      args: [
+        "test",
+        "-q",
+        "-A",
+        "--no-check",
+        `--lock=${DEV_LOCK}`,
+        fileURLToPath(import.meta.url),
+      ],
       cwd: ROOT,
       env: { AWS_LOGIN_EMULATOR_SDK_CHILD: "1", NO_COLOR: "1" },
       stdin: "null",

@@ -7,8 +7,7 @@
  *
  * Usage: sdk_container_child.ts STS_ENDPOINT CALLS
  */
-import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
-import { defaultProvider } from "@aws-sdk/credential-provider-node";
+import { defaultProvider, GetCallerIdentityCommand, STSClient } from "../dev_deps.ts";
 
 type AwsCredentialIdentity = Awaited<ReturnType<ReturnType<typeof defaultProvider>>>;
 const [endpoint, calls] = Deno.args;

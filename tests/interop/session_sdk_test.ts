@@ -4,8 +4,7 @@
  * credentials from `export-env` and from `credential-process` used as a real `credential_process`.
  */
 import assert from "node:assert/strict";
-import { fromLoginCredentials } from "@aws-sdk/credential-provider-login";
-import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
+import { fromLoginCredentials, GetCallerIdentityCommand, STSClient } from "../dev_deps.ts";
 import { joinPath } from "../../lib/files.ts";
 import { resolveCredentials } from "../../lib/session/credentials.ts";
 import { readCachedToken } from "../../lib/session/token_cache.ts";

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
-import { ROOT } from "../helpers/cli.ts";
+import { DEV_LOCK, ROOT } from "../helpers/cli.ts";
 
 const DEMO = fileURLToPath(new URL("../../tools/demo.ts", import.meta.url));
 
@@ -11,7 +11,7 @@ Deno.test("deno task demo runs the whole story and leaves no temporary directory
     const env: Record<string, string> = { ...Deno.env.toObject(), TMPDIR: tmp, NO_COLOR: "1" };
     for (const name of Object.keys(env)) if (name.startsWith("AWS_")) delete env[name];
     const out = await new Deno.Command(Deno.execPath(), {
-      args: ["run", "-q", "-A", DEMO],
+      args: ["run", "-q", "-A", `--lock=${DEV_LOCK}`, DEMO],
       env,
       clearEnv: true,
       cwd: ROOT,
