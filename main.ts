@@ -215,6 +215,34 @@ function outputs(): Outputs {
 }
 
 const out = outputs();
+
+/**
+ * The oldest Deno this runs on: the oldest on which `deno task test` passes (README and deno.json's
+ * "minimumDenoVersion" say the same). Older ones fail in ways that look like our bugs (the emulator
+ * never answers, a dropped connection goes unseen), so they are refused up front.
+ */
+const MINIMUM_DENO = "2.9.6";
+
+/** Whether Deno `version` ("2.10.1", "2.9.6+1a2b3c") is older than `minimum`, by numbers. */
+function olderThan(version: string, minimum: string): boolean {
+  const have = version.split(/[.+-]/, 3).map(Number);
+  const need = minimum.split(".").map(Number);
+  for (let i = 0; i < 3; i++) {
+    const a = have[i] ?? 0, b = need[i] ?? 0;
+    if (Number.isNaN(a)) return false; // an unknown format: do not stand in the way
+    if (a !== b) return a < b;
+  }
+  return false;
+}
+
+if (olderThan(Deno.version.deno, MINIMUM_DENO)) {
+  out.stderr.write(
+    `aws-login: needs Deno ${MINIMUM_DENO} or newer, this is Deno ${Deno.version.deno}; ` +
+      `run "deno upgrade" (or install Deno from https://deno.com)\n`,
+  );
+  Deno.exit(EXIT.failure);
+}
+
 try {
   Deno.exitCode = await main(Deno.args, out);
 } catch (err) {
