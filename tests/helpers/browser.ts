@@ -14,6 +14,7 @@
  *
  * @module
  */
+import { fileURLToPath } from "node:url";
 
 /** One request the browser made. */
 export interface Visit {
@@ -103,6 +104,37 @@ export async function browse(
     return { visits, status: reply.status, body: await reply.text() };
   }
   throw new Error(`Too many redirects from ${url}`);
+}
+
+/**
+ * One `BROWSER` entry that runs `words` with the URL appended, quoted for how aws-login reads
+ * `BROWSER` on this OS: entries separated by ":" (";" on Windows), words in quotes (no backslash
+ * escapes on Windows, where a path cannot hold a double quote).
+ *
+ * @throws {Error} When a word holds the entry separator and so cannot be put in `BROWSER`.
+ */
+export function browserEntry(words: readonly string[]): string {
+  const windows = Deno.build.os === "windows";
+  const quoted = words.map((word) => {
+    if (word.includes(windows ? ";" : ":")) {
+      throw new Error(`"${word}" cannot be part of BROWSER: it holds the entry separator`);
+    }
+    return windows ? `"${word}"` : `'${word.replaceAll("'", `'\\''`)}'`;
+  });
+  return [...quoted, "%s"].join(" ");
+}
+
+/** The `BROWSER` that runs this stand-in, recording to `log` (see the module doc). */
+export function browserCommandLine(log: string): string {
+  return browserEntry([
+    Deno.execPath(),
+    "run",
+    "-q",
+    "-A",
+    fileURLToPath(import.meta.url),
+    "--log",
+    log,
+  ]);
 }
 
 if (import.meta.main) {

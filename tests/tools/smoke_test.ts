@@ -1,0 +1,72 @@
+/**
+ * `deno task smoke` (tools/smoke.ts), the test every release binary goes through on its own OS, run
+ * here against `deno run -P main.ts`: it passes for the real CLI, and it fails an aws-login whose
+ * `logout` exits 0 without removing the session (it checks effects, not only exit codes).
+ */
+import assert from "node:assert/strict";
+import { fileURLToPath } from "node:url";
+import { ROOT } from "../helpers/cli.ts";
+import { denoDir } from "../helpers/session.ts";
+
+const SMOKE = fileURLToPath(new URL("../../tools/smoke.ts", import.meta.url));
+
+async function runSmoke(args: string[]) {
+  const env: Record<string, string> = {
+    ...Deno.env.toObject(),
+    NO_COLOR: "1",
+    DENO_DIR: await denoDir(),
+  };
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-q",
+      "--allow-read",
+      "--allow-write",
+      "--allow-env",
+      "--allow-run",
+      SMOKE,
+      ...args,
+    ],
+    cwd: ROOT,
+    env,
+    clearEnv: true,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+    signal: AbortSignal.timeout(300_000), // a guard against a hang, not a speed check
+  }).output();
+  const decoder = new TextDecoder();
+  return { code: out.code, stdout: decoder.decode(out.stdout), stderr: decoder.decode(out.stderr) };
+}
+
+Deno.test("the smoke test passes for deno run -P main.ts: version, emulator, login, credential-process, logout", async () => {
+  const { code, stdout, stderr } = await runSmoke([]);
+  assert.equal(code, 0, stdout + stderr);
+  for (const step of ["--version", "emulator", "login", "credential-process", "logout"]) {
+    assert.match(stdout, new RegExp(`^ok  ${step}: `, "m"), `step ${step} did not pass`);
+  }
+  assert.match(stdout, /^smoke test passed$/m);
+});
+
+Deno.test({
+  name: "the smoke test fails an aws-login whose logout leaves the session in place",
+  ignore: Deno.build.os === "windows", // a POSIX shell script plays the broken binary
+  async fn() {
+    const dir = await Deno.makeTempDir({ prefix: "aws-login-smoke-test-" });
+    try {
+      const broken = `${dir}/aws-login`;
+      await Deno.writeTextFile(
+        broken,
+        `#!/bin/sh\n[ "$1" = logout ] && exit 0\n` +
+          `exec '${Deno.execPath()}' run -q -P --no-prompt --config '${ROOT}deno.json' '${ROOT}main.ts' "$@"\n`,
+      );
+      await Deno.chmod(broken, 0o755);
+      const { code, stdout, stderr } = await runSmoke([broken]);
+      assert.equal(code, 1, stdout + stderr);
+      assert.match(stdout, /^ok  credential-process: /m);
+      assert.match(stderr, /^FAILED credential-process still worked after logout/m);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
