@@ -1,14 +1,11 @@
 /**
- * A minimal Chrome DevTools Protocol driver for the real-browser test: launches Debian's Chromium
- * headless with a fresh profile, speaks CDP over Deno's built-in WebSocket, and offers the few page
- * operations the login test needs (navigate, wait for an element, click it like a user, read the
- * page). It never downloads a browser.
+ * A minimal Chrome DevTools Protocol driver for the real-browser test: launches an installed
+ * Chromium or Chrome (see find_browser.ts) headless with a fresh profile, speaks CDP over Deno's
+ * built-in WebSocket, and offers the few page operations the login test needs (navigate, wait for
+ * an element, click it like a user, read the page). It never downloads a browser.
  *
  * @module
  */
-
-/** Where Debian (and CI via .ci/run) installs Chromium. */
-export const CHROMIUM = "/usr/bin/chromium";
 
 /** One CDP connection to the browser, with flat sessions for pages. */
 export class Cdp {
@@ -150,10 +147,10 @@ export interface Chromium extends AsyncDisposable {
 }
 
 /**
- * Launches Chromium headless on a fresh profile and connects to it. Disposing closes the browser
- * and removes the profile directory.
+ * Launches Chromium or Chrome (`executable`) headless on a fresh profile and connects to it.
+ * Disposing closes the browser and removes the profile directory.
  */
-export async function launchChromium(executable = CHROMIUM): Promise<Chromium> {
+export async function launchChromium(executable: string): Promise<Chromium> {
   const userDataDir = await Deno.makeTempDir({ prefix: "aws-login-chromium-" });
   const child = new Deno.Command(executable, {
     args: [

@@ -1,17 +1,21 @@
 /**
  * The same-device login in a real browser: `aws-login login` as a subprocess with BROWSER set to a
- * driver that runs Debian's headless Chromium over the DevTools protocol. Chromium opens the
+ * driver that runs headless Chromium or Chrome over the DevTools protocol. The browser opens the
  * one-time sign-in link, which redirects it to the emulator's sign-in page (no auto-approval) and
- * sets the listener's cookie; the driver clicks the identity like a user, Chromium follows the
- * redirect to the 127.0.0.1 callback with that cookie and renders aws-login's page. Fails (never skips)
- * when Chromium is not installed: CI installs it (.ci/run); nothing is downloaded here.
+ * sets the listener's cookie; the driver clicks the identity like a user, the browser follows the
+ * redirect to the 127.0.0.1 callback with that cookie and renders aws-login's page.
+ *
+ * The browser is found as find_browser.ts says (CHROME_PATH, BROWSER_BIN, standard locations);
+ * nothing is downloaded. Without one the test fails under CI=true (.ci/run installs Chromium, GitHub's
+ * runners have Chrome) and is skipped elsewhere, with the reason in the test's name.
  */
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { EXIT } from "../../lib/errors.ts";
 import { runCli, tempHome } from "../helpers/cli.ts";
 import { denoDir, startEmulator } from "../helpers/session.ts";
-import { CHROMIUM } from "./cdp.ts";
+import { browserEntry } from "../helpers/browser.ts";
+import { findBrowser } from "./find_browser.ts";
 
 const ARN = "arn:aws:iam::123456789012:user/Carol";
 const DRIVER = fileURLToPath(new URL("./driver.ts", import.meta.url));
@@ -29,26 +33,35 @@ async function readResult(path: string): Promise<Record<string, unknown>> {
   throw new Error(`the browser driver wrote no result to ${path}`);
 }
 
-Deno.test("login signs in through headless Chromium clicking the emulator's sign-in page", async () => {
-  const chromium = await Deno.stat(CHROMIUM).catch(() => undefined);
-  assert.ok(
-    chromium?.isFile,
-    `${CHROMIUM} is missing: install Debian's Chromium (apt-get install -y chromium); ` +
-      `.ci/run does this in CI`,
-  );
+const CI = Deno.env.get("CI") === "true";
+const BROWSER = await findBrowser();
+const MISSING = "no Chromium or Chrome found: install one (Debian: apt-get install -y chromium) " +
+  "or set CHROME_PATH to its executable";
+const SKIPPED = BROWSER === undefined && !CI;
+
+Deno.test({
+  name: "login signs in through headless Chromium clicking the emulator's sign-in page" +
+    (SKIPPED ? ` (skipped: ${MISSING})` : ""),
+  ignore: SKIPPED,
+  fn: signInThroughTheBrowser,
+});
+
+async function signInThroughTheBrowser(): Promise<void> {
+  assert.ok(BROWSER, `${MISSING} (CI=true: the real-browser test must run)`);
   await using home = await tempHome();
   await using emulator = await startEmulator({
     accounts: [{ arn: "arn:aws:iam::123456789012:user/demo" }, { arn: ARN, name: "Carol" }],
   });
   const resultPath = `${home.home}/browser-result.json`;
   // No ARN on the command line: BROWSER is split at colons.
-  const browser = `'${Deno.execPath()}' run -A '${DRIVER}' --out '${resultPath}' %s`;
+  const browser = browserEntry([Deno.execPath(), "run", "-A", DRIVER, "--out", resultPath]);
   const env = {
     ...home.env,
     AWS_ENDPOINT_URL_SIGNIN: emulator.url,
     DENO_DIR: await denoDir(),
     BROWSER: browser,
     DRIVER_ARN: ARN,
+    CHROME_PATH: BROWSER,
   };
   const { code, stdout, stderr } = await runCli(
     ["login", "--profile", "browser", "--region", "us-east-1", "--timeout", "60"],
@@ -92,4 +105,4 @@ Deno.test("login signs in through headless Chromium clicking the emulator's sign
     `[profile browser]\nlogin_session = ${ARN}\nregion = us-east-1\n`,
   );
   assert.equal(emulator.controls.counters().authorization_code, 1);
-});
+}

@@ -1,17 +1,18 @@
 /**
  * The BROWSER of the real-browser login test: `deno run -A driver.ts --out FILE [--deny] URL`, with
  * the identity to click in the environment variable DRIVER_ARN (an ARN has colons, and BROWSER is
- * split at colons). Launches headless Chromium, opens URL (the one-time sign-in link `login` gives
- * its browser), waits for the emulator's sign-in page, clicks the identity (or Cancel), waits for
- * aws-login's callback page and writes `{ ok, argv, authorizeUrl, cookies, script, url, title,
- * text }` (or `{ ok: false, error }`) as JSON to FILE: what the browser was started with, where the
- * link led, the cookies Chromium holds for the callback, what the page's scripts can see of them,
- * and the page it ended on. Then closes Chromium and removes its profile. Exits 0 once it has
- * started the work, like a browser launcher.
+ * split at colons). Launches headless Chromium or Chrome (CHROME_PATH, else find_browser.ts), opens
+ * URL (the one-time sign-in link `login` gives its browser), waits for the emulator's sign-in page,
+ * clicks the identity (or Cancel), waits for aws-login's callback page and writes `{ ok, argv,
+ * authorizeUrl, cookies, script, url, title, text }` (or `{ ok: false, error }`) as JSON to FILE:
+ * what the browser was started with, where the link led, the cookies the browser holds for the
+ * callback, what the page's scripts can see of them, and the page it ended on. Then closes the
+ * browser and removes its profile. Exits 0 once it has started the work, like a browser launcher.
  *
  * @module
  */
 import { launchChromium } from "./cdp.ts";
+import { findBrowser } from "./find_browser.ts";
 
 function option(name: string): string | undefined {
   const i = Deno.args.indexOf(`--${name}`);
@@ -28,7 +29,9 @@ if (!out || !url) {
 }
 
 async function drive(): Promise<Record<string, unknown>> {
-  await using browser = await launchChromium();
+  const executable = await findBrowser();
+  if (executable === undefined) throw new Error("no Chromium or Chrome found (set CHROME_PATH)");
+  await using browser = await launchChromium(executable);
   const page = await browser.cdp.newPage();
   await page.send("Network.enable");
   await page.navigate(url!);
