@@ -183,7 +183,7 @@ async function story(url: string, home: string): Promise<void> {
   step(4, "Where things stand: identity, expiry, keys masked to their last 4 characters");
   show(`status --profile ${PROFILE}`, await cli(["status", "--profile", PROFILE], env));
 
-  step(5, 'Credentials for your shell: eval "$(aws-login export-env)"');
+  step(5, 'Credentials for your shell: creds=$(aws-login export-env) && eval "$creds"');
   const exported = await cli(["export-env", "--profile", PROFILE], env);
   const creds = parseExports(exported.stdout);
   show(`export-env --profile ${PROFILE}`, exported, [

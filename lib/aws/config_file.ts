@@ -39,7 +39,7 @@
  * Writes go through `writeFileAtomic` (temp file, fsync, rename; file 0600, new directories 0700),
  * so the old file stays intact when anything fails. Only `Deno.*`: this is on the credential path.
  *
- * @see PROTOCOL.md §8
+ * @see docs/PROTOCOL.md §8
  * @module
  */
 import { ConfigError } from "../errors.ts";

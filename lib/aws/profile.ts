@@ -9,7 +9,7 @@
  * `aws` for anything else. The host names are the Sign-In endpoint rules of `@aws-sdk/nested-clients`
  * (signin), as run for every partition × FIPS × dual-stack.
  *
- * @see PROTOCOL.md §2 (endpoints), §8 (profiles)
+ * @see docs/PROTOCOL.md §2 (endpoints), §8 (profiles)
  * @module
  */
 import { ConfigError } from "../errors.ts";
@@ -186,7 +186,7 @@ const REGION_RE = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
  * @throws {ConfigError} `ERR_CONFIG_ENDPOINT` for a malformed URL or flag value, `http:` to a host
  *   that is not loopback, or a `services` key naming a missing section; `ERR_CONFIG_REGION` for a
  *   missing or malformed region.
- * @see PROTOCOL.md §2
+ * @see docs/PROTOCOL.md §2
  */
 export function signinBaseUrl(
   env: EnvLike,

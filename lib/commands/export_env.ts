@@ -3,7 +3,7 @@
  * shell variables (or credential_process JSON) with the names and syntax of
  * `aws configure export-credentials`, plus `AWS_ACCOUNT_ID`; see `lib/session/export_formats.ts`.
  *
- * @see PROTOCOL.md §10
+ * @see docs/PROTOCOL.md §10
  * @module
  */
 import { choiceOption, parseArgs } from "../cli/args.ts";
@@ -17,7 +17,8 @@ export const help = `Usage: aws-login export-env [--profile NAME] [--format FORM
 Print the login session's credentials, refreshing them first when they expire within 5 minutes.
 
 Formats (default env):
-  env            export AWS_ACCESS_KEY_ID=...        (bash, zsh, sh: eval "$(aws-login export-env)")
+  env            export AWS_ACCESS_KEY_ID=...        (bash, zsh, sh:
+                   creds=$(aws-login export-env) && eval "$creds")
   env-no-export  AWS_ACCESS_KEY_ID=...               (.env files, docker --env-file)
   powershell     $Env:AWS_ACCESS_KEY_ID="..."        (Invoke-Expression)
   windows-cmd    set AWS_ACCESS_KEY_ID=...

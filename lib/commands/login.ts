@@ -3,7 +3,7 @@
  * session for a profile (the token cache file and the profile's `login_session`). The flow itself
  * lives in `lib/login/login_flow.ts`; this module parses options and reports the result.
  *
- * @see PROTOCOL.md §1–§8
+ * @see docs/PROTOCOL.md §1–§8
  * @module
  */
 import { intOption, parseArgs } from "../cli/args.ts";
@@ -102,7 +102,8 @@ export function report(result: LoginResult): string {
   );
   const uses: [string, string][] = [
     [`aws sts get-caller-identity${flag}`, "AWS CLI 2.32+ and current SDKs"],
-    [`eval "$(aws-login export-env${flag})"`, "any tool, in this shell"],
+    // Assigned first: `eval "$(…)"` would return 0 when aws-login failed.
+    [`creds=$(aws-login export-env${flag}) && eval "$creds"`, "any tool, in this shell"],
     // Always named: the profile holding this line is another one, which AWS_PROFILE may select.
     [
       `credential_process = aws-login credential-process --profile ${result.profile}`,

@@ -11,7 +11,7 @@
  * the file: it is deleted all the same, with a warning that the token stays usable until the
  * session ends. `--no-revoke` is the AWS CLI's local-only logout.
  *
- * @see PROTOCOL.md §9, §14
+ * @see docs/PROTOCOL.md §9, §14
  * @module
  */
 import { parseArgs } from "../cli/args.ts";

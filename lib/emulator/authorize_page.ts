@@ -1,6 +1,6 @@
 /**
  * The browser side of the emulator: `GET /v1/authorize` validates the authorization request
- * (PROTOCOL.md §3) and shows the sign-in page (or approves at once with `autoApprove`);
+ * (docs/PROTOCOL.md §3) and shows the sign-in page (or approves at once with `autoApprove`);
  * `POST /v1/authorize` takes the choice made on that page; `GET /v1/sessions/confirmation` shows a
  * verification code for `?code=…&state=…`.
  *

@@ -4,7 +4,7 @@
  * `…/cross-device`), `iss`, `iat`, `exp`. One key per emulator; its public half is served as a JWKS
  * so a test can verify the tokens.
  *
- * @see PROTOCOL.md §6
+ * @see docs/PROTOCOL.md §6
  * @module
  */
 import { exportJWK, generateKeyPair, type JWK, SignJWT } from "jose";

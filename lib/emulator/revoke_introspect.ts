@@ -12,7 +12,7 @@
  * answers RFC 7662: `{"active":false}` exactly for any token that cannot be refreshed, else the
  * claims of the session (`exp` is when it ends).
  *
- * @see PROTOCOL.md §14
+ * @see docs/PROTOCOL.md §14
  * @module
  */
 import { accountIdOf } from "../aws/arn.ts";

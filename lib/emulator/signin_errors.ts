@@ -4,7 +4,7 @@
  * "message":…}`. The SDK's signin client reads the type from the header (then `__type`) and fills
  * the exception's `error` member from the body, so `AccessDeniedException.error === "TOKEN_EXPIRED"`.
  *
- * @see PROTOCOL.md §4.1
+ * @see docs/PROTOCOL.md §4.1
  * @module
  */
 import type { TokenFailure } from "./state.ts";
@@ -16,7 +16,7 @@ export type SigninErrorType =
   | "TooManyRequestsError"
   | "InternalServerException";
 
-/** The service message for each `error` value (substance from PROTOCOL.md §4.1). */
+/** The service message for each `error` value (substance from docs/PROTOCOL.md §4.1). */
 export const SIGNIN_MESSAGES: Record<string, string> = {
   TOKEN_EXPIRED: "Your session has expired. Please reauthenticate.",
   AUTHCODE_EXPIRED: "The authorization code has expired or was already used.",

@@ -4,7 +4,7 @@
  * thumbprint) and the `refresh_token` grant (proof by the bound key; refresh token rotated on every
  * call; session ends after `sessionTtlSeconds` with TOKEN_EXPIRED). A refresh is idempotent, as the
  * service documents it ("multiple calls with the same refresh_token return consistent results within
- * validity window", PROTOCOL.md §4, §14): repeating a refresh with a superseded token, by the same
+ * validity window", docs/PROTOCOL.md §4, §14): repeating a refresh with a superseded token, by the same
  * client and key, while the credentials that refresh issued are valid, answers the same credentials
  * and refresh token (`expiresIn` = the time they have left). Any other superseded token is refused.
  *
@@ -12,7 +12,7 @@
  * Replies are always camelCase JSON. Every call is counted by grant type before injected failures
  * apply, and an injected failure happens before anything is read or rotated.
  *
- * @see PROTOCOL.md §4, §5
+ * @see docs/PROTOCOL.md §4, §5
  * @module
  */
 import { codeChallengeS256 } from "../signin/pkce.ts";

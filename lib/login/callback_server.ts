@@ -14,7 +14,7 @@
  * after a stray or forged callback instead of failing the login. It stops after the first valid
  * callback. The code is never logged or shown.
  *
- * @see PROTOCOL.md §3 (same-device); https://www.rfc-editor.org/rfc/rfc8252#section-7.3
+ * @see docs/PROTOCOL.md §3 (same-device); https://www.rfc-editor.org/rfc/rfc8252#section-7.3
  * @module
  */
 import { LoginError } from "../errors.ts";

@@ -10,10 +10,10 @@
  * questions go to stderr; the authorization code, tokens and keys never appear in any output.
  *
  * Endpoint note: the AWS CLI drops a path prefix of a custom endpoint for the authorize and
- * confirmation URLs but keeps it for the token URL (PROTOCOL.md §2). We keep it for all three, so an
+ * confirmation URLs but keeps it for the token URL (docs/PROTOCOL.md §2). We keep it for all three, so an
  * endpoint behind a path-routing proxy works end to end.
  *
- * @see PROTOCOL.md §1–§8
+ * @see docs/PROTOCOL.md §1–§8
  * @module
  */
 import type { Deps } from "../cli/deps.ts";

@@ -4,7 +4,7 @@
  * `state=…&code=…` — and the `state` check both flows share. The code is a secret: it never appears
  * in a message; `state` is not, and is quoted (sanitised) so the user can compare.
  *
- * @see PROTOCOL.md §3 (cross-device), §12 (paste blob vector)
+ * @see docs/PROTOCOL.md §3 (cross-device), §12 (paste blob vector)
  * @module
  */
 import { LoginError } from "../errors.ts";
@@ -28,7 +28,7 @@ const RETRY = 'Run "aws-login login --remote" again and paste the code shown in 
  * @returns The `state` and `code` it carries.
  * @throws {LoginError} `ERR_LOGIN_CODE` when the text is not base64 of a query string holding a
  *   non-empty `state` and `code`.
- * @see PROTOCOL.md §3
+ * @see docs/PROTOCOL.md §3
  */
 export function decodeVerificationCode(input: string): AuthorizationResponse {
   const compact = input.replace(/\s+/g, "");

@@ -18,7 +18,7 @@
  * once the session is over (ended, revoked, logged out: the message says to log in again); 503
  * while AWS Sign-In cannot be reached and the credentials have expired. Nothing secret is logged.
  *
- * @see PROTOCOL.md §15
+ * @see docs/PROTOCOL.md §15
  * @module
  */
 import { AwsLoginError, CacheError, ConfigError, SigninError } from "../errors.ts";

@@ -16,7 +16,7 @@
  * write-back is checked before the request, and a write that still fails prints a warning and
  * returns the fresh credentials rather than an error.
  *
- * @see PROTOCOL.md §4.2, §7
+ * @see docs/PROTOCOL.md §4.2, §7
  * @module
  */
 import type { Deps } from "../cli/deps.ts";
@@ -217,7 +217,7 @@ async function refreshLocked(
 }
 
 /**
- * Where a session may be refreshed: its own region (refreshing anywhere else fails, PROTOCOL.md
+ * Where a session may be refreshed: its own region (refreshing anywhere else fails, docs/PROTOCOL.md
  * §11) at the endpoint the settings resolve to, which must be the one the session was made with
  * when the cache names it (`signInEndpoint`; sessions made by the AWS CLI do not). A later
  * `AWS_ENDPOINT_URL` (a LocalStack set-up, a typo) would otherwise receive the refresh token, and

@@ -18,7 +18,7 @@
  * - `process` and `json`: the `credential_process` JSON (they are the same output; `json` is the
  *   name aws-vault users know).
  *
- * @see PROTOCOL.md §10, https://docs.aws.amazon.com/cli/latest/reference/configure/export-credentials.html
+ * @see docs/PROTOCOL.md §10, https://docs.aws.amazon.com/cli/latest/reference/configure/export-credentials.html
  * @module
  */
 import { UsageError } from "../errors.ts";

@@ -5,7 +5,7 @@
  * do not depend on how the files are read. Profiles are read as the SDKs read them: config keys
  * merged with credentials-file keys, the latter winning.
  *
- * @see PROTOCOL.md §2 (endpoints), §8 (profiles)
+ * @see docs/PROTOCOL.md §2 (endpoints), §8 (profiles)
  * @module
  */
 import {

@@ -12,7 +12,7 @@
  * - `AccessDeniedException` and `ValidationException` are final, with a message naming the next
  *   step; the cache is left untouched.
  *
- * @see PROTOCOL.md §4.1, §4.2
+ * @see docs/PROTOCOL.md §4.1, §4.2
  * @module
  */
 import { CacheError, isTransient, SigninError } from "../errors.ts";

@@ -5,7 +5,7 @@
  * the session was made with (`sessionEndpoint` refuses any other). Loaded only by those two
  * commands (it pulls in the SigV4 signer).
  *
- * @see PROTOCOL.md §14
+ * @see docs/PROTOCOL.md §14
  * @module
  */
 import type { Deps } from "../cli/deps.ts";

@@ -10,7 +10,7 @@
  * On the credential hot path: `Deno.*` and WebCrypto only. Messages name files and fields, never
  * field values (they are secrets).
  *
- * @see PROTOCOL.md §7
+ * @see docs/PROTOCOL.md §7
  * @module
  */
 import { CacheError } from "../errors.ts";
@@ -73,7 +73,7 @@ export const TORN_WRITE_WAIT_MS = 1000;
 const LOGIN_HINT = 'Run "aws-login login" again.';
 const ACCESS_FIELDS = ["accessKeyId", "secretAccessKey", "sessionToken", "accountId", "expiresAt"];
 const TOP_FIELDS = ["clientId", "refreshToken", "dpopKey"];
-/** Key order of the CLI's file (PROTOCOL.md §7), then ours. */
+/** Key order of the CLI's file (docs/PROTOCOL.md §7), then ours. */
 const TOP_ORDER = [
   "accessToken",
   "tokenType",

@@ -10,7 +10,7 @@
  * printable characters with every secret the request carried cut out. Messages never contain the
  * token or a key.
  *
- * @see PROTOCOL.md §14; https://www.rfc-editor.org/rfc/rfc7662#section-2.2
+ * @see docs/PROTOCOL.md §14; https://www.rfc-editor.org/rfc/rfc7662#section-2.2
  * @module
  */
 import { AwsLoginError, NetworkError, SigninError } from "../errors.ts";
@@ -49,7 +49,7 @@ export interface Introspection {
 
 type Operation = "revoke" | "introspect";
 
-/** The `error` values Sign-In's model and the SDK know (PROTOCOL.md §4.1). */
+/** The `error` values Sign-In's model and the SDK know (docs/PROTOCOL.md §4.1). */
 const ERROR_VALUES = new Set([
   "TOKEN_EXPIRED",
   "AUTHCODE_EXPIRED",
@@ -100,7 +100,7 @@ async function signedPost(
 /**
  * Builds the signed `RevokeOAuth2TokenWithIAM` request: body `{"token": refreshToken}`.
  *
- * @see PROTOCOL.md §14
+ * @see docs/PROTOCOL.md §14
  */
 export function buildRevokeRequest(target: IamCallTarget, refreshToken: string): Promise<Request> {
   return signedPost(target, "revoke", { token: refreshToken });
@@ -110,7 +110,7 @@ export function buildRevokeRequest(target: IamCallTarget, refreshToken: string):
  * Builds the signed `IntrospectOAuth2TokenWithIAM` request: body `{"token": refreshToken,
  * "token_type_hint": "refresh_token"}`.
  *
- * @see PROTOCOL.md §14
+ * @see docs/PROTOCOL.md §14
  */
 export function buildIntrospectRequest(
   target: IamCallTarget,

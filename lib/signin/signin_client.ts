@@ -8,7 +8,7 @@
  * never followed, server text is reduced to printable characters with every secret we sent cut
  * out, and credentials are checked for shape before anyone stores or prints them.
  *
- * @see PROTOCOL.md §3, §4, §6
+ * @see docs/PROTOCOL.md §3, §4, §6
  * @module
  */
 import { printable } from "../cli/output.ts";
@@ -71,7 +71,7 @@ function encode(value: string): string {
  * @param p.state The UUID to expect back.
  * @param p.codeChallenge The S256 PKCE challenge.
  * @param p.redirectUri The loopback callback or `{base}/v1/sessions/confirmation`.
- * @see PROTOCOL.md §3; https://www.rfc-editor.org/rfc/rfc6749#section-4.1.1
+ * @see docs/PROTOCOL.md §3; https://www.rfc-editor.org/rfc/rfc6749#section-4.1.1
  */
 export function buildAuthorizeUrl(p: {
   authorizeUrl: string;
@@ -101,7 +101,7 @@ export function buildAuthorizeUrl(p: {
  * @param tokenUrl `{base}/v1/token`.
  * @param body The camelCase token input.
  * @param dpopProof A proof made for this request.
- * @see PROTOCOL.md §4
+ * @see docs/PROTOCOL.md §4
  */
 export function buildTokenRequest(
   tokenUrl: string,
@@ -136,7 +136,7 @@ export function buildTokenRequest(
  *   `ERR_SIGNIN_SERVER`, or `ERR_SIGNIN_RESPONSE` for an unusable reply or a redirect; `status`,
  *   `errorType`, `error`, `retryAfterSeconds` and `serverDate` are kept (cleaned).
  * @throws {NetworkError} When the body cannot be read.
- * @see PROTOCOL.md §4, §4.1
+ * @see docs/PROTOCOL.md §4, §4.1
  */
 export async function processTokenResponse(
   response: Response,
@@ -180,7 +180,7 @@ export async function processTokenResponse(
  * @param p.timeoutMs Longest wait for the reply (default 30 s).
  * @throws {SigninError} See {@link processTokenResponse}.
  * @throws {NetworkError} `ERR_NETWORK` when the request fails, `ERR_TIMEOUT` when no reply comes.
- * @see PROTOCOL.md §4
+ * @see docs/PROTOCOL.md §4
  */
 export async function exchangeAuthorizationCode(p: {
   tokenUrl: string;
@@ -216,7 +216,7 @@ export async function exchangeAuthorizationCode(p: {
  * @param p.timeoutMs Longest wait for the reply (default 30 s).
  * @throws {SigninError} See {@link processTokenResponse}.
  * @throws {NetworkError} `ERR_NETWORK` when the request fails, `ERR_TIMEOUT` when no reply comes.
- * @see PROTOCOL.md §4, §4.2
+ * @see docs/PROTOCOL.md §4, §4.2
  */
 export async function refreshToken(p: {
   tokenUrl: string;
@@ -238,7 +238,7 @@ export async function refreshToken(p: {
  * @param idToken A compact JWT.
  * @returns The `sub` claim.
  * @throws {SigninError} `ERR_SIGNIN_RESPONSE` when the token is malformed or has no `sub`.
- * @see PROTOCOL.md §6
+ * @see docs/PROTOCOL.md §6
  */
 export function idTokenSubject(idToken: string): string {
   const fail = (why: string) =>
@@ -525,7 +525,7 @@ function redirectError(
 }
 
 /**
- * Maps an error reply to a {@link SigninError} (PROTOCOL.md §4.1). A message is quoted only from
+ * Maps an error reply to a {@link SigninError} (docs/PROTOCOL.md §4.1). A message is quoted only from
  * a JSON body of a reply below 500; a server error says its status line and type only.
  */
 function serviceError(

@@ -84,7 +84,7 @@ Deno.test("resolveRegion() takes --region, AWS_REGION, AWS_DEFAULT_REGION, then 
   assert.equal(resolveRegion(env({ AWS_REGION: "" }), "", {}), undefined);
 });
 
-/** PROTOCOL.md §2, as the JS SDK's Sign-In endpoint rules resolve it. */
+/** docs/PROTOCOL.md §2, as the JS SDK's Sign-In endpoint rules resolve it. */
 const PARTITION_ROWS: [string, string, string, string, string][] = [
   // region, default, FIPS, dual-stack, FIPS + dual-stack
   [

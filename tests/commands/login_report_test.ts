@@ -26,3 +26,9 @@ Deno.test("login's report names the profile in the credential_process line, defa
     /\nSaved region us-east-1 \(from --region\) in profile dev: /,
   );
 });
+
+Deno.test("report() shows export-env assigned first, so a failure stops before eval", () => {
+  const text = report({ ...RESULT, profile: "dev" });
+  assert.ok(text.includes('creds=$(aws-login export-env --profile dev) && eval "$creds"'), text);
+  assert.ok(!text.includes('eval "$('), text);
+});

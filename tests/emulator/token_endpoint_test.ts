@@ -310,7 +310,7 @@ Deno.test("refresh rotates the refresh token and no idToken comes back", async (
 });
 
 // Sign-In's model: "multiple calls with the same refresh_token return consistent results within
-// validity window" (PROTOCOL.md §4, §14).
+// validity window" (docs/PROTOCOL.md §4, §14).
 Deno.test("a repeated refresh gets the same answer while its credentials last, then is refused", async () => {
   await using emulator = await startEmulator({ autoApprove: ARN, accessTtlSeconds: 600 });
   const session = await signIn(emulator.url);

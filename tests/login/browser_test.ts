@@ -2,6 +2,9 @@ import assert from "node:assert/strict";
 import { LoginError } from "../../lib/errors.ts";
 import { browserCommands, openBrowser, splitCommandLine } from "../../lib/login/browser.ts";
 
+/** Shell scripts play the browser, and BROWSER entries are split at ":": POSIX only. */
+const posix = { test: Deno.build.os === "windows" ? Deno.test.ignore : Deno.test };
+
 const URL_WITH_SHELL_CHARACTERS = "http://127.0.0.1:5/v1/authorize?a=1&b=$(touch%20x);c='d'&e=`f`";
 
 /** A temp dir with small shell scripts that record their arguments, one per line. */
@@ -35,14 +38,14 @@ async function scripts() {
 
 const env = (vars: Record<string, string>) => ({ get: (name: string) => vars[name] });
 
-Deno.test("openBrowser() replaces %s in BROWSER with the URL", async () => {
+posix.test("openBrowser() replaces %s in BROWSER with the URL", async () => {
   await using s = await scripts();
   const browser = await s.recorder("b");
   await openBrowser(URL_WITH_SHELL_CHARACTERS, env({ BROWSER: `${browser} --new-tab=%s --x` }));
   assert.deepEqual(await s.args("b"), [`--new-tab=${URL_WITH_SHELL_CHARACTERS}`, "--x"]);
 });
 
-Deno.test("openBrowser() appends the URL when BROWSER has no %s, without a shell", async () => {
+posix.test("openBrowser() appends the URL when BROWSER has no %s, without a shell", async () => {
   await using s = await scripts();
   const browser = await s.recorder("b");
   await openBrowser(URL_WITH_SHELL_CHARACTERS, env({ BROWSER: `${browser} --private` }));
@@ -51,7 +54,7 @@ Deno.test("openBrowser() appends the URL when BROWSER has no %s, without a shell
   assert.equal(await Deno.stat(`${s.dir}/x`).then(() => true, () => false), false);
 });
 
-Deno.test("openBrowser() tries each ':'-separated BROWSER entry until one succeeds", async () => {
+posix.test("openBrowser() tries each ':'-separated BROWSER entry until one succeeds", async () => {
   await using s = await scripts();
   const failing = await s.recorder("fails", 3);
   const good = await s.recorder("good");
@@ -63,7 +66,7 @@ Deno.test("openBrowser() tries each ':'-separated BROWSER entry until one succee
   assert.equal(await s.args("after"), undefined);
 });
 
-Deno.test("openBrowser() honours quotes in BROWSER (paths with spaces, arguments)", async () => {
+posix.test("openBrowser() honours quotes in BROWSER (paths with spaces, arguments)", async () => {
   await using s = await scripts();
   await Deno.mkdir(`${s.dir}/my browser`);
   const path = await s.make(
@@ -75,7 +78,7 @@ Deno.test("openBrowser() honours quotes in BROWSER (paths with spaces, arguments
   assert.deepEqual(await s.args("quoted"), ['--title=a "b"', "one word", url]);
 });
 
-Deno.test("openBrowser() fails with ERR_LOGIN_BROWSER naming what it tried", async () => {
+posix.test("openBrowser() fails with ERR_LOGIN_BROWSER naming what it tried", async () => {
   await using s = await scripts();
   const failing = await s.recorder("fails", 1);
   await assert.rejects(
@@ -92,7 +95,7 @@ Deno.test("openBrowser() fails with ERR_LOGIN_BROWSER naming what it tried", asy
   );
 });
 
-Deno.test("openBrowser() counts a browser still running after the grace time as opened", async () => {
+posix.test("openBrowser() counts a browser still running after the grace time as opened", async () => {
   await using s = await scripts();
   const browser = await s.make("stays", `echo $$ > '${s.dir}/pid'\nexec sleep 30`);
   await openBrowser("http://x/", env({ BROWSER: browser }), { graceMs: 300 });
@@ -141,7 +144,7 @@ Deno.test("browserCommands() splits BROWSER at ';' on Windows", () => {
   ]);
 });
 
-Deno.test("openBrowser() runs an unquoted BROWSER path with spaces as one program", async () => {
+posix.test("openBrowser() runs an unquoted BROWSER path with spaces as one program", async () => {
   await using s = await scripts();
   await Deno.mkdir(`${s.dir}/My Browser`);
   const path = await s.make("My Browser/run", `printf '%s\\n' "$@" > '${s.dir}/spaced.args'`);
@@ -161,7 +164,7 @@ Deno.test("browserCommands() keeps Windows backslashes in BROWSER paths", () => 
   });
 });
 
-Deno.test("openBrowser() does not keep the process alive for a browser still running", async () => {
+posix.test("openBrowser() does not keep the process alive for a browser still running", async () => {
   await using s = await scripts();
   const browser = await s.make("stays", `echo $$ > '${s.dir}/pid'\nexec sleep 60`);
   const script = `

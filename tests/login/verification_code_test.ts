@@ -27,7 +27,7 @@ function assertLoginError(fn: () => unknown, code: string, message?: RegExp): Lo
   return caught;
 }
 
-Deno.test("decodeVerificationCode() decodes the PROTOCOL.md §12 paste blob", () => {
+Deno.test("decodeVerificationCode() decodes the docs/PROTOCOL.md §12 paste blob", () => {
   assert.deepEqual(decodeVerificationCode(VECTOR), { state: STATE, code: "EXAMPLECODE" });
 });
 

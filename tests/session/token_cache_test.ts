@@ -39,7 +39,7 @@ function sample(extra: Record<string, unknown> = {}): CachedLoginToken {
   };
 }
 
-Deno.test("cacheFileName() is the sha256 of the login session (PROTOCOL.md §12 vectors)", async () => {
+Deno.test("cacheFileName() is the sha256 of the login session (docs/PROTOCOL.md §12 vectors)", async () => {
   assert.equal(
     await cacheFileName("arn:aws:sts::012345678910:assumed-role/Admin/admin"),
     "4b0ba8f99f075c0633e122fd73346ce203a3faf18ea0310eb2d29df1bab2e255.json",

@@ -82,7 +82,7 @@ function assertNoSecrets(message: string): void {
   for (const secret of SECRETS) assert.ok(!message.includes(secret), `leaked ${secret}`);
 }
 
-Deno.test("buildAuthorizeUrl() matches the PROTOCOL.md §12 vector byte for byte", () => {
+Deno.test("buildAuthorizeUrl() matches the docs/PROTOCOL.md §12 vector byte for byte", () => {
   assert.equal(
     buildAuthorizeUrl({
       authorizeUrl: "https://us-east-1.signin.aws.amazon.com/v1/authorize",
@@ -324,7 +324,7 @@ const ERROR_CASES: ErrorCase[] = [
       `${REFRESH}: AWS Sign-In denied access (HTTP 401). Run "aws-login login" to sign in again.`,
   },
   {
-    name: "ValidationException, keeping the service message (PROTOCOL.md §11 wrong region)",
+    name: "ValidationException, keeping the service message (docs/PROTOCOL.md §11 wrong region)",
     response: () =>
       json(400, {
         error: "INVALID_REQUEST",

@@ -43,7 +43,7 @@ Deno.test("the smoke test passes for deno run -P main.ts: version, emulator, log
   const { code, stdout, stderr } = await runSmoke([]);
   assert.equal(code, 0, stdout + stderr);
   for (const step of ["--version", "emulator", "login", "credential-process", "logout"]) {
-    assert.match(stdout, new RegExp(`^ok  ${step}: `, "m"), `step ${step} did not pass`);
+    assert.match(stdout, new RegExp(`^ok\\s+${step}: `, "m"), `step ${step} did not pass`);
   }
   assert.match(stdout, /^smoke test passed$/m);
 });
@@ -63,7 +63,7 @@ Deno.test({
       await Deno.chmod(broken, 0o755);
       const { code, stdout, stderr } = await runSmoke([broken]);
       assert.equal(code, 1, stdout + stderr);
-      assert.match(stdout, /^ok  credential-process: /m);
+      assert.match(stdout, /^ok\s+credential-process: /m);
       assert.match(stderr, /^FAILED credential-process still worked after logout/m);
     } finally {
       await Deno.remove(dir, { recursive: true });
