@@ -3,6 +3,9 @@ import { EXIT } from "../../lib/errors.ts";
 import { ROOT, runCli } from "../helpers/cli.ts";
 import { expireIn, sessionFixture } from "../helpers/session.ts";
 
+/** A clean stop on a signal: Windows cannot send a child SIGTERM or SIGINT (kill() ends it). */
+const posix = { test: Deno.build.os === "windows" ? Deno.test.ignore : Deno.test };
+
 const ARN = "arn:aws:iam::123456789012:user/Alice";
 const MAIN = `${ROOT}main.ts`;
 
@@ -66,7 +69,7 @@ function exported(text: string): Record<string, string> {
   );
 }
 
-Deno.test("serve prints the endpoint's variables and answers until SIGTERM", async () => {
+posix.test("serve prints the endpoint's variables and answers until SIGTERM", async () => {
   await using t = await sessionFixture({ arn: ARN });
   await using serve = await startServe(t.session.env);
   const vars = exported(serve.printed);
@@ -114,7 +117,7 @@ Deno.test("serve stops, saying to log in again, when the session has ended", asy
   assert.match(stderr, /TOKEN_EXPIRED.*Run "aws-login login --profile dev"/);
 });
 
-Deno.test("serve --port listens there, prints other formats, stops on SIGINT", async () => {
+posix.test("serve --port listens there, prints other formats, stops on SIGINT", async () => {
   await using t = await sessionFixture({ arn: ARN });
   const probe = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const port = probe.addr.port;

@@ -5,6 +5,10 @@ import { expiresAtMs } from "../../lib/session/token_cache.ts";
 import { ROOT, runCli, tempHome } from "../helpers/cli.ts";
 import { expireIn, sessionFixture } from "../helpers/session.ts";
 
+/** The commands exec runs here are `sh` scripts with `curl` (and SIGTERM is POSIX): POSIX only.
+ * tests/tools/install_test.ts runs exec and its endpoint on every OS. */
+const posix = { test: Deno.build.os === "windows" ? Deno.test.ignore : Deno.test };
+
 const ARN = "arn:aws:iam::123456789012:user/Alice";
 const MAIN = fileURLToPath(new URL("../../main.ts", import.meta.url));
 
@@ -29,7 +33,7 @@ function ownEnv(t: { session: { env: Record<string, string> } }): Record<string,
 const CURL = `curl -sf -H "Authorization: $AWS_CONTAINER_AUTHORIZATION_TOKEN" ` +
   `"$AWS_CONTAINER_CREDENTIALS_FULL_URI"`;
 
-Deno.test("exec gives the command a credential endpoint and no static keys", async () => {
+posix.test("exec gives the command a credential endpoint and no static keys", async () => {
   await using t = await setup();
   const { code, stdout, stderr } = await runCli(
     ["exec", "--profile", "dev", "--", "sh", "-c", `env | grep '^AWS_' | sort; ${CURL}`],
@@ -64,7 +68,7 @@ Deno.test("exec gives the command a credential endpoint and no static keys", asy
   assert.equal(answer.AccountId, "123456789012");
 });
 
-Deno.test("the endpoint stops when the command exits", async () => {
+posix.test("the endpoint stops when the command exits", async () => {
   await using t = await setup();
   const { code, stdout } = await runCli(
     ["exec", "--profile", "dev", "--", "sh", "-c", 'echo "$AWS_CONTAINER_CREDENTIALS_FULL_URI"'],
@@ -79,7 +83,7 @@ Deno.test("the endpoint stops when the command exits", async () => {
   );
 });
 
-Deno.test("exec --no-server gives the command the credentials and region, without AWS_PROFILE or AWS_SECURITY_TOKEN", async () => {
+posix.test("exec --no-server gives the command the credentials and region, without AWS_PROFILE or AWS_SECURITY_TOKEN", async () => {
   await using t = await setup();
   const { code, stdout, stderr } = await runCli(
     ["exec", "--profile", "dev", "--no-server", "--", "sh", "-c", "env | grep '^AWS_' | sort"],
@@ -104,7 +108,7 @@ Deno.test("exec --no-server gives the command the credentials and region, withou
   );
 });
 
-Deno.test("exec passes the exit code, stdin, stdout and stderr through", async () => {
+posix.test("exec passes the exit code, stdin, stdout and stderr through", async () => {
   await using t = await setup();
   const { code, stdout, stderr } = await runCli(
     [
@@ -133,7 +137,7 @@ Deno.test("exec exits 127 for a command that does not exist", async () => {
   assert.equal(stderr, 'aws-login: Cannot run "no-such-command-aws-login": command not found\n');
 });
 
-Deno.test("exec forwards SIGTERM to the command and exits with its status", async () => {
+posix.test("exec forwards SIGTERM to the command and exits with its status", async () => {
   await using t = await setup();
   const child = new Deno.Command(Deno.execPath(), {
     args: [
@@ -175,7 +179,7 @@ Deno.test("exec forwards SIGTERM to the command and exits with its status", asyn
   assert.equal(status.code, 9);
 });
 
-Deno.test("exec inside exec warns and still runs", async () => {
+posix.test("exec inside exec warns and still runs", async () => {
   await using t = await setup();
   const { code, stdout, stderr } = await runCli(
     ["exec", "--profile", "dev", "--", "sh", "-c", "echo $AWS_LOGIN_PROFILE"],
@@ -193,7 +197,7 @@ Deno.test("exec without a command is a usage error", async () => {
   assert.match(stderr, /Missing the command to run/);
 });
 
-Deno.test("a shell loop keeps getting new credentials with curl as the old ones expire", async () => {
+posix.test("a shell loop keeps getting new credentials with curl as the old ones expire", async () => {
   // Credentials that last 2 s: each request after one expired gets new ones.
   await using t = await sessionFixture({ arn: ARN, emulator: { accessTtlSeconds: 2 } });
   const { code, stdout, stderr } = await runCli(
@@ -226,7 +230,7 @@ Deno.test("a shell loop keeps getting new credentials with curl as the old ones 
   assert.ok(t.emulator.controls.counters().refresh_token >= 3);
 });
 
-Deno.test("8 commands asking the endpoint at once on expiring credentials cause one refresh", async () => {
+posix.test("8 commands asking the endpoint at once on expiring credentials cause one refresh", async () => {
   await using t = await setup();
   const child = new Deno.Command(Deno.execPath(), {
     args: [
@@ -291,7 +295,7 @@ Deno.test("8 commands asking the endpoint at once on expiring credentials cause 
   assert.equal(t.emulator.controls.counters().refresh_token, 1);
 });
 
-Deno.test("when the session ends, the endpoint says to log in again and exec says so too", async () => {
+posix.test("when the session ends, the endpoint says to log in again and exec says so too", async () => {
   await using t = await setup();
   // exec starts with fresh credentials (no token call); the command then ages them, and the
   // refresh they need is refused as the end of the session.

@@ -1,15 +1,18 @@
 import assert from "node:assert/strict";
 import { exitStatusOf, runChild } from "../../lib/session/child_process.ts";
 
+/** The children are `sh` scripts, some ended by POSIX signals: POSIX only. */
+const posix = { test: Deno.build.os === "windows" ? Deno.test.ignore : Deno.test };
+
 const ENV = { PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin" };
 const MODULE = new URL("../../lib/session/child_process.ts", import.meta.url).href;
 
-Deno.test("runChild() returns the child's exit code", async () => {
+posix.test("runChild() returns the child's exit code", async () => {
   assert.equal(await runChild("sh", ["-c", "exit 3"], ENV), 3);
   assert.equal(await runChild("sh", ["-c", "exit 0"], ENV), 0);
 });
 
-Deno.test("runChild() returns 128 + N when signal N ends the child", async () => {
+posix.test("runChild() returns 128 + N when signal N ends the child", async () => {
   assert.equal(await runChild("sh", ["-c", "kill -TERM $$"], ENV), 128 + 15);
   assert.equal(await runChild("sh", ["-c", "kill -KILL $$"], ENV), 128 + 9);
 });
@@ -21,7 +24,7 @@ Deno.test("runChild() reports 127 for a command that does not exist", async () =
   });
 });
 
-Deno.test("runChild() passes exactly the given environment", async () => {
+posix.test("runChild() passes exactly the given environment", async () => {
   const dir = await Deno.makeTempDir();
   try {
     const out = `${dir}/env`;
@@ -41,7 +44,7 @@ Deno.test("exitStatusOf() prefers the signal over the code", () => {
   assert.equal(exitStatusOf({ success: true, code: 0, signal: null }), 0);
 });
 
-Deno.test("runChild() forwards SIGTERM sent to the parent to the child", async () => {
+posix.test("runChild() forwards SIGTERM sent to the parent to the child", async () => {
   // The parent runs runChild(); the child traps TERM, says so, and exits 7. The child's loop is
   // bounded (about 2 minutes), so a lost signal fails the test instead of hanging it forever.
   const script = `

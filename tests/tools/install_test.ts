@@ -140,9 +140,26 @@ Deno.test("deno task install puts an aws-login on PATH that runs credential-proc
   assert.equal(creds.Version, 1);
   assert.equal(creds.AccessKeyId, t.session.token.accessToken.accessKeyId);
 
-  const printer = `${t.home.home}/print_key.ts`;
-  await Deno.writeTextFile(printer, `console.log(Deno.env.get("AWS_ACCESS_KEY_ID"));`);
-  const e = await run(["exec", "--profile", "dev", "--", "deno", "run", "--allow-env", printer]);
+  // The command exec runs asks exec's credential endpoint, as an AWS SDK in it would.
+  const child = `${t.home.home}/ask_endpoint.ts`;
+  await Deno.writeTextFile(
+    child,
+    `const reply = await fetch(Deno.env.get("AWS_CONTAINER_CREDENTIALS_FULL_URI")!, {
+      headers: { Authorization: Deno.env.get("AWS_CONTAINER_AUTHORIZATION_TOKEN")! },
+    });
+    console.log((await reply.json()).AccessKeyId);`,
+  );
+  const e = await run([
+    "exec",
+    "--profile",
+    "dev",
+    "--",
+    "deno",
+    "run",
+    "--allow-env",
+    "--allow-net=127.0.0.1",
+    child,
+  ]);
   assert.equal(e.code, 0, e.stderr);
   assert.equal(e.stdout.trim(), t.session.token.accessToken.accessKeyId);
 });
