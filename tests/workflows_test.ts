@@ -85,6 +85,10 @@ Deno.test("ci.yml runs deno task check and deno task test on Linux, macOS and Wi
   const runs = (test.steps ?? []).map((s) => s.run);
   assert.ok(runs.includes("deno task check"));
   assert.ok(runs.includes("deno task test"));
+  assert.ok(
+    runs.includes("git diff --exit-code -- deno.lock tests/deno.lock"),
+    "CI does not check that the tests left the lock files as committed",
+  );
   assert.ok(test["timeout-minutes"], "the test job has no time limit");
 });
 

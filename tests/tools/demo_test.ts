@@ -48,7 +48,7 @@ for (
         const env: Record<string, string> = { ...Deno.env.toObject(), TMPDIR: tmp, NO_COLOR: "1" };
         for (const name of Object.keys(env)) if (name.startsWith("AWS_")) delete env[name];
         const child = new Deno.Command(Deno.execPath(), {
-          args: ["run", "-q", "-A", DEMO],
+          args: ["run", "-q", "-A", `--lock=${DEV_LOCK}`, DEMO],
           env,
           clearEnv: true,
           cwd: ROOT,
