@@ -281,7 +281,7 @@ function sameEndpoint(a: string, b: string): boolean {
  * The token on disk when a program that takes no lock (the AWS CLI, an SDK) refreshed the session
  * since `before` was read and its credentials last at least as long as `ours`: then it is kept, as
  * writing ours would replace newer credentials with older ones. Sign-In answers a repeated refresh
- * with the same token consistently (PROTOCOL.md §14), so both programs hold working credentials.
+ * with the same token consistently (docs/PROTOCOL.md §14), so both programs hold working credentials.
  * Undefined when ours should be written (also when the file cannot be read: ours repair it).
  */
 async function refreshedElsewhere(
