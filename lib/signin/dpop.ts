@@ -1,10 +1,13 @@
 /**
  * DPoP (RFC 9449) for the AWS Sign-In token calls: a P-256 key pair made with WebCrypto, its SEC1
  * PEM form in the token cache (the `dpopKey` the AWS CLI writes; PKCS#8 accepted on import too),
- * proofs signed with jose, and the RFC 7638 thumbprint the refresh token is bound to.
+ * proofs as compact ES256 JWS signed with WebCrypto directly, and the RFC 7638 thumbprint the
+ * refresh token is bound to.
  *
- * jose is imported only inside {@link createDpopProof}, so importing this module costs nothing more
- * than WebCrypto.
+ * No JOSE library: a proof is one fixed header, four claims and one ECDSA signature, and WebCrypto
+ * already returns the JWS form of that signature (raw `r || s`, RFC 7518 §3.4). Keeping a
+ * dependency off this path keeps the refresh fast and the product's code small enough to review;
+ * the tests verify the proofs with jose.
  *
  * @see https://www.rfc-editor.org/rfc/rfc9449
  * @module
@@ -22,7 +25,6 @@ export interface PublicJwk {
 /** A DPoP key pair. The private key never leaves WebCrypto except through {@link exportDpopKeyPem}. */
 export interface DpopKey {
   readonly privateKey: CryptoKey;
-  readonly publicKey: CryptoKey;
   readonly publicJwk: PublicJwk;
 }
 
@@ -41,7 +43,6 @@ async function fromPrivateJwk(jwk: JsonWebKey): Promise<DpopKey> {
   if (jwk.kty !== "EC" || jwk.crv !== "P-256" || !jwk.d || !jwk.x || !jwk.y) {
     throw new SyntaxError("Cannot use the DPoP key: not an EC P-256 private key");
   }
-  const publicJwk: PublicJwk = { kty: "EC", crv: "P-256", x: jwk.x, y: jwk.y };
   const privateKey = await crypto.subtle.importKey(
     "jwk",
     { kty: "EC", crv: "P-256", x: jwk.x, y: jwk.y, d: jwk.d },
@@ -49,8 +50,7 @@ async function fromPrivateJwk(jwk: JsonWebKey): Promise<DpopKey> {
     true, // extractable: the cache must hold it for later refreshes
     ["sign"],
   );
-  const publicKey = await crypto.subtle.importKey("jwk", publicJwk, ALGORITHM, true, ["verify"]);
-  return { privateKey, publicKey, publicJwk };
+  return { privateKey, publicJwk: { kty: "EC", crv: "P-256", x: jwk.x, y: jwk.y } };
 }
 
 // --- DER, just enough for SEC1 / PKCS#8 EC keys -------------------------------------------------
@@ -103,26 +103,42 @@ function children(content: Uint8Array): Tlv[] {
 const sameBytes = (a: Uint8Array, b: number[]) =>
   a.length === b.length && a.every((v, i) => v === b[i]);
 
-/** Reads an RFC 5915 ECPrivateKey (SEC1) and returns its private scalar, checking the curve. */
-function parseSec1(bytes: Uint8Array): Uint8Array {
+/** An RFC 5915 ECPrivateKey: the private scalar, and the public point when the key carries it. */
+interface Sec1Key {
+  d: Uint8Array;
+  /** The uncompressed point's coordinates (32 bytes each), from the optional `publicKey` field. */
+  x?: Uint8Array;
+  y?: Uint8Array;
+}
+
+/** Reads an RFC 5915 ECPrivateKey (SEC1), checking the curve. */
+function parseSec1(bytes: Uint8Array): Sec1Key {
   const outer = readTlv(bytes, 0);
   if (outer.tag !== 0x30) throw new SyntaxError("not a DER SEQUENCE");
   const [version, privateKey, ...rest] = children(outer.content);
   if (version?.tag !== 0x02 || version.content[0] !== 1 || privateKey?.tag !== 0x04) {
     throw new SyntaxError("not an ECPrivateKey");
   }
+  const key: Sec1Key = { d: new Uint8Array(32) };
   for (const field of rest) {
     if (field.tag === 0xa0) {
       const oid = readTlv(field.content, 0);
       if (!sameBytes(field.content.subarray(0, oid.end), P256_OID)) {
         throw new SyntaxError("the key is not on the P-256 curve");
       }
+    } else if (field.tag === 0xa1) {
+      // BIT STRING: 0 unused bits, then the uncompressed point 04 || x || y.
+      const bits = readTlv(field.content, 0);
+      const point = bits.content;
+      if (bits.tag === 0x03 && point.length === 66 && point[0] === 0 && point[1] === 4) {
+        key.x = point.slice(2, 34);
+        key.y = point.slice(34);
+      }
     }
   }
   if (privateKey.content.length > 32) throw new SyntaxError("the key is not on the P-256 curve");
-  const d = new Uint8Array(32);
-  d.set(privateKey.content, 32 - privateKey.content.length);
-  return d;
+  key.d.set(privateKey.content, 32 - privateKey.content.length);
+  return key;
 }
 
 /** Wraps a private scalar into the PKCS#8 form WebCrypto imports (it derives the public key). */
@@ -181,30 +197,44 @@ export async function exportDpopKeyPem(key: DpopKey): Promise<string> {
 
 /**
  * Reads a cached `dpopKey`: SEC1 `EC PRIVATE KEY` (what the AWS CLI writes) or PKCS#8 `PRIVATE KEY`
- * (the CLI's cross-SDK fixture). The public key is derived from the private scalar.
+ * (the CLI's cross-SDK fixture). The key is imported into WebCrypto once: as a JWK when the SEC1 key
+ * carries its public point (OpenSSL and the AWS CLI always write it), else as PKCS#8, with the
+ * public point read back from WebCrypto, which derives it from the private scalar.
  *
  * @throws {SyntaxError} When the text is not a P-256 private key in either form; the message never
  *   contains key material.
  */
 export async function importDpopKeyPem(pem: string): Promise<DpopKey> {
+  let sec1: Sec1Key | undefined;
   let pkcs8: Uint8Array<ArrayBuffer>;
   try {
-    const sec1 = pemBody(pem, "EC PRIVATE KEY");
-    const wrapped = sec1 ? undefined : pemBody(pem, "PRIVATE KEY");
-    if (sec1) pkcs8 = pkcs8FromScalar(parseSec1(sec1));
-    else if (wrapped) pkcs8 = wrapped;
+    const sec1Der = pemBody(pem, "EC PRIVATE KEY");
+    const wrapped = sec1Der ? undefined : pemBody(pem, "PRIVATE KEY");
+    if (sec1Der) {
+      sec1 = parseSec1(sec1Der);
+      pkcs8 = pkcs8FromScalar(sec1.d);
+    } else if (wrapped) pkcs8 = wrapped;
     else throw new SyntaxError("no EC PRIVATE KEY or PRIVATE KEY block");
   } catch (err) {
     throw new SyntaxError(`Cannot read the DPoP key: ${(err as Error).message}`);
   }
-  let jwk: JsonWebKey;
   try {
-    const key = await crypto.subtle.importKey("pkcs8", pkcs8, ALGORITHM, true, ["sign"]);
-    jwk = await crypto.subtle.exportKey("jwk", key);
+    if (sec1?.x && sec1.y) {
+      return await fromPrivateJwk({
+        kty: "EC",
+        crv: "P-256",
+        x: base64UrlEncode(sec1.x),
+        y: base64UrlEncode(sec1.y),
+        d: base64UrlEncode(sec1.d),
+      });
+    }
+    const privateKey = await crypto.subtle.importKey("pkcs8", pkcs8, ALGORITHM, true, ["sign"]);
+    const { x, y } = await crypto.subtle.exportKey("jwk", privateKey);
+    if (!x || !y) throw new SyntaxError("no public point");
+    return { privateKey, publicJwk: { kty: "EC", crv: "P-256", x, y } };
   } catch {
     throw new SyntaxError("Cannot read the DPoP key: not an EC P-256 private key");
   }
-  return await fromPrivateJwk(jwk);
 }
 
 /** The claims of one proof. */
@@ -222,13 +252,15 @@ export interface DpopClaims {
 }
 
 /**
- * Signs a DPoP proof: header `{typ: "dpop+jwt", alg: "ES256", jwk}` with the public key only; claims
- * `jti`, `htm`, `htu`, `iat` and `nonce` when given. A new proof for every request.
+ * Signs a DPoP proof, a compact JWS (RFC 7515 §7.1): header `{typ: "dpop+jwt", alg: "ES256", jwk}`
+ * with the public key only; claims `jti`, `htm`, `htu`, `iat` and `nonce` when given. A new proof
+ * for every request.
  *
  * @see https://www.rfc-editor.org/rfc/rfc9449#section-4.2
  */
 export async function createDpopProof(key: DpopKey, claims: DpopClaims): Promise<string> {
-  const { SignJWT } = await import("jose");
+  const { kty, crv, x, y } = key.publicJwk; // exactly the public members, never `d`
+  const header = { typ: "dpop+jwt", alg: "ES256", jwk: { kty, crv, x, y } };
   const payload: Record<string, unknown> = {
     jti: claims.jti ?? crypto.randomUUID(),
     htm: claims.htm,
@@ -236,9 +268,21 @@ export async function createDpopProof(key: DpopKey, claims: DpopClaims): Promise
     iat: claims.iat ?? Math.floor(Date.now() / 1000),
   };
   if (claims.nonce !== undefined) payload.nonce = claims.nonce;
-  return await new SignJWT(payload)
-    .setProtectedHeader({ typ: "dpop+jwt", alg: "ES256", jwk: { ...key.publicJwk } })
-    .sign(key.privateKey);
+  const signingInput = `${base64UrlJson(header)}.${base64UrlJson(payload)}`;
+  // ECDSA in WebCrypto signs SHA-256 of the input and returns r || s, 32 bytes each: the ES256
+  // signature format of RFC 7518 §3.4 (not DER).
+  const signature = await crypto.subtle.sign(
+    { name: "ECDSA", hash: "SHA-256" },
+    key.privateKey,
+    encoder.encode(signingInput),
+  );
+  return `${signingInput}.${base64UrlEncode(new Uint8Array(signature))}`;
+}
+
+const encoder = new TextEncoder();
+
+function base64UrlJson(value: unknown): string {
+  return base64UrlEncode(encoder.encode(JSON.stringify(value)));
 }
 
 const THUMBPRINT_MEMBERS: Record<string, string[]> = {

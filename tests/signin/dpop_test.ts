@@ -61,6 +61,25 @@ Deno.test("importDpopKeyPem() reads node:crypto's SEC1 and PKCS#8 exports of one
   }
 });
 
+Deno.test("importDpopKeyPem() derives the public point of a SEC1 key stored without it", async () => {
+  // RFC 5915 makes the publicKey field optional; OpenSSL and the AWS CLI write it, others may not.
+  const { privateKey } = generateKeyPairSync("ec", { namedCurve: "P-256" });
+  const jwk = privateKey.export({ format: "jwk" });
+  const d = Uint8Array.from(
+    atob(jwk.d!.replace(/-/g, "+").replace(/_/g, "/")),
+    (c) => c.charCodeAt(0),
+  );
+  const p256 = [0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07];
+  const body = [0x02, 0x01, 0x01, 0x04, 0x20, ...d, 0xa0, p256.length, ...p256];
+  const der = String.fromCharCode(0x30, body.length, ...body);
+  const key = await importDpopKeyPem(
+    `-----BEGIN EC PRIVATE KEY-----\n${btoa(der)}\n-----END EC PRIVATE KEY-----\n`,
+  );
+  assert.deepEqual(key.publicJwk, { kty: "EC", crv: "P-256", x: jwk.x, y: jwk.y });
+  const proof = await createDpopProof(key, { htm: "POST", htu: "https://h/v1/token" });
+  await jwtVerify(proof, EmbeddedJWK, { typ: "dpop+jwt", algorithms: ["ES256"] });
+});
+
 Deno.test("importDpopKeyPem() refuses what is not a P-256 private key, without echoing it", async () => {
   const rsa = generateKeyPairSync("rsa", { modulusLength: 1024 }).privateKey;
   const p384 = generateKeyPairSync("ec", { namedCurve: "P-384" }).privateKey;

@@ -68,9 +68,16 @@ function decodePart(part: string): Record<string, unknown> {
 async function decodeProof(proof: string) {
   const [h, p, s] = proof.split(".");
   assert.ok(h && p && s, "a compact JWS");
+  const publicKey = await crypto.subtle.importKey(
+    "jwk",
+    key.publicJwk,
+    { name: "ECDSA", namedCurve: "P-256" },
+    false,
+    ["verify"],
+  );
   const valid = await crypto.subtle.verify(
     { name: "ECDSA", hash: "SHA-256" },
-    key.publicKey,
+    publicKey,
     base64UrlDecode(s) as Uint8Array<ArrayBuffer>,
     new TextEncoder().encode(`${h}.${p}`),
   );
