@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { defaultDeps, type Deps, type TextSink } from "./lib/cli/deps.ts";
+import { defaultDeps, type Deps, type Milestone, type TextSink } from "./lib/cli/deps.ts";
 import { AwsLoginError, EXIT, PERMISSION_HINT, UsageError } from "./lib/errors.ts";
 
 /** What every command module exports. */
@@ -15,40 +15,89 @@ interface CommandModule {
   run(options: never, deps: Deps): Promise<number>;
 }
 
-const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandModule> }> = {
+/** A permission a command can give up once it no longer needs it. */
+type Droppable = "run" | "net";
+
+/**
+ * Least privilege at run time: which permissions of the "default" set (deno.json) a command gives
+ * up, and when. A payload smuggled in through a dependency can then not start programs or reach
+ * the network where the command itself has no need to.
+ * - `atStart`: revoked before the command's module is loaded;
+ * - `browserStarted`: once the browser opener has run (login opens a browser, then only listens);
+ * - a {@link Milestone}: when the command reports it (e.g. `credentials-fresh`: no refresh follows).
+ * Deno can only revoke a whole permission, so `net` stays for commands that may call Sign-In.
+ */
+interface Privileges {
+  readonly atStart?: readonly Droppable[];
+  readonly browserStarted?: readonly Droppable[];
+  readonly milestones?: Partial<Record<Milestone, readonly Droppable[]>>;
+}
+
+interface Command {
+  readonly summary: string;
+  /** The module, relative to this file. */
+  readonly module: string;
+  readonly drops: Privileges;
+}
+
+const COMMANDS: Record<string, Command> = {
   login: {
     summary: "Sign in through the browser and store a refreshable session for a profile",
-    load: () => import("./lib/commands/login.ts"),
+    module: "./lib/commands/login.ts",
+    drops: { browserStarted: ["run"] },
   },
   "export-env": {
     summary: "Print the session's credentials as shell variables (or JSON)",
-    load: () => import("./lib/commands/export_env.ts"),
+    module: "./lib/commands/export_env.ts",
+    drops: { atStart: ["run"], milestones: { "credentials-fresh": ["net"] } },
   },
   "credential-process": {
     summary: "Print credentials as credential_process JSON, for SDKs and tools",
-    load: () => import("./lib/commands/credential_process.ts"),
+    module: "./lib/commands/credential_process.ts",
+    drops: { atStart: ["run"], milestones: { "credentials-fresh": ["net"] } },
   },
   exec: {
     summary: "Run a command with the session's credentials in its environment",
-    load: () => import("./lib/commands/exec.ts"),
+    module: "./lib/commands/exec.ts",
+    drops: {}, // runs the command, and may refresh for it
   },
   serve: {
     summary: "Serve refreshed credentials on 127.0.0.1 for containers, IDEs and other tools",
-    load: () => import("./lib/commands/serve.ts"),
+    module: "./lib/commands/serve.ts",
+    drops: { atStart: ["run"] }, // listens on loopback and refreshes at Sign-In
   },
   status: {
     summary: "Show every profile with a login session, its identity and expiry",
-    load: () => import("./lib/commands/status.ts"),
+    module: "./lib/commands/status.ts",
+    drops: { atStart: ["run"] }, // --refresh calls Sign-In
   },
   logout: {
     summary: "Remove cached login credentials for a profile, or all of them",
-    load: () => import("./lib/commands/logout.ts"),
+    module: "./lib/commands/logout.ts",
+    drops: { atStart: ["run"] },
   },
   emulator: {
     summary: "Run a local AWS Sign-In emulator for demos and tests (no AWS account needed)",
-    load: () => import("./lib/commands/emulator.ts"),
+    module: "./lib/commands/emulator.ts",
+    drops: { atStart: ["run"] },
   },
 };
+
+/** Revokes permissions for good; later use throws NotCapable. */
+function drop(names: readonly Droppable[] | undefined): void {
+  for (const name of names ?? []) Deno.permissions.revokeSync({ name });
+}
+
+/**
+ * Loads a command's module. The specifier is a variable on purpose: Deno prepares every module a
+ * literal `import("…")` names before the program starts (the whole product, npm packages
+ * included), which made every command pay for all the others; a variable is resolved only when
+ * called. `deno compile` needs `--include lib/commands` for the same reason.
+ */
+function loadCommand(command: Command): Promise<CommandModule> {
+  const specifier = command.module;
+  return import(specifier);
+}
 
 function usage(): string {
   const width = Math.max(...Object.keys(COMMANDS).map((name) => name.length));
@@ -120,18 +169,27 @@ async function main(argv: readonly string[], out: Outputs): Promise<number> {
   commandName = first;
   // Options after "--" belong to the command exec runs, not to us.
   const own = rest.includes("--") ? rest.slice(0, rest.indexOf("--")) : rest;
-  const module = await command.load();
+  drop(command.drops.atStart);
+  const module = await loadCommand(command);
   if (own.includes("--help") || own.includes("-h")) {
     out.stdout.write(module.help);
     return EXIT.ok;
   }
   const options = module.parse(rest);
   if (first === "login") Deno.addSignalListener("SIGINT", () => cancelSignIn(out));
+  const { browserStarted, milestones } = command.drops;
   return await module.run(
     options as never,
     defaultDeps({
       debug: own.includes("--debug"),
-      openBrowser: openSystemBrowser,
+      openBrowser: async (url) => {
+        try {
+          await openSystemBrowser(url);
+        } finally {
+          drop(browserStarted);
+        }
+      },
+      reached: (milestone) => drop(milestones?.[milestone]),
       rewrite: out.rewrite,
     }),
   );

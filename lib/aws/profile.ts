@@ -16,6 +16,8 @@ import { ConfigError } from "../errors.ts";
 import { type ConfigSection, parseConfigText, readConfigFile } from "./config_file.ts";
 import { configFilePath, credentialsFilePath, type EnvLike } from "./paths.ts";
 
+export { profileName, resolveRegion } from "./profile_reader.ts";
+
 /** A profile as the SDKs see it. */
 export interface ProfileConfig {
   readonly name: string;
@@ -33,11 +35,6 @@ export interface SharedFiles {
   readonly credentialsPath: string;
   readonly config: readonly ConfigSection[];
   readonly credentials: readonly ConfigSection[];
-}
-
-/** The profile to use: `--profile`, AWS_PROFILE, AWS_DEFAULT_PROFILE, else `default`. */
-export function profileName(env: EnvLike, flag?: string): string {
-  return flag || env.get("AWS_PROFILE") || env.get("AWS_DEFAULT_PROFILE") || "default";
 }
 
 /**
@@ -105,16 +102,6 @@ const OTHER_STYLES: readonly (readonly [readonly string[], string])[] = [
 export function otherCredentialStyle(keys: Readonly<Record<string, string>>): string | undefined {
   const present = new Set(Object.keys(keys).map((k) => k.toLowerCase()));
   return OTHER_STYLES.find(([names]) => names.some((k) => present.has(k)))?.[1];
-}
-
-/** The region: `--region`, AWS_REGION, AWS_DEFAULT_REGION, then the profile's `region`. */
-export function resolveRegion(
-  env: EnvLike,
-  flag: string | undefined,
-  keys: Readonly<Record<string, string>>,
-): string | undefined {
-  return flag || env.get("AWS_REGION") || env.get("AWS_DEFAULT_REGION") || keys.region ||
-    undefined;
 }
 
 interface Partition {

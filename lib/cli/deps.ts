@@ -20,6 +20,13 @@ export interface Env {
   toObject(): Record<string, string>;
 }
 
+/**
+ * A point in a command after which it needs fewer permissions: main.ts revokes what its table says
+ * the command no longer needs (least privilege at run time).
+ * - `credentials-fresh`: the cached credentials are fresh, so no refresh (no network) will follow.
+ */
+export type Milestone = "credentials-fresh";
+
 /** What a command needs from the outside world. */
 export interface Deps {
   readonly env: Env;
@@ -34,6 +41,8 @@ export interface Deps {
   openBrowser(url: string): Promise<void>;
   /** Writes a `--debug` line to stderr when debugging is on; never pass a secret. */
   debug(message: string): void;
+  /** Tells main.ts that a {@link Milestone} was passed (tests leave it out). */
+  reached?(milestone: Milestone): void;
 }
 
 const encoder = new TextEncoder();
@@ -62,12 +71,14 @@ function sinkFor(
  * @param options.openBrowser The system browser opener; without one, opening a browser fails.
  * @param options.rewrite Applied to everything written to stdout and stderr (main.ts words the
  *   hints for a checkout with it).
+ * @param options.reached Called when a command passes a {@link Milestone}.
  */
 export function defaultDeps(
   options: {
     debug?: boolean;
     openBrowser?: (url: string) => Promise<void>;
     rewrite?: (text: string) => string;
+    reached?: (milestone: Milestone) => void;
   } = {},
 ): Deps {
   const stderr = sinkFor(Deno.stderr, options.rewrite);
@@ -91,5 +102,6 @@ export function defaultDeps(
     openBrowser: options.openBrowser ??
       (() => Promise.reject(new Error("no browser opener was configured"))),
     debug: options.debug ? (message) => stderr.write(`debug: ${message}\n`) : () => {},
+    reached: options.reached,
   };
 }

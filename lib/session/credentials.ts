@@ -80,7 +80,7 @@ export interface ResolveOptions {
 }
 
 /** What the resolver needs from {@link Deps}. */
-export type CredentialDeps = Pick<Deps, "env" | "fetch" | "now" | "stderr" | "debug">;
+export type CredentialDeps = Pick<Deps, "env" | "fetch" | "now" | "stderr" | "debug" | "reached">;
 
 /**
  * Resolves the access credentials of a profile's login session, refreshing them when needed.
@@ -102,6 +102,7 @@ export async function resolveCredentials(
   const first = await readToken(path, session);
   if (!options.forceRefresh && isFresh(first, deps.now())) {
     deps.debug(`using cached credentials from "${path}"`);
+    deps.reached?.("credentials-fresh");
     return toCredentials(session, path, first, false);
   }
   const notice = await secureCacheDir(dirname(path));

@@ -22,6 +22,9 @@
  * @module
  */
 import { UsageError } from "../errors.ts";
+import { pythonIsoformat } from "./utc_time.ts";
+
+export { pythonIsoformat };
 
 /** Every `--format` value. */
 export const EXPORT_FORMATS = [
@@ -51,21 +54,6 @@ export interface ExportableCredentials {
   /** Expiry in milliseconds since the epoch. */
   readonly expiresAtMs?: number;
   readonly accountId?: string;
-}
-
-/**
- * Formats a time as Python's `datetime.isoformat()` of an aware UTC time, as the AWS CLI prints
- * `AWS_CREDENTIAL_EXPIRATION`: `2025-11-19T00:15:00+00:00`, with `.ffffff` only when there are
- * fractional seconds.
- *
- * @example
- * pythonIsoformat(Date.UTC(2025, 10, 19, 0, 15)) // "2025-11-19T00:15:00+00:00"
- */
-export function pythonIsoformat(ms: number): string {
-  const iso = new Date(ms).toISOString(); // 2025-11-19T00:15:00.000Z
-  const millis = iso.slice(20, 23);
-  const fraction = millis === "000" ? "" : `.${millis}000`;
-  return `${iso.slice(0, 19)}${fraction}+00:00`;
 }
 
 /** The variables to export, in order, each only when it has a value. */

@@ -5,25 +5,27 @@
  * do not depend on how the files are read. Profiles are read as the SDKs read them: config keys
  * merged with credentials-file keys, the latter winning.
  *
+ * On the credential hot path: one profile is read with `profile_reader.ts`; the endpoint rules and
+ * the strict parser (`profile.ts`) load only for a refresh, for `status`, or for an error message.
+ *
  * @see docs/PROTOCOL.md §2 (endpoints), §8 (profiles)
  * @module
  */
-import {
-  loadProfile,
-  loadSharedFiles,
-  type ProfileConfig,
-  profileFromFiles,
-  profileName,
-  resolveRegion,
-  type SharedFiles,
-  type SigninEndpoint,
-  signinEndpoint,
-} from "../aws/profile.ts";
+import type { ProfileConfig, SharedFiles, SigninEndpoint } from "../aws/profile.ts";
+import { profileName, readProfile, resolveRegion } from "../aws/profile_reader.ts";
 import { closest } from "../cli/suggest.ts";
 import { configFilePath, type EnvLike } from "../aws/paths.ts";
 import { ConfigError } from "../errors.ts";
 
 export { profileName, type SigninEndpoint };
+
+/**
+ * The endpoint rules and the strict parser, loaded only for a refresh, `status` or a message. A
+ * variable specifier keeps Deno from reading them on every warm run (it prepares every literal
+ * `import("…")` of a module up front).
+ */
+const PROFILE_MODULE = "../aws/profile.ts";
+type ProfileModule = typeof import("../aws/profile.ts");
 
 /** A profile with a login session. */
 export interface ProfileSession {
@@ -50,7 +52,7 @@ export async function findLoginSession(
   flag?: string,
 ): Promise<{ profile: string; loginSession: string | undefined }> {
   const profile = profileName(env, flag);
-  const config = await loadProfile(env, profile);
+  const config = await readProfile(env, profile);
   return { profile, loginSession: config.keys.login_session?.trim() || undefined };
 }
 
@@ -62,11 +64,10 @@ export async function findLoginSession(
  */
 export async function loadProfileSession(env: EnvLike, flag?: string): Promise<ProfileSession> {
   const profile = profileName(env, flag);
-  const files = await loadSharedFiles(env);
-  const config = profileFromFiles(files, profile);
+  const config = await readProfile(env, profile);
   if (!config.keys.login_session?.trim()) {
     const why = config.exists ? "has no login session" : "does not exist";
-    const hint = config.exists ? "" : ` ${otherProfiles(files, profile)}`;
+    const hint = config.exists ? "" : await missingProfileHint(env, profile);
     throw new ConfigError(
       "ERR_CONFIG_PROFILE",
       `Profile "${profile}" ${why} in "${configFilePath(env)}".${hint} ` +
@@ -82,6 +83,7 @@ export async function loadProfileSession(env: EnvLike, flag?: string): Promise<P
  * @throws {ConfigError} When a shared file cannot be read or parsed.
  */
 export async function missingProfileHint(env: EnvLike, profile: string): Promise<string> {
+  const { loadSharedFiles, profileFromFiles }: ProfileModule = await import(PROFILE_MODULE);
   const files = await loadSharedFiles(env);
   return profileFromFiles(files, profile).exists ? "" : ` ${otherProfiles(files, profile)}`;
 }
@@ -115,6 +117,7 @@ export function otherProfiles(files: SharedFiles, missing: string): string {
  * @throws {ConfigError} When a shared file cannot be read or parsed.
  */
 export async function listLoginSessions(env: EnvLike): Promise<ProfileSession[]> {
+  const { loadSharedFiles, profileFromFiles }: ProfileModule = await import(PROFILE_MODULE);
   const files = await loadSharedFiles(env);
   return profileNames(files)
     .map((name) => profileFromFiles(files, name))
@@ -135,8 +138,10 @@ export function sessionWithoutProfile(env: EnvLike, label: string): ProfileSessi
 
 function session(env: EnvLike, config: ProfileConfig): ProfileSession {
   const profileRegion = config.keys.region || undefined;
-  const endpointFor = (region: string) =>
-    Promise.resolve().then(() => signinEndpoint(env, { region, profile: config }));
+  const endpointFor = async (region: string) => {
+    const { signinEndpoint }: ProfileModule = await import(PROFILE_MODULE);
+    return signinEndpoint(env, { region, profile: config });
+  };
   return {
     profile: config.name,
     loginSession: config.keys.login_session!.trim(),

@@ -26,6 +26,9 @@ import {
   writeFileAtomic,
 } from "../files.ts";
 import { type EnvLike, loginCacheDir } from "../aws/paths.ts";
+import { formatUtcSeconds, parseRfc3339 } from "./utc_time.ts";
+
+export { parseRfc3339 };
 
 /** The access credentials of a session, as cached. */
 export interface AccessToken {
@@ -473,37 +476,7 @@ export function expiresAtMs(token: CachedLoginToken): number {
 
 /** Formats epoch milliseconds as the CLI does: `YYYY-MM-DDTHH:MM:SSZ` (UTC, seconds truncated). */
 export function formatExpiresAt(ms: number): string {
-  return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace(/\.\d{3}Z$/, "Z");
-}
-
-const RFC3339 =
-  /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(\.\d+)?(?:([Zz])|([+-])(\d{2}):(\d{2}))$/;
-
-/**
- * Parses an RFC 3339 date-time (`Z` or an offset, any fraction) to epoch milliseconds, NaN when
- * malformed or out of range. Stricter than `Date.parse`, which guesses at other shapes.
- *
- * @see https://www.rfc-editor.org/rfc/rfc3339#section-5.6
- */
-export function parseRfc3339(text: string): number {
-  const m = RFC3339.exec(text);
-  if (!m) return NaN;
-  const [year, month, day, hour, minute, second] = m.slice(1, 7).map(Number) as number[];
-  const fraction = m[7] ? Number(`0${m[7]}`) : 0;
-  if (month! < 1 || month! > 12 || hour! > 23 || minute! > 59 || second! > 60) return NaN;
-  const daysInMonth = new Date(Date.UTC(year!, month!, 0)).getUTCDate();
-  if (day! < 1 || day! > daysInMonth) return NaN;
-  let offset = 0;
-  if (!m[8]) {
-    const oh = Number(m[10]);
-    const om = Number(m[11]);
-    if (oh > 23 || om > 59) return NaN;
-    offset = (m[9] === "-" ? -1 : 1) * (oh * 60 + om) * 60_000;
-  }
-  // Date.UTC maps 0–99 to 1900–1999; setUTCFullYear does not.
-  const date = new Date(Date.UTC(2000, month! - 1, day!, hour!, minute!, second!));
-  date.setUTCFullYear(year!);
-  return date.getTime() + Math.floor(fraction * 1000) - offset;
+  return formatUtcSeconds(ms);
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {
