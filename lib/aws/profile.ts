@@ -104,7 +104,8 @@ export function otherCredentialStyle(keys: Readonly<Record<string, string>>): st
   return OTHER_STYLES.find(([names]) => names.some((k) => present.has(k)))?.[1];
 }
 
-interface Partition {
+/** One AWS partition's names, from the AWS partitions data. */
+export interface Partition {
   readonly id: string;
   readonly regionRegex: RegExp;
   readonly globalRegion: string;
@@ -149,7 +150,8 @@ function p(
   return { id, regionRegex, globalRegion, dnsSuffix, dualStackDnsSuffix, signinDomain };
 }
 
-function partitionOf(region: string): Partition {
+/** The partition of a region (its `*-global` name included); `aws` for a region it does not know. */
+export function partitionOf(region: string): Partition {
   return PARTITIONS.find((p) => p.globalRegion === region) ??
     PARTITIONS.find((p) => p.regionRegex.test(region)) ?? PARTITIONS[0]!;
 }

@@ -386,7 +386,11 @@ export async function withCacheLock<T>(
     try {
       return await fn();
     } finally {
-      await file.unlock().catch(() => {});
+      try {
+        file.unlockSync();
+      } catch {
+        // closing the file below releases the lock too
+      }
     }
   } finally {
     file.close();
@@ -429,14 +433,21 @@ export async function removeCachedToken(
   }, options);
 }
 
-/** Polls `tryLock` (`lock` would block with no way to time out) with a growing pause. */
+/** How often a waiting process tries the lock again. */
+export const LOCK_POLL_MS = 5;
+
+/**
+ * Polls `tryLock` at a short fixed interval until the lock is ours or `timeoutMs` has passed.
+ * `lock()` would wake at once but cannot time out (a blocked flock cannot be cancelled, and would
+ * keep the process alive); a fixed short poll wakes a waiter within 5 ms of the release, where a
+ * growing interval made the last of 32 waiters sleep up to 100 ms after the refresh was done.
+ */
 async function acquire(file: Deno.FsFile, lockPath: string, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  let pause = 5;
   for (;;) {
     let locked: boolean;
     try {
-      locked = await file.tryLock(true);
+      locked = file.tryLockSync(true);
     } catch (err) {
       throw new CacheError("ERR_CACHE_IO", `Cannot lock "${lockPath}": ${reason(err)}`, {
         cause: err,
@@ -451,8 +462,7 @@ async function acquire(file: Deno.FsFile, lockPath: string, timeoutMs: number): 
           `${Math.round(timeoutMs / 1000)} s. Try again, or end that process.`,
       );
     }
-    await new Promise((resolve) => setTimeout(resolve, Math.min(pause, left)));
-    pause = Math.min(pause * 2, 100);
+    await new Promise((resolve) => setTimeout(resolve, Math.min(LOCK_POLL_MS, left)));
   }
 }
 

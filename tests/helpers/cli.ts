@@ -76,13 +76,21 @@ export interface CliResult {
  * @param options.stdin Text written to standard input, which is then closed.
  * @param options.timeoutMs Kill it (SIGTERM) after this long: a guard against a hang, for runs that
  *   start long-lived children.
+ * @param options.preload A module Deno runs before main.ts (`--preload`), e.g. a test payload.
  */
 export async function runCli(
   args: string[],
-  options: { env: Record<string, string>; stdin?: string; cwd?: string; timeoutMs?: number },
+  options: {
+    env: Record<string, string>;
+    stdin?: string;
+    cwd?: string;
+    timeoutMs?: number;
+    preload?: string;
+  },
 ): Promise<CliResult> {
+  const preload = options.preload ? ["--preload", options.preload] : [];
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-q", "-P", "--no-prompt", MAIN, ...args],
+    args: ["run", "-q", "-P", "--no-prompt", ...preload, MAIN, ...args],
     env: options.env,
     clearEnv: true,
     cwd: options.cwd ?? ROOT,

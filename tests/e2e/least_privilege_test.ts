@@ -1,0 +1,65 @@
+/**
+ * Least privilege at run time (SECURITY.md): once a command has started, code running inside it —
+ * here a payload loaded with `--preload`, standing in for a compromised dependency — cannot start a
+ * program unless the command runs one, and cannot reach any host but AWS Sign-In's (or none at all
+ * when the command needs no network).
+ */
+import assert from "node:assert/strict";
+import { fileURLToPath } from "node:url";
+import { runCli } from "../helpers/cli.ts";
+import { expireIn, sessionFixture } from "../helpers/session.ts";
+
+const PAYLOAD = fileURLToPath(new URL("../helpers/payload.ts", import.meta.url));
+
+/** What the payload could do, from its report line. */
+function report(stderr: string): Record<string, string> {
+  const line = stderr.split("\n").find((l) => l.startsWith("PAYLOAD "));
+  assert.ok(line, `no payload report in:\n${stderr}`);
+  return JSON.parse(line.slice("PAYLOAD ".length));
+}
+
+for (const command of [["credential-process"], ["export-env"]]) {
+  Deno.test(`${command[0]} with fresh credentials: no program, no network at all`, async () => {
+    await using t = await sessionFixture({ arn: "arn:aws:iam::123456789012:user/Alice" });
+    const out = await runCli([...command, "--profile", "dev"], {
+      env: t.session.env,
+      preload: PAYLOAD,
+    });
+    assert.equal(out.code, 0, out.stderr);
+    assert.deepEqual(report(out.stderr), {
+      run: "NotCapable",
+      foreignHost: "prompt",
+      signinHost: "prompt",
+      connect: "NotCapable",
+    });
+  });
+}
+
+Deno.test("credential-process that refreshes: Sign-In stays reachable, other hosts do not", async () => {
+  await using t = await sessionFixture({ arn: "arn:aws:iam::123456789012:user/Alice" });
+  await expireIn(t.session.cachePath, 60_000);
+  const out = await runCli(["credential-process", "--profile", "dev"], {
+    env: t.session.env,
+    preload: PAYLOAD,
+  });
+  assert.equal(out.code, 0, out.stderr);
+  assert.equal(t.emulator.controls.counters().refresh_token, 1);
+  assert.deepEqual(report(out.stderr), {
+    run: "NotCapable",
+    foreignHost: "prompt",
+    signinHost: "granted",
+    connect: "NotCapable",
+  });
+});
+
+Deno.test("status: no program; only Sign-In hosts", async () => {
+  await using t = await sessionFixture({ arn: "arn:aws:iam::123456789012:user/Alice" });
+  const out = await runCli(["status"], { env: t.session.env, preload: PAYLOAD });
+  assert.equal(out.code, 0, out.stderr);
+  assert.deepEqual(report(out.stderr), {
+    run: "NotCapable",
+    foreignHost: "prompt",
+    signinHost: "granted",
+    connect: "NotCapable",
+  });
+});

@@ -1,0 +1,32 @@
+/**
+ * The "default" permission set in deno.json grants `net` only to loopback, AWS Sign-In and STS: no
+ * wildcard over a domain where anyone can own a name (`*.amazonaws.com` holds every S3 bucket and
+ * API Gateway; `*.api.aws` too). tools/net_allowlist.ts generates the list from the endpoint rules.
+ */
+import assert from "node:assert/strict";
+import { netAllowlist, REGIONS, signinHosts } from "../tools/net_allowlist.ts";
+
+const config = JSON.parse(await Deno.readTextFile(new URL("../deno.json", import.meta.url)));
+const net: string[] = config.permissions.default.net;
+
+Deno.test("deno.json's net allow-list is the generated one (run tools/net_allowlist.ts --write)", () => {
+  assert.deepEqual(net, netAllowlist());
+});
+
+Deno.test("deno.json's net allow-list has wildcards only over Sign-In's own domains", () => {
+  for (const host of net.filter((h) => h.includes("*"))) {
+    assert.match(host, /^\*\.signin(-fips)?\.[a-z0-9.-]+$/, host);
+  }
+  for (const host of ["*.amazonaws.com", "*.api.aws", "*.amazonaws.com.cn", "s3.amazonaws.com"]) {
+    assert.ok(!net.includes(host), host);
+  }
+});
+
+Deno.test("every Sign-In host a known region resolves to is allowed", () => {
+  const allowed = (host: string) =>
+    net.includes(host) ||
+    net.some((h) => h.startsWith("*.") && host.endsWith(h.slice(1)));
+  for (const region of REGIONS) {
+    for (const host of signinHosts(region)) assert.ok(allowed(host), `${region}: ${host}`);
+  }
+});

@@ -1,0 +1,119 @@
+/**
+ * The `net` allow-list of deno.json's "default" permission set: loopback (the callback listener and
+ * the emulator), every AWS Sign-In host the endpoint rules of `lib/aws/profile.ts` can resolve for a
+ * known region (default, FIPS, dual-stack, both), and each region's STS endpoint. A host whose first
+ * label is the region becomes one `*.` entry for its Sign-In domain (`*.signin.aws.amazon.com`);
+ * Deno accepts a wildcard only as the first label, so the rest are listed one by one.
+ *
+ * `deno run -A tools/net_allowlist.ts --write` rewrites deno.json; tests/permissions_test.ts fails
+ * when deno.json and this list differ (a new region: add it below, then run this).
+ *
+ * @module
+ */
+import { partitionOf, type ProfileConfig, signinBaseUrl } from "../lib/aws/profile.ts";
+
+/** Every region of the AWS partitions data (`@aws-sdk/core` util-endpoints), `*-global` included. */
+export const REGIONS = [
+  // aws
+  "af-south-1",
+  "ap-east-1",
+  "ap-east-2",
+  "ap-northeast-1",
+  "ap-northeast-2",
+  "ap-northeast-3",
+  "ap-south-1",
+  "ap-south-2",
+  "ap-southeast-1",
+  "ap-southeast-2",
+  "ap-southeast-3",
+  "ap-southeast-4",
+  "ap-southeast-5",
+  "ap-southeast-6",
+  "ap-southeast-7",
+  "aws-global",
+  "ca-central-1",
+  "ca-west-1",
+  "eu-central-1",
+  "eu-central-2",
+  "eu-north-1",
+  "eu-south-1",
+  "eu-south-2",
+  "eu-west-1",
+  "eu-west-2",
+  "eu-west-3",
+  "il-central-1",
+  "me-central-1",
+  "me-south-1",
+  "me-west-1",
+  "mx-central-1",
+  "sa-east-1",
+  "sa-west-1",
+  "us-east-1",
+  "us-east-2",
+  "us-west-1",
+  "us-west-2",
+  // aws-cn, aws-eusc, aws-iso, aws-iso-b, aws-iso-e, aws-iso-f, aws-us-gov
+  "aws-cn-global",
+  "cn-north-1",
+  "cn-northwest-1",
+  "eusc-de-east-1",
+  "aws-iso-global",
+  "us-iso-east-1",
+  "us-iso-west-1",
+  "aws-iso-b-global",
+  "us-isob-east-1",
+  "us-isob-west-1",
+  "aws-iso-e-global",
+  "eu-isoe-west-1",
+  "aws-iso-f-global",
+  "us-isof-east-1",
+  "us-isof-south-1",
+  "aws-us-gov-global",
+  "us-gov-east-1",
+  "us-gov-west-1",
+]; // deno-fmt-ignore
+
+const LOOPBACK = ["127.0.0.1", "localhost"];
+
+/** The Sign-In hosts of a region: default, FIPS, dual-stack, FIPS + dual-stack. */
+export function signinHosts(region: string): string[] {
+  const profile: ProfileConfig = { name: "allowlist", exists: true, keys: {} };
+  const none = { get: () => undefined };
+  return [[false, false], [true, false], [false, true], [true, true]].map(([fips, dualStack]) =>
+    new URL(signinBaseUrl(none, { region, profile, fips, dualStack })).hostname
+  );
+}
+
+/** The STS endpoint of a region (the global one for `aws-global`). */
+export function stsHost(region: string): string {
+  if (region === "aws-global") return "sts.amazonaws.com";
+  return `sts.${region}.${partitionOf(region).dnsSuffix}`;
+}
+
+/** The allow-list: loopback, Sign-In (wildcards where the region leads), STS; sorted, unique. */
+export function netAllowlist(): string[] {
+  const hosts = new Set<string>();
+  for (const region of REGIONS) {
+    for (const host of signinHosts(region)) {
+      hosts.add(host.startsWith(`${region}.`) ? `*.${host.slice(region.length + 1)}` : host);
+    }
+    hosts.add(stsHost(region));
+  }
+  return [...LOOPBACK, ...[...hosts].sort()];
+}
+
+if (import.meta.main) {
+  const list = netAllowlist();
+  if (Deno.args.includes("--write")) {
+    // Replace the array's text only, so the rest of deno.json keeps its layout.
+    const path = new URL("../deno.json", import.meta.url);
+    const text = await Deno.readTextFile(path);
+    const indent = "        ";
+    const array = `[\n${list.map((h) => `${indent}${JSON.stringify(h)}`).join(",\n")}\n      ]`;
+    const next = text.replace(/"net": \[[^\]]*\]/, `"net": ${array}`);
+    if (next === text) throw new Error('Cannot find "net": [...] in deno.json');
+    await Deno.writeTextFile(path, next);
+  } else {
+    console.log(JSON.stringify(list, null, 2));
+  }
+}
