@@ -44,7 +44,10 @@ export async function readProfile(env: EnvLike, name: string): Promise<ProfileCo
   const config = scanFile(configFilePath(env), "config", name);
   const credentials = config && scanFile(credentialsFilePath(env), "credentials", name);
   if (config === undefined || credentials === undefined) {
-    const { loadProfile } = await import("./profile.ts");
+    // A variable specifier, so Deno reads the strict parser only when it is needed (it prepares
+    // every literal `import("…")` of a module up front).
+    const strict = "./profile.ts";
+    const { loadProfile }: typeof import("./profile.ts") = await import(strict);
     return await loadProfile(env, name);
   }
   const keys = { ...config.profile, ...credentials.profile };

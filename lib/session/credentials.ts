@@ -172,7 +172,10 @@ async function refreshLocked(
   );
   // Before the server rotates the refresh token: a write-back that cannot happen fails now.
   await checkCacheWritable(path, current);
-  const { refreshCachedToken } = await import("./refresh.ts");
+  // A variable specifier: Deno then reads the refresh machinery only when a refresh happens, not
+  // on every warm run (it prepares every literal `import("…")` of a module up front).
+  const refreshModule = "./refresh.ts";
+  const { refreshCachedToken }: typeof import("./refresh.ts") = await import(refreshModule);
   const stillValid = !options.strict && expiresAtMs(current) > deps.now();
   let next: CachedLoginToken;
   try {

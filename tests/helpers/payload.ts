@@ -37,9 +37,13 @@ function probe(): void {
   }
   report.foreignHost = Deno.permissions.querySync({ name: "net", host: FOREIGN_HOST }).state;
   report.signinHost = Deno.permissions.querySync({ name: "net", host: SIGNIN_HOST }).state;
-  const done = () =>
+  const done = () => {
     Deno.stderr.writeSync(new TextEncoder().encode(`PAYLOAD ${JSON.stringify(report)}\n`));
-  if (report.foreignHost === "granted") return done(); // no network here: do not try to connect
+  };
+  if (report.foreignHost === "granted") {
+    done(); // no network here: do not try to connect
+    return;
+  }
   Deno.connect({ hostname: FOREIGN_HOST, port: 443 }).then(
     (conn) => {
       conn.close();
