@@ -111,7 +111,17 @@ export async function resolveCredentials(
     return await withCacheLock(
       path,
       () => refreshLocked(session, path, first, deps, options),
-      { timeoutMs: options.lockTimeoutMs ?? LOCK_TIMEOUT_MS },
+      {
+        timeoutMs: options.lockTimeoutMs ?? LOCK_TIMEOUT_MS,
+        // Another process is refreshing: once it is done, use its result without queueing for
+        // the lock behind every other waiter.
+        whenReleased: async () => {
+          const latest = await readToken(path, session);
+          if (!refreshedSince(first, latest, deps.now())) return undefined;
+          deps.debug(`another process refreshed "${path}"; using its credentials`);
+          return toCredentials(session, path, latest, false);
+        },
+      },
     );
   } catch (err) {
     // Another process holds the lock for too long: still-valid credentials beat an error.
@@ -150,6 +160,11 @@ function isFresh(token: CachedLoginToken, now: number): boolean {
   return expiresAtMs(token) - now > REFRESH_WINDOW_MS;
 }
 
+/** Whether another process has refreshed the session since `before` was read. */
+function refreshedSince(before: CachedLoginToken, latest: CachedLoginToken, now: number): boolean {
+  return latest.accessToken.accessKeyId !== before.accessToken.accessKeyId && isFresh(latest, now);
+}
+
 async function refreshLocked(
   session: ProfileSession,
   path: string,
@@ -159,8 +174,8 @@ async function refreshLocked(
 ): Promise<SessionCredentials> {
   // Re-read: another process may have refreshed while we waited for the lock.
   const current = await readToken(path, session);
-  const refreshedByOther = current.accessToken.accessKeyId !== before.accessToken.accessKeyId;
-  if (isFresh(current, deps.now()) && (!options.forceRefresh || refreshedByOther)) {
+  const now = deps.now();
+  if (options.forceRefresh ? refreshedSince(before, current, now) : isFresh(current, now)) {
     deps.debug(`another process refreshed "${path}"; using its credentials`);
     return toCredentials(session, path, current, false);
   }

@@ -363,14 +363,19 @@ export async function secureCacheDir(dir: string): Promise<string | undefined> {
  * @param path The cache file to guard.
  * @param fn The critical section.
  * @param options.timeoutMs Longest wait for the lock (default 30 s).
- * @returns What `fn` returns.
+ * @param options.whenReleased Called, under a shared lock, each time another process's exclusive
+ *   hold has ended while this one waited (its refresh may be all the caller needed): a value other
+ *   than undefined ends the wait and is returned without running `fn`. All waiters can hold the
+ *   shared lock at once, so they look at the holder's result together instead of queueing for the
+ *   exclusive lock one by one. Its errors are ignored.
+ * @returns What `fn` (or `whenReleased`) returns.
  * @throws {CacheError} `ERR_CACHE_LOCK` when the lock is not acquired in time, `ERR_CACHE_UNSAFE`
  *   or `ERR_CACHE_IO` when the lock file cannot be opened; whatever `fn` throws.
  */
 export async function withCacheLock<T>(
   path: string,
   fn: () => Promise<T>,
-  options: { timeoutMs?: number } = {},
+  options: { timeoutMs?: number; whenReleased?: () => Promise<T | undefined> } = {},
 ): Promise<T> {
   const lockPath = `${path}.lock`;
   const timeoutMs = options.timeoutMs ?? LOCK_TIMEOUT_MS;
@@ -382,7 +387,8 @@ export async function withCacheLock<T>(
     throw fileError(lockPath, err, "Cannot open the lock file");
   }
   try {
-    await acquire(file, lockPath, timeoutMs);
+    const waited = await acquire(file, lockPath, timeoutMs, options.whenReleased);
+    if (waited !== undefined) return waited.value;
     try {
       return await fn();
     } finally {
@@ -437,23 +443,45 @@ export async function removeCachedToken(
 export const LOCK_POLL_MS = 5;
 
 /**
- * Polls `tryLock` at a short fixed interval until the lock is ours or `timeoutMs` has passed.
- * `lock()` would wake at once but cannot time out (a blocked flock cannot be cancelled, and would
- * keep the process alive); a fixed short poll wakes a waiter within 5 ms of the release, where a
- * growing interval made the last of 32 waiters sleep up to 100 ms after the refresh was done.
+ * Polls the lock at a short fixed interval until it is ours (undefined), `whenReleased` gives a
+ * value ({ value }), or `timeoutMs` has passed. `lock()` would wake at once but cannot time out (a
+ * blocked flock cannot be cancelled, and would keep the process alive); a fixed short poll wakes a
+ * waiter within 5 ms of the release, where a growing interval let the last of 32 waiters sleep up
+ * to 100 ms after the refresh was done. Once it has found the lock taken, a waiter with
+ * `whenReleased` asks for the shared lock first, so waiters do not take the exclusive lock from
+ * each other just to find that the refresh is done.
  */
-async function acquire(file: Deno.FsFile, lockPath: string, timeoutMs: number): Promise<void> {
+async function acquire<T>(
+  file: Deno.FsFile,
+  lockPath: string,
+  timeoutMs: number,
+  whenReleased: (() => Promise<T | undefined>) | undefined,
+): Promise<{ value: T } | undefined> {
   const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    let locked: boolean;
+  const tryLock = (exclusive: boolean) => {
     try {
-      locked = file.tryLockSync(true);
+      return file.tryLockSync(exclusive);
     } catch (err) {
       throw new CacheError("ERR_CACHE_IO", `Cannot lock "${lockPath}": ${reason(err)}`, {
         cause: err,
       });
     }
-    if (locked) return;
+  };
+  if (tryLock(true)) return undefined;
+  for (;;) {
+    if (whenReleased === undefined) {
+      if (tryLock(true)) return undefined;
+    } else if (tryLock(false)) {
+      // The holder let go: look at its result together with the other waiters.
+      let value: T | undefined;
+      try {
+        value = await whenReleased().catch(() => undefined);
+      } finally {
+        file.unlockSync();
+      }
+      if (value !== undefined) return { value };
+      if (tryLock(true)) return undefined; // not what we need: take the lock ourselves
+    }
     const left = deadline - Date.now();
     if (left <= 0) {
       throw new CacheError(

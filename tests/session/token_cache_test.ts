@@ -311,6 +311,49 @@ Deno.test({
   },
 });
 
+Deno.test("withCacheLock() asks whenReleased once the holder lets go, and then needs no lock", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const path = `${dir}/t.json`;
+    const holder = lockHolder(path, 600);
+    const out = lines(holder);
+    assert.match(await out.next(), /^locked/);
+    let askedAt = 0;
+    const result = await withCacheLock(path, () => Promise.resolve("ran fn"), {
+      whenReleased: () => {
+        askedAt = Date.now();
+        return Promise.resolve("the holder's result");
+      },
+    });
+    const unlocked = Number((await out.next()).match(/unlocked (\d+)/)![1]);
+    await holder.status;
+    assert.equal(result, "the holder's result");
+    assert.ok(askedAt >= unlocked, "asked only after the holder released the lock");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("withCacheLock() takes the lock itself when whenReleased has no answer", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const path = `${dir}/t.json`;
+    const holder = lockHolder(path, 300);
+    const out = lines(holder);
+    assert.match(await out.next(), /^locked/);
+    let asked = 0;
+    const result = await withCacheLock(path, () => Promise.resolve("ran fn"), {
+      whenReleased: () => Promise.resolve(void asked++),
+    });
+    await holder.status;
+    await out.cancel();
+    assert.equal(result, "ran fn");
+    assert.equal(asked, 1);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("withCacheLock() gives up with ERR_CACHE_LOCK after its timeout", async () => {
   const dir = await Deno.makeTempDir();
   try {
