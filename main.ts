@@ -44,7 +44,7 @@ const COMMANDS: Record<string, Command> = {
   login: {
     summary: "Sign in through the browser and store a refreshable session for a profile",
     module: "./lib/commands/login.ts",
-    drops: { browserStarted: ["run"] },
+    drops: { browserStarted: ["run"], milestones: { authorized: ["run"] } },
   },
   "export-env": {
     summary: "Print the session's credentials as shell variables (or JSON)",

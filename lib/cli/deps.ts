@@ -23,9 +23,10 @@ export interface Env {
 /**
  * A point in a command after which it needs fewer permissions: main.ts revokes what its table says
  * the command no longer needs (least privilege at run time).
- * - `credentials-fresh`: the cached credentials are fresh, so no refresh (no network) will follow.
+ * - `credentials-fresh`: the cached credentials are fresh, so no refresh (no network) will follow;
+ * - `authorized`: `login` has its authorization code, so it opens no browser any more.
  */
-export type Milestone = "credentials-fresh";
+export type Milestone = "credentials-fresh" | "authorized";
 
 /** What a command needs from the outside world. */
 export interface Deps {

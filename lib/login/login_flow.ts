@@ -190,6 +190,7 @@ export async function login(options: LoginOptions, deps: LoginDeps): Promise<Log
   const authorization = options.remote
     ? await authorizeRemote(ctx, deps)
     : await authorizeSameDevice(ctx, options, deps);
+  deps.reached?.("authorized"); // the browser's part is over
 
   const result = await exchange(`${base}/v1/token`, authorization, codeVerifier, dpopKey, deps);
   const loginSession = idTokenSubject(result.idToken ?? "");

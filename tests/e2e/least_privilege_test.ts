@@ -6,8 +6,8 @@
  */
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
-import { runCli } from "../helpers/cli.ts";
-import { expireIn, sessionFixture } from "../helpers/session.ts";
+import { ROOT, runCli, tempHome } from "../helpers/cli.ts";
+import { expireIn, sessionFixture, startEmulator } from "../helpers/session.ts";
 
 const PAYLOAD = fileURLToPath(new URL("../helpers/payload.ts", import.meta.url));
 
@@ -56,6 +56,30 @@ Deno.test("status: no program; only Sign-In hosts", async () => {
   await using t = await sessionFixture({ arn: "arn:aws:iam::123456789012:user/Alice" });
   const out = await runCli(["status"], { env: t.session.env, preload: PAYLOAD });
   assert.equal(out.code, 0, out.stderr);
+  assert.deepEqual(report(out.stderr), {
+    run: "NotCapable",
+    foreignHost: "prompt",
+    signinHost: "granted",
+    connect: "NotCapable",
+  });
+});
+
+Deno.test("login: the browser starts, then no program; only Sign-In hosts", async () => {
+  const arn = "arn:aws:iam::123456789012:user/Alice";
+  await using emulator = await startEmulator({ autoApprove: arn });
+  await using home = await tempHome();
+  const browser = `${ROOT}tests/helpers/browser.ts`;
+  const log = `${home.home}/browser-opened`;
+  const out = await runCli(["login", "--profile", "dev", "--region", "us-east-1"], {
+    env: {
+      ...home.env,
+      AWS_ENDPOINT_URL_SIGNIN: emulator.url,
+      BROWSER: `'${Deno.execPath()}' run -q -A '${browser}' --log '${log}' %s`,
+    },
+    preload: PAYLOAD,
+  });
+  assert.equal(out.code, 0, out.stderr);
+  assert.ok((await Deno.readTextFile(log)).length > 0, "the browser was started");
   assert.deepEqual(report(out.stderr), {
     run: "NotCapable",
     foreignHost: "prompt",
