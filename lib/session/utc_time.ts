@@ -1,8 +1,8 @@
 /**
  * UTC date-times as the token cache and the export formats write them, computed with integer
- * arithmetic instead of `Date` objects. The first `Date` a process makes sets up V8's date cache
- * and time-zone data (about 4 ms and 2 MiB at start-up, measured), which the credential hot path
- * cannot afford for what is a few divisions.
+ * arithmetic instead of `Date` methods. A process's first `Date` formatting sets up V8's date
+ * machinery (about 0.4 ms and 2 MiB of peak memory at start-up, measured), which the credential
+ * hot path cannot afford for what is a few divisions.
  *
  * @see https://www.rfc-editor.org/rfc/rfc3339#section-5.6
  * @module
