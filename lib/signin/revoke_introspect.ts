@@ -13,8 +13,8 @@
  * @see docs/PROTOCOL.md §14; https://www.rfc-editor.org/rfc/rfc7662#section-2.2
  * @module
  */
-import { AwsLoginError, NetworkError, SigninError } from "../errors.ts";
-import { errorTypeOf, serviceMessage } from "./signin_client.ts";
+import { SigninError } from "../errors.ts";
+import { errorTypeOf, hostOf, serviceMessage, transportError } from "./signin_client.ts";
 
 /** Default time to wait for a reply. */
 export const IAM_CALL_TIMEOUT_MS = 10_000;
@@ -275,31 +275,6 @@ async function readBody(response: Response): Promise<string> {
   } catch (err) {
     throw transportError(err, hostOf(response.url));
   }
-}
-
-function hostOf(url: string): string | undefined {
-  try {
-    return new URL(url).host || undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** A fetch failure as a {@link NetworkError} naming the host (never the request). */
-function transportError(err: unknown, host: string | undefined, timeoutMs?: number): AwsLoginError {
-  if (err instanceof AwsLoginError) return err;
-  const where = host ? `AWS Sign-In at "${host}"` : "AWS Sign-In";
-  const name = err instanceof Error || err instanceof DOMException ? err.name : "";
-  if (name === "TimeoutError" || name === "AbortError") {
-    const within = timeoutMs === undefined ? "" : ` within ${Math.ceil(timeoutMs / 1000)} s`;
-    return new NetworkError("ERR_TIMEOUT", `No reply from ${where}${within}`, { cause: err });
-  }
-  const detail = err instanceof Error ? err.message.replace(/\s+/g, " ").trim() : String(err);
-  return new NetworkError(
-    "ERR_NETWORK",
-    `Cannot reach ${where}: ${detail || "the request failed"}`,
-    { cause: err },
-  );
 }
 
 /** Maps an error reply to a {@link SigninError}. */

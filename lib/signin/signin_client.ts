@@ -309,7 +309,8 @@ async function send(
   }
 }
 
-function hostOf(url: string): string | undefined {
+/** The host of `url`, for messages; undefined when it has none. */
+export function hostOf(url: string): string | undefined {
   try {
     return new URL(url).host || undefined;
   } catch {
@@ -318,7 +319,11 @@ function hostOf(url: string): string | undefined {
 }
 
 /** A fetch or body-read failure as a {@link NetworkError} naming the host (never the body). */
-function transportError(err: unknown, host: string | undefined, timeoutMs?: number): AwsLoginError {
+export function transportError(
+  err: unknown,
+  host: string | undefined,
+  timeoutMs?: number,
+): AwsLoginError {
   if (err instanceof AwsLoginError) return err;
   // A missing Deno permission is not a network failure: say which host to allow.
   if (err instanceof Deno.errors.NotCapable) {
