@@ -159,6 +159,15 @@ export function partitionOf(region: string): Partition {
 /** A region is one lowercase DNS label (the partition patterns are lowercase). */
 const REGION_RE = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 
+/** What picks a Sign-In endpoint besides the environment: the flag, the region and the profile. */
+export interface EndpointSettings {
+  endpointUrl?: string;
+  region: string;
+  profile: ProfileConfig;
+  fips?: boolean;
+  dualStack?: boolean;
+}
+
 /**
  * The AWS Sign-In base URL (no trailing slash) for a profile and region: the first of
  * `--endpoint-url`, AWS_ENDPOINT_URL_SIGNIN, AWS_ENDPOINT_URL, the `signin` → `endpoint_url` of
@@ -177,16 +186,7 @@ const REGION_RE = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
  *   missing or malformed region.
  * @see docs/PROTOCOL.md §2
  */
-export function signinBaseUrl(
-  env: EnvLike,
-  p: {
-    endpointUrl?: string;
-    region: string;
-    profile: ProfileConfig;
-    fips?: boolean;
-    dualStack?: boolean;
-  },
-): string {
+export function signinBaseUrl(env: EnvLike, p: EndpointSettings): string {
   return signinEndpoint(env, p).url;
 }
 
@@ -204,16 +204,7 @@ export interface SigninEndpoint {
  *
  * @throws {ConfigError} As {@link signinBaseUrl}.
  */
-export function signinEndpoint(
-  env: EnvLike,
-  p: {
-    endpointUrl?: string;
-    region: string;
-    profile: ProfileConfig;
-    fips?: boolean;
-    dualStack?: boolean;
-  },
-): SigninEndpoint {
+export function signinEndpoint(env: EnvLike, p: EndpointSettings): SigninEndpoint {
   const { keys, name } = p.profile;
   if (p.region) checkRegion(p.region);
   // A custom endpoint wins and FIPS/dual-stack are ignored, as in the AWS CLI (botocore passes
