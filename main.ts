@@ -7,6 +7,7 @@
  */
 import { defaultDeps, type Deps, type Milestone, type TextSink } from "./lib/cli/deps.ts";
 import { AwsLoginError, EXIT, PERMISSION_HINT, UsageError } from "./lib/errors.ts";
+import { MINIMUM_DENO, olderThan, runByDenoTask, taskHints } from "./lib/cli/invocation.ts";
 
 /** What every command module exports. */
 interface CommandModule {
@@ -242,56 +243,13 @@ interface Outputs {
   readonly rewrite: ((text: string) => string) | undefined;
 }
 
-/**
- * Whether `deno task` ran this file in this checkout (it sets `npm_config_user_agent` to `deno/…`
- * and runs tasks in the directory of deno.json, which holds main.ts). Then the commands to suggest
- * are `deno task login`, not `aws-login login`. A compiled binary's or an installed command's
- * main.ts is not in the working directory. Two cheap lookups, no file access.
- */
-function runByDenoTask(): boolean {
-  try {
-    return (Deno.env.get("npm_config_user_agent") ?? "").startsWith("deno/") &&
-      import.meta.dirname === Deno.cwd();
-  } catch {
-    return false; // no env or read permission: assume the installed command
-  }
-}
-
-/** `aws-login <command>` → `deno task <command>`, except in a `credential_process =` line. */
-function taskHints(text: string): string {
-  return text.includes("aws-login ") ? text.replace(TASK_HINT, "deno task ") : text;
-}
-const TASK_HINT = new RegExp(
-  `(?<!credential_process = )\\baws-login (?=(?:${Object.keys(COMMANDS).join("|")})\\b)`,
-  "g",
-);
-
 function outputs(): Outputs {
-  const rewrite = runByDenoTask() ? taskHints : undefined;
+  const rewrite = runByDenoTask(import.meta.dirname) ? taskHints(Object.keys(COMMANDS)) : undefined;
   const deps = defaultDeps({ rewrite });
   return { stdout: deps.stdout, stderr: deps.stderr, rewrite };
 }
 
 const out = outputs();
-
-/**
- * The oldest Deno this runs on: the oldest on which `deno task test` passes (README and deno.json's
- * "minimumDenoVersion" say the same). Older ones fail in ways that look like our bugs (the emulator
- * never answers, a dropped connection goes unseen), so they are refused up front.
- */
-const MINIMUM_DENO = "2.9.6";
-
-/** Whether Deno `version` ("2.10.1", "2.9.6+1a2b3c") is older than `minimum`, by numbers. */
-function olderThan(version: string, minimum: string): boolean {
-  const have = version.split(/[.+-]/, 3).map(Number);
-  const need = minimum.split(".").map(Number);
-  for (let i = 0; i < 3; i++) {
-    const a = have[i] ?? 0, b = need[i] ?? 0;
-    if (Number.isNaN(a)) return false; // an unknown format: do not stand in the way
-    if (a !== b) return a < b;
-  }
-  return false;
-}
 
 if (olderThan(Deno.version.deno, MINIMUM_DENO)) {
   out.stderr.write(

@@ -1,15 +1,15 @@
 /**
  * The minimum Deno: main.ts refuses an older one with one clear line before doing anything, and
- * main.ts, deno.json and README.md state the same version. An older Deno is played by a preload
+ * lib/cli/invocation.ts, deno.json and README.md state the same version. An older Deno is played by a preload
  * module that replaces `Deno.version`.
  */
 import assert from "node:assert/strict";
 import { ROOT, tempHome } from "./helpers/cli.ts";
 
 async function minimumInMain(): Promise<string> {
-  const source = await Deno.readTextFile(`${ROOT}main.ts`);
+  const source = await Deno.readTextFile(`${ROOT}lib/cli/invocation.ts`);
   const found = /const MINIMUM_DENO = "(\d+\.\d+\.\d+)";/.exec(source)?.[1];
-  assert.ok(found, "main.ts has no MINIMUM_DENO");
+  assert.ok(found, "lib/cli/invocation.ts has no MINIMUM_DENO");
   return found;
 }
 
@@ -70,7 +70,7 @@ Deno.test("the minimum and newer Denos run, compared by numbers (2.10 is newer t
   }
 });
 
-Deno.test("main.ts, deno.json and README.md state the same minimum Deno", async () => {
+Deno.test("main.ts (lib/cli/invocation.ts), deno.json and README.md state the same minimum Deno", async () => {
   const minimum = await minimumInMain();
   const config = JSON.parse(await Deno.readTextFile(`${ROOT}deno.json`));
   assert.equal(config.minimumDenoVersion, minimum);
