@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { spawnBounded } from "../helpers/bounded.ts";
 
 /** One CDP connection to the browser, with flat sessions for pages. */
 export class Cdp {
@@ -152,7 +153,7 @@ export interface Chromium extends AsyncDisposable {
  */
 export async function launchChromium(executable: string): Promise<Chromium> {
   const userDataDir = await Deno.makeTempDir({ prefix: "aws-login-chromium-" });
-  const child = new Deno.Command(executable, {
+  const child = spawnBounded(executable, {
     args: [
       "--headless",
       "--no-sandbox",
@@ -170,12 +171,10 @@ export async function launchChromium(executable: string): Promise<Chromium> {
     stdin: "null",
     stdout: "null",
     stderr: "piped",
-  }).spawn();
+  });
   const cleanup = async () => {
-    try {
-      child.kill("SIGKILL");
-    } catch { /* already gone */ }
-    await child.status;
+    // Its renderer and helper processes go with it: they are in its process group.
+    await child[Symbol.asyncDispose]();
     await Deno.remove(userDataDir, { recursive: true }).catch(() => {});
   };
   let wsUrl: string;
@@ -185,18 +184,26 @@ export async function launchChromium(executable: string): Promise<Chromium> {
     await cleanup();
     throw err;
   }
-  const cdp = await Cdp.connect(wsUrl);
+  let cdp: Cdp;
+  try {
+    cdp = await Cdp.connect(wsUrl);
+  } catch (err) {
+    await cleanup();
+    throw err;
+  }
   return {
     cdp,
     async [Symbol.asyncDispose]() {
       await cdp.send("Browser.close").catch(() => {});
       cdp.close();
-      const exited = await Promise.race([
-        child.status.then(() => true),
-        new Promise<false>((r) => setTimeout(() => r(false), 5000)),
+      // A graceful close gets 5 s; whatever is left then is killed.
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([
+        child.status.catch(() => {}),
+        new Promise((r) => timer = setTimeout(r, 5000)),
       ]);
-      if (!exited) await cleanup();
-      else await Deno.remove(userDataDir, { recursive: true }).catch(() => {});
+      clearTimeout(timer);
+      await cleanup();
     },
   };
 }

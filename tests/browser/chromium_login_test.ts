@@ -12,7 +12,7 @@
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { EXIT } from "../../lib/errors.ts";
-import { runCli, tempHome } from "../helpers/cli.ts";
+import { cliResult, spawnCli, tempHome } from "../helpers/cli.ts";
 import { denoDir, startEmulator } from "../helpers/session.ts";
 import { browserEntry } from "../helpers/browser.ts";
 import { findBrowser } from "./find_browser.ts";
@@ -63,10 +63,13 @@ async function signInThroughTheBrowser(): Promise<void> {
     DRIVER_ARN: ARN,
     CHROME_PATH: BROWSER,
   };
-  const { code, stdout, stderr } = await runCli(
+  // The driver outlives login (it reports after the callback page renders): it and Chromium are
+  // killed with login's process group at scope end, not when login exits.
+  await using login = spawnCli(
     ["login", "--profile", "browser", "--region", "us-east-1", "--timeout", "60"],
     { env },
   );
+  const { code, stdout, stderr } = await cliResult(login);
   const result = await readResult(resultPath).catch((err) => {
     throw new Error(`${err.message}; login exited with ${code}:\n${stderr}`);
   });

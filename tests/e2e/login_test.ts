@@ -6,20 +6,19 @@
 import assert from "node:assert/strict";
 import { EXIT } from "../../lib/errors.ts";
 import { parseCachedToken } from "../../lib/session/token_cache.ts";
-import { type CliResult, ROOT, tempHome } from "../helpers/cli.ts";
+import { type CliResult, ROOT, runCli, spawnCli, tempHome } from "../helpers/cli.ts";
 import { addProfile, denoDir, startEmulator } from "../helpers/session.ts";
 import { browse, CookieJar } from "../helpers/browser.ts";
 
 const ARN = "arn:aws:iam::123456789012:user/Alice";
 const OTHER_ARN = "arn:aws:iam::210987654321:user/Bob";
-const MAIN = `${ROOT}main.ts`;
 const URL_RE = /(https?:\/\/\S+\/v1\/authorize\?\S+)/;
 /** The one-time sign-in link of the same-device login. */
 const LINK_RE = /(http:\/\/127\.0\.0\.1:\d+\/[\w-]{43})\s/;
 const BROWSER_STAND_IN = `${ROOT}tests/helpers/browser.ts`;
 
-/** A login subprocess whose stderr is watched for the authorize URL. */
-interface LoginRun {
+/** A login subprocess whose stderr is watched for the authorize URL; killed at scope end. */
+interface LoginRun extends AsyncDisposable {
   /** The sign-in link or (--remote) authorize URL, once printed (undefined if it ended first). */
   readonly url: Promise<string | undefined>;
   write(text: string): Promise<void>;
@@ -29,15 +28,7 @@ interface LoginRun {
 }
 
 function startLogin(args: string[], env: Record<string, string>): LoginRun {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-q", "-P", "--no-prompt", MAIN, "login", ...args],
-    env,
-    clearEnv: true,
-    cwd: ROOT,
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
+  const child = spawnCli(["login", ...args], { env });
   const writer = child.stdin.getWriter();
   let stdinClosed = false;
   let resolveUrl!: (url: string | undefined) => void;
@@ -52,14 +43,17 @@ function startLogin(args: string[], env: Record<string, string>): LoginRun {
     return text;
   };
   const result = (async () => {
-    const [stdout, stderr, status] = await Promise.all([
-      read(child.stdout, false),
-      read(child.stderr, true),
-      child.status,
-    ]);
-    resolveUrl(undefined);
-    if (!stdinClosed) await writer.close().catch(() => {});
-    return { code: status.code, stdout, stderr };
+    try {
+      const [stdout, stderr, status] = await Promise.all([
+        read(child.stdout, false),
+        read(child.stderr, true),
+        child.status,
+      ]);
+      return { code: status.code, stdout, stderr };
+    } finally {
+      resolveUrl(undefined);
+      if (!stdinClosed) await writer.close().catch(() => {});
+    }
   })();
   return {
     url,
@@ -70,12 +64,16 @@ function startLogin(args: string[], env: Record<string, string>): LoginRun {
     },
     kill: (signal) => child.kill(signal),
     result,
+    async [Symbol.asyncDispose]() {
+      await child[Symbol.asyncDispose]();
+      await result.catch(() => {});
+    },
   };
 }
 
 /** Runs login with stdin closed at once (no terminal, no answers). */
 async function runLogin(args: string[], env: Record<string, string>): Promise<CliResult> {
-  const run = startLogin(args, env);
+  await using run = startLogin(args, env);
   await run.closeStdin();
   return await run.result;
 }
@@ -212,7 +210,7 @@ Deno.test("login --no-browser --endpoint-url prints the URL for the user and kee
   await using t = await setup();
   const { AWS_ENDPOINT_URL_SIGNIN: endpoint, ...rest } = t.env;
   const env = { ...rest, BROWSER: t.followingBrowser() };
-  const run = startLogin(
+  await using run = startLogin(
     ["--no-browser", "--endpoint-url", endpoint!, "--region", "us-east-1"],
     env,
   );
@@ -234,14 +232,9 @@ Deno.test("login's session is usable by credential-process", async () => {
   const login = await runLogin(["--region", "us-east-1"], env);
   assert.equal(login.code, EXIT.ok, login.stderr);
   assert.match(login.stdout, /^Updated profile work to use /);
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-q", "-P", "--no-prompt", MAIN, "credential-process"],
-    env,
-    clearEnv: true,
-    cwd: ROOT,
-  }).output();
-  assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
-  assert.equal(JSON.parse(new TextDecoder().decode(out.stdout)).AccountId, "123456789012");
+  const out = await runCli(["credential-process"], { env });
+  assert.equal(out.code, 0, out.stderr);
+  assert.equal(JSON.parse(out.stdout).AccountId, "123456789012");
 });
 
 Deno.test("login --redirect-port listens there; a port in use fails with exit 7", async () => {
@@ -261,7 +254,7 @@ Deno.test("login --redirect-port listens there; a port in use fails with exit 7"
 
 Deno.test("login --remote reads the verification code from standard input", async () => {
   await using t = await setup();
-  const run = startLogin(["--remote", "--profile", "far", "--region", "us-west-2"], t.env);
+  await using run = startLogin(["--remote", "--profile", "far", "--region", "us-west-2"], t.env);
   const url = await run.url;
   assert.ok(url, "no authorize URL printed");
   const parsed = new URL(url);
@@ -287,7 +280,7 @@ Deno.test("login --remote reads the verification code from standard input", asyn
 
 Deno.test("login --remote refuses a code for another state (exit 7, nothing written)", async () => {
   await using t = await setup();
-  const run = startLogin(["--remote", "--region", "us-east-1"], t.env);
+  await using run = startLogin(["--remote", "--region", "us-east-1"], t.env);
   const url = (await run.url)!;
   const state = new URL(url).searchParams.get("state")!;
   const decoded = atob(await verificationCodeFor(url));
@@ -310,7 +303,7 @@ Deno.test("login --remote refuses a code for another state (exit 7, nothing writ
 
 Deno.test("login --remote rejects a malformed code and an empty standard input (exit 7)", async () => {
   await using t = await setup();
-  const bad = startLogin(["--remote", "--region", "us-east-1"], t.env);
+  await using bad = startLogin(["--remote", "--region", "us-east-1"], t.env);
   await bad.write("this is not a code!\n");
   const malformed = await bad.result;
   assert.equal(malformed.code, EXIT.login);
@@ -428,7 +421,7 @@ Deno.test("login reports an unreachable Sign-In endpoint (exit 6, nothing writte
   const probe = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const closed = `http://127.0.0.1:${(probe.addr as Deno.NetAddr).port}`;
   probe.close();
-  const run = startLogin(["--remote", "--region", "us-east-1"], {
+  await using run = startLogin(["--remote", "--region", "us-east-1"], {
     ...t.env,
     AWS_ENDPOINT_URL_SIGNIN: closed,
   });
@@ -527,7 +520,7 @@ Deno.test({
 
 Deno.test("login ends with exit 7 when the user cancels on the sign-in page", async () => {
   await using t = await setup({ autoApprove: null });
-  const run = startLogin(["--region", "us-east-1", "--no-browser"], t.env);
+  await using run = startLogin(["--region", "us-east-1", "--no-browser"], t.env);
   await run.closeStdin();
   const url = (await run.url)!;
   const jar = new CookieJar();

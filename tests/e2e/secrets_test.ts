@@ -8,6 +8,7 @@
  * `serve` prints, on stdout, on purpose).
  */
 import assert from "node:assert/strict";
+import { spawnBounded } from "../helpers/bounded.ts";
 import { type CliResult, ROOT, runCli, tempHome } from "../helpers/cli.ts";
 import { denoDir, expireIn } from "../helpers/session.ts";
 import { browse } from "../helpers/browser.ts";
@@ -21,22 +22,30 @@ const MAIN = `${ROOT}main.ts`;
 
 /** The emulator as a subprocess (its log is output too), with its admin endpoint. */
 async function startEmulatorProcess(env: Record<string, string>) {
-  const child = new Deno.Command(Deno.execPath(), {
+  const child = spawnBounded(Deno.execPath(), {
     args: ["run", "-q", "-P", MAIN, "emulator", "--port", "0", "--auto-approve", ARN],
     env,
     clearEnv: true,
+    stdin: "null",
     stdout: "piped",
     stderr: "piped",
-  }).spawn();
+  });
   const lines = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  const stderr = new Response(child.stderr).text();
   let log = "";
   while (!log.includes("\n")) {
     const { value, done } = await lines.read();
-    if (done) throw new Error(`the emulator ended early: ${log}`);
+    if (done) {
+      await child[Symbol.asyncDispose]().catch(() => {});
+      throw new Error(`the emulator ended early: ${log}${await stderr}`);
+    }
     log += value;
   }
   const url = /^listening on (http:\/\/127\.0\.0\.1:\d+)\n/.exec(log)?.[1];
-  if (url === undefined) throw new Error(`unexpected first line: ${log}`);
+  if (url === undefined) {
+    await child[Symbol.asyncDispose]();
+    throw new Error(`unexpected first line: ${log}`);
+  }
   const rest = (async () => {
     for (;;) {
       const { value, done } = await lines.read();
@@ -44,7 +53,6 @@ async function startEmulatorProcess(env: Record<string, string>) {
       log += value;
     }
   })();
-  const stderr = new Response(child.stderr).text();
   return {
     url,
     async fail(failure: Record<string, unknown>) {
@@ -62,6 +70,7 @@ async function startEmulatorProcess(env: Record<string, string>) {
       await rest;
       return log + await stderr;
     },
+    [Symbol.asyncDispose]: () => child[Symbol.asyncDispose](),
   };
 }
 
@@ -112,14 +121,14 @@ async function serveOnce(env: Record<string, string>) {
 async function loginPlayingBrowser(
   env: Record<string, string>,
 ): Promise<{ result: CliResult; code: string | undefined; cookie: string | undefined }> {
-  const child = new Deno.Command(Deno.execPath(), {
+  await using child = spawnBounded(Deno.execPath(), {
     args: ["run", "-q", "-P", MAIN, "login", "--profile", "dev", "--no-browser", "--debug"],
     env,
     clearEnv: true,
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
-  }).spawn();
+  });
   let code: string | undefined;
   let cookie: string | undefined;
   let stderr = "";
@@ -144,7 +153,7 @@ async function loginPlayingBrowser(
 posix.test("no secret issued appears in any output of the full flows, with --debug", async () => {
   await using home = await tempHome();
   const base = { ...home.env, DENO_DIR: await denoDir() };
-  const emulator = await startEmulatorProcess(base);
+  await using emulator = await startEmulatorProcess(base);
   const env = {
     ...base,
     AWS_PROFILE: "dev",

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { EXIT } from "../../lib/errors.ts";
 import { pythonIsoformat } from "../../lib/session/export_formats.ts";
 import { expiresAtMs, writeCachedToken } from "../../lib/session/token_cache.ts";
+import { outputBounded } from "../helpers/bounded.ts";
 import { runCli, tempHome } from "../helpers/cli.ts";
 import { addProfile, expireIn, readJson, sessionFixture } from "../helpers/session.ts";
 
@@ -79,14 +80,10 @@ function quote(value: string): string {
 posix.test("export-env output evaluated by sh sets the variables", async () => {
   await using t = await setup();
   const { stdout } = await runCli(["export-env", "--profile", "dev"], { env: t.session.env });
-  const out = await new Deno.Command("sh", {
+  const out = await outputBounded("sh", {
     args: ["-c", `${stdout}\nprintf '%s|%s' "$AWS_SESSION_TOKEN" "$AWS_ACCOUNT_ID"`],
-    stdout: "piped",
-  }).output();
-  assert.equal(
-    new TextDecoder().decode(out.stdout),
-    `${t.session.token.accessToken.sessionToken}|123456789012`,
-  );
+  });
+  assert.equal(out.stdout, `${t.session.token.accessToken.sessionToken}|123456789012`);
 });
 
 Deno.test("export-env refuses an unknown format with exit 2", async () => {

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { readCachedToken, withCacheLock } from "../../lib/session/token_cache.ts";
+import { type BoundedChild, spawnBounded } from "../helpers/bounded.ts";
 import { ROOT, runCli, tempHome } from "../helpers/cli.ts";
 import { createSession, expireIn, startEmulator } from "../helpers/session.ts";
 
@@ -11,8 +12,8 @@ const posix = { test: Deno.build.os === "windows" ? Deno.test.ignore : Deno.test
 const ARN = "arn:aws:iam::123456789012:user/Alice";
 const MAIN = fileURLToPath(new URL("../../main.ts", import.meta.url));
 
-function spawnCredentialProcess(env: Record<string, string>): Deno.ChildProcess {
-  return new Deno.Command(Deno.execPath(), {
+function spawnCredentialProcess(env: Record<string, string>): BoundedChild {
+  return spawnBounded(Deno.execPath(), {
     args: ["run", "-q", "-P", "--no-prompt", MAIN, "credential-process", "--profile", "dev"],
     env,
     clearEnv: true,
@@ -20,7 +21,7 @@ function spawnCredentialProcess(env: Record<string, string>): Deno.ChildProcess 
     stdin: "null",
     stdout: "null",
     stderr: "null",
-  }).spawn();
+  });
 }
 
 async function until(condition: () => boolean, what: string): Promise<void> {
@@ -43,7 +44,7 @@ posix.test("SIGKILL while holding the lock, waiting on Sign-In, leaves the old c
   await expireIn(session.cachePath, 60_000);
   const before = await Deno.readTextFile(session.cachePath);
   emulator.controls.failNextTokenCalls(1, { delayMs: 2_000, status: 500 });
-  const child = spawnCredentialProcess(session.env);
+  await using child = spawnCredentialProcess(session.env);
   // The request has reached the emulator: the child holds the lock and waits for the reply.
   await until(() => emulator.controls.counters().refresh_token >= 1, "the refresh request");
   child.kill("SIGKILL");
@@ -64,13 +65,9 @@ posix.test("SIGKILL at any point of a refresh leaves a valid cache file and no s
   // Kill points spread over start-up, the lock, the request and the write-back.
   for (const delay of [0, 20, 40, 60, 80, 100, 130, 160, 200, 250, 300, 400]) {
     await expireIn(session.cachePath, 60_000);
-    const child = spawnCredentialProcess(session.env);
+    await using child = spawnCredentialProcess(session.env);
     await new Promise((r) => setTimeout(r, delay));
-    try {
-      child.kill("SIGKILL");
-    } catch {
-      // It finished first: that is a kill point too.
-    }
+    child.kill("SIGKILL"); // when it finished first, that is a kill point too
     await child.status;
     await readCachedToken(session.cachePath); // throws on a torn or half-written file
     await assertLockFree(session.cachePath);

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { pythonIsoformat } from "../../lib/session/export_formats.ts";
 import { expiresAtMs } from "../../lib/session/token_cache.ts";
+import { spawnBounded } from "../helpers/bounded.ts";
 import { ROOT, runCli, tempHome } from "../helpers/cli.ts";
 import { expireIn, sessionFixture } from "../helpers/session.ts";
 
@@ -139,7 +140,7 @@ Deno.test("exec exits 127 for a command that does not exist", async () => {
 
 posix.test("exec forwards SIGTERM to the command and exits with its status", async () => {
   await using t = await setup();
-  const child = new Deno.Command(Deno.execPath(), {
+  await using child = spawnBounded(Deno.execPath(), {
     args: [
       "run",
       "-q",
@@ -152,14 +153,17 @@ posix.test("exec forwards SIGTERM to the command and exits with its status", asy
       "--",
       "sh",
       "-c",
-      'trap "echo got TERM; exit 9" TERM; echo ready; while :; do sleep 0.05; done',
+      // The loop ends by itself after a minute, should the signal never come.
+      'trap "echo got TERM; exit 9" TERM; echo ready; i=0; while [ $i -lt 1200 ]; do sleep 0.05; i=$((i+1)); done',
     ],
     env: t.session.env,
     clearEnv: true,
     cwd: ROOT,
+    stdin: "null",
     stdout: "piped",
     stderr: "piped",
-  }).spawn();
+  });
+  const stderr = new Response(child.stderr).text();
   const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
   let out = "";
   while (!out.includes("ready\n")) {
@@ -168,14 +172,15 @@ posix.test("exec forwards SIGTERM to the command and exits with its status", asy
     out += value;
   }
   child.kill("SIGTERM");
+  const status = await child.status;
+  // A command exec failed to pass the signal to would hold stdout open: end it before draining.
+  child.killAll();
   for (;;) {
     const { value, done } = await reader.read();
     if (done) break;
     out += value;
   }
-  const status = await child.status;
-  await child.stderr.cancel();
-  assert.equal(out, "ready\ngot TERM\n");
+  assert.equal(out, "ready\ngot TERM\n", await stderr);
   assert.equal(status.code, 9);
 });
 

@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { authorizeQuery, codeBody, proof, tokenCall } from "./flow.ts";
+import { type BoundedChild, outputBounded, spawnBounded } from "../helpers/bounded.ts";
 import { generateDpopKey } from "../../lib/signin/dpop.ts";
 import { codeChallengeS256, createCodeVerifier } from "../../lib/signin/pkce.ts";
 
@@ -17,19 +18,19 @@ const ARN = "arn:aws:iam::123456789012:user/Alice";
 
 /** The emulator command running; `lines` yields its stdout line by line. */
 interface Running extends AsyncDisposable {
-  child: Deno.ChildProcess;
+  child: BoundedChild;
   nextLine(): Promise<string>;
   stderr: Promise<string>;
 }
 
 function spawn(args: string[]): Running {
-  const child = new Deno.Command(Deno.execPath(), {
+  const child = spawnBounded(Deno.execPath(), {
     args: ["run", "-q", "-P", "--no-prompt", "main.ts", "emulator", ...args],
     cwd: ROOT,
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
-  }).spawn();
+  });
   const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
   let buffered = "";
   const stderr = new Response(child.stderr).text();
@@ -38,14 +39,8 @@ function spawn(args: string[]): Running {
     stderr,
     async nextLine() {
       while (!buffered.includes("\n")) {
-        // A guard, not a speed check: a child that never prints fails the test instead of hanging it.
-        let timer: ReturnType<typeof setTimeout> | undefined;
-        const stuck = new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new Error("no stdout line within 60 s")), 60_000);
-        });
-        const { value, done } = await Promise.race([reader.read(), stuck]).finally(() =>
-          clearTimeout(timer)
-        );
+        // A child that never prints is killed at its deadline, which ends this read.
+        const { value, done } = await reader.read();
         if (done) throw new Error(`stdout closed; stderr: ${await stderr}`);
         buffered += value;
       }
@@ -56,24 +51,21 @@ function spawn(args: string[]): Running {
     },
     async [Symbol.asyncDispose]() {
       try {
-        child.kill("SIGKILL");
-      } catch { /* already gone */ }
-      await child.status;
-      await reader.cancel().catch(() => {});
-      await stderr.catch(() => {});
+        await child[Symbol.asyncDispose]();
+      } finally {
+        await reader.cancel().catch(() => {});
+        await stderr.catch(() => {});
+      }
     },
   };
 }
 
 /** Runs the command to completion (for argument errors). */
 async function runToEnd(args: string[]) {
-  const out = await new Deno.Command(Deno.execPath(), {
+  return await outputBounded(Deno.execPath(), {
     args: ["run", "-q", "-P", "--no-prompt", "main.ts", "emulator", ...args],
     cwd: ROOT,
-    stdin: "null",
-  }).output();
-  const decoder = new TextDecoder();
-  return { code: out.code, stdout: decoder.decode(out.stdout), stderr: decoder.decode(out.stderr) };
+  });
 }
 
 async function listening(running: Running): Promise<string> {

@@ -10,6 +10,7 @@ import {
   startEmulator as start,
 } from "../../lib/emulator/server.ts";
 import { type DpopKey, generateDpopKey } from "../../lib/signin/dpop.ts";
+import { closeAtDeadline } from "../helpers/bounded.ts";
 import { base64UrlEncode, codeChallengeS256, createCodeVerifier } from "../../lib/signin/pkce.ts";
 
 export const ARN = "arn:aws:iam::123456789012:user/Alice";
@@ -17,12 +18,11 @@ export const SAME_DEVICE = "arn:aws:signin:::devtools/same-device";
 export const CROSS_DEVICE = "arn:aws:signin:::devtools/cross-device";
 export const CALLBACK = "http://127.0.0.1:53682/oauth/callback";
 
-/** An emulator on a free port, closed at scope end (`await using`). */
+/** An emulator on a free port, closed at scope end (`await using`) or at its deadline. */
 export async function startEmulator(
   options: EmulatorOptions = {},
 ): Promise<Emulator & AsyncDisposable> {
-  const emulator = await start({ port: 0, ...options });
-  return Object.assign(emulator, { [Symbol.asyncDispose]: () => emulator.close() });
+  return closeAtDeadline(await start({ port: 0, ...options }));
 }
 
 const json = (v: unknown) => base64UrlEncode(new TextEncoder().encode(JSON.stringify(v)));

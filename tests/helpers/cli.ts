@@ -6,6 +6,7 @@
  * @module
  */
 import { fileURLToPath } from "node:url";
+import { type BoundedChild, collectOutput, spawnBounded } from "./bounded.ts";
 
 /** The repository root. */
 export const ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -68,45 +69,55 @@ export interface CliResult {
   stderr: string;
 }
 
+/** Options of a CLI run. */
+export interface CliOptions {
+  /** The whole environment (not merged with the host's). */
+  env: Record<string, string>;
+  /** Text written to standard input, which is then closed (default: nothing). */
+  stdin?: string;
+  cwd?: string;
+  /**
+   * Kill it and all it started after this long (default: the deadline of `spawnBounded`); the run
+   * then throws.
+   */
+  timeoutMs?: number;
+  /** A module Deno runs before main.ts (`--preload`), e.g. a test payload. */
+  preload?: string;
+}
+
+function preloadArgs(preload: string | undefined): string[] {
+  return preload ? ["--preload", preload] : [];
+}
+
 /**
- * Runs `main.ts` with `args` under the "default" permission set.
- *
- * @param args Command-line arguments.
- * @param options.env The whole environment (not merged with the host's).
- * @param options.stdin Text written to standard input, which is then closed.
- * @param options.timeoutMs Kill it (SIGTERM) after this long: a guard against a hang, for runs that
- *   start long-lived children.
- * @param options.preload A module Deno runs before main.ts (`--preload`), e.g. a test payload.
+ * Starts `main.ts` with `args` under the "default" permission set, stdio piped, as a bounded child:
+ * `await using` kills it and whatever it started (a browser, a command) at scope end.
  */
-export async function runCli(
-  args: string[],
-  options: {
-    env: Record<string, string>;
-    stdin?: string;
-    cwd?: string;
-    timeoutMs?: number;
-    preload?: string;
-  },
-): Promise<CliResult> {
-  const preload = options.preload ? ["--preload", options.preload] : [];
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-q", "-P", "--no-prompt", ...preload, MAIN, ...args],
+export function spawnCli(args: string[], options: CliOptions): BoundedChild {
+  return spawnBounded(Deno.execPath(), {
+    args: ["run", "-q", "-P", "--no-prompt", ...preloadArgs(options.preload), MAIN, ...args],
     env: options.env,
     clearEnv: true,
     cwd: options.cwd ?? ROOT,
     stdin: "piped",
     stdout: "piped",
     stderr: "piped",
-    signal: options.timeoutMs === undefined ? undefined : AbortSignal.timeout(options.timeoutMs),
-  }).spawn();
-  const writer = child.stdin.getWriter();
-  if (options.stdin !== undefined) await writer.write(new TextEncoder().encode(options.stdin));
-  await writer.close();
-  const output = await child.output();
-  const decoder = new TextDecoder();
-  return {
-    code: output.code,
-    stdout: decoder.decode(output.stdout),
-    stderr: decoder.decode(output.stderr),
-  };
+    deadlineMs: options.timeoutMs,
+  });
+}
+
+/** Feeds a {@link spawnCli} child its `stdin` and returns what it printed and its exit code. */
+export async function cliResult(child: BoundedChild, stdin = ""): Promise<CliResult> {
+  const { code, stdout, stderr } = await collectOutput(child, { stdinText: stdin });
+  return { code, stdout, stderr };
+}
+
+/** Runs `main.ts` with `args` to its end, then kills whatever it left running. */
+export async function runCli(args: string[], options: CliOptions): Promise<CliResult> {
+  const child = spawnCli(args, options);
+  try {
+    return await cliResult(child, options.stdin);
+  } finally {
+    await child[Symbol.asyncDispose]().catch(() => {});
+  }
 }

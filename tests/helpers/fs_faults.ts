@@ -6,6 +6,8 @@
  * @module
  */
 
+import { outputBounded } from "./bounded.ts";
+
 const isRoot = Deno.build.os === "linux" && Deno.uid() === 0;
 
 /** Whether this machine can simulate a full disk (root on Linux: tmpfs). */
@@ -14,8 +16,8 @@ export const canFillDisk = isRoot;
 export const canMakeReadOnly = isRoot || (Deno.build.os !== "windows" && Deno.uid() !== 0);
 
 async function sh(...args: string[]): Promise<void> {
-  const out = await new Deno.Command(args[0]!, { args: args.slice(1), stderr: "piped" }).output();
-  if (!out.success) throw new Error(`${args.join(" ")}: ${new TextDecoder().decode(out.stderr)}`);
+  const out = await outputBounded(args[0]!, { args: args.slice(1), stdout: "null" });
+  if (!out.success) throw new Error(`${args.join(" ")}: ${out.stderr}`);
 }
 
 /**

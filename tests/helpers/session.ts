@@ -8,6 +8,7 @@
  */
 import type { Deps } from "../../lib/cli/deps.ts";
 import { type TempHome, tempHome } from "./cli.ts";
+import { closeAtDeadline, outputBounded } from "./bounded.ts";
 import { startEmulator as start } from "../../lib/emulator/server.ts";
 import { joinPath } from "../../lib/files.ts";
 import { accountIdOf } from "../../lib/aws/arn.ts";
@@ -26,12 +27,11 @@ import {
   writeCachedToken,
 } from "../../lib/session/token_cache.ts";
 
-/** The emulator started in-process, closed by `await using`. */
+/** The emulator started in-process, closed by `await using` or at its deadline. */
 export async function startEmulator(
   options: Parameters<typeof start>[0] = {},
 ): Promise<Awaited<ReturnType<typeof start>> & AsyncDisposable> {
-  const emulator = await start({ port: 0, ...options });
-  return Object.assign(emulator, { [Symbol.asyncDispose]: () => emulator.close() });
+  return closeAtDeadline(await start({ port: 0, ...options }));
 }
 
 /** A session written to a temporary HOME. */
@@ -138,12 +138,8 @@ export function denoDir(): Promise<string> {
   return cachedDenoDir ??= (async () => {
     const fromEnv = Deno.env.get("DENO_DIR");
     if (fromEnv) return fromEnv;
-    const out = await new Deno.Command(Deno.execPath(), {
-      args: ["info", "--json"],
-      stdout: "piped",
-      stderr: "null",
-    }).output();
-    return JSON.parse(new TextDecoder().decode(out.stdout)).denoDir as string;
+    const out = await outputBounded(Deno.execPath(), { args: ["info", "--json"], stderr: "null" });
+    return JSON.parse(out.stdout).denoDir as string;
   })();
 }
 

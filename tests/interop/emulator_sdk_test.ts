@@ -16,6 +16,7 @@ import { fileURLToPath } from "node:url";
 import { fromLoginCredentials, GetCallerIdentityCommand, STSClient } from "../dev_deps.ts";
 import { readCachedToken } from "../../lib/session/token_cache.ts";
 import { importDpopKeyPem } from "../../lib/signin/dpop.ts";
+import { outputBounded } from "../helpers/bounded.ts";
 import { DEV_LOCK, ROOT } from "../helpers/cli.ts";
 import { expireIn, sdkSessionFixture } from "../helpers/session.ts";
 import { refreshCall } from "../emulator/flow.ts";
@@ -29,7 +30,7 @@ const sdkTest: (name: string, fn: () => Promise<void>) => void = CHILD ? Deno.te
 
 if (!CHILD) {
   Deno.test("the official AWS SDK against the emulator (in a process of its own)", async () => {
-    const out = await new Deno.Command(Deno.execPath(), {
+    const out = await outputBounded(Deno.execPath(), {
       args: [
         "test",
         "-q",
@@ -40,11 +41,10 @@ if (!CHILD) {
       ],
       cwd: ROOT,
       env: { AWS_LOGIN_EMULATOR_SDK_CHILD: "1", NO_COLOR: "1" },
-      stdin: "null",
       // A guard, not a speed check: a stuck child fails the test instead of hanging the suite.
-      signal: AbortSignal.timeout(180_000),
-    }).output();
-    const text = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
+      deadlineMs: 180_000,
+    });
+    const text = out.stdout + out.stderr;
     assert.equal(out.code, 0, text);
     assert.match(text, new RegExp(`ok \\| ${SDK_TESTS} passed \\| 0 failed`), text);
   });

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { LoginError } from "../../lib/errors.ts";
 import { browserCommands, openBrowser, splitCommandLine } from "../../lib/login/browser.ts";
+import { outputBounded } from "../helpers/bounded.ts";
 
 /** Shell scripts play the browser, and BROWSER entries are split at ":": POSIX only. */
 const posix = { test: Deno.build.os === "windows" ? Deno.test.ignore : Deno.test };
@@ -175,11 +176,11 @@ posix.test("openBrowser() does not keep the process alive for a browser still ru
     JSON.stringify(browser)
   } : undefined }, { graceMs: 300 });
   `;
-  const status = await new Deno.Command(Deno.execPath(), {
+  const status = await outputBounded(Deno.execPath(), {
     args: ["eval", "-q", script],
     stdout: "null",
     stderr: "inherit",
-  }).output();
+  });
   assert.ok(status.success);
   // aws-login ended while the browser kept running (else it would have waited for it to exit).
   const pid = Number((await Deno.readTextFile(`${s.dir}/pid`)).trim());

@@ -6,18 +6,22 @@ import {
   startCallbackServer,
 } from "../../lib/login/callback_server.ts";
 import { browse, CookieJar } from "../helpers/browser.ts";
+import { closeAtDeadline } from "../helpers/bounded.ts";
 
 const STATE = "0b8a5b1e-2f7c-4d0a-9c1e-5a6b7c8d9e0f";
 const AUTHORIZE = "https://signin.example/v1/authorize";
 
-/** A listener whose sign-in link redirects to a made-up authorize URL naming its callback. */
+/**
+ * A listener whose sign-in link redirects to a made-up authorize URL naming its callback; closed at
+ * scope end or at its deadline.
+ */
 function start(options: { port?: number; log?: (line: string) => void } = {}): CallbackServer {
-  return startCallbackServer({
+  return closeAtDeadline(startCallbackServer({
     state: STATE,
     authorizeUrl: (redirectUri) =>
       `${AUTHORIZE}?${new URLSearchParams({ state: STATE, redirect_uri: redirectUri })}`,
     ...options,
-  });
+  }));
 }
 
 /**
@@ -294,11 +298,11 @@ Deno.test("startCallbackServer() ends the login with ERR_LOGIN_PORT when its lis
     };
     return fake as unknown as Deno.Listener;
   };
-  await using server = startCallbackServer({
+  await using server = closeAtDeadline(startCallbackServer({
     state: STATE,
     authorizeUrl: () => AUTHORIZE,
     listen: failing,
-  });
+  }));
   // Bounded: without the protection the code would never settle.
   let timer: ReturnType<typeof setTimeout> | undefined;
   const err = await Promise.race([

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { exitStatusOf, runChild } from "../../lib/session/child_process.ts";
+import { type BoundedChild, spawnBounded } from "../helpers/bounded.ts";
 
 /** The children are `sh` scripts, some ended by POSIX signals: POSIX only. */
 const posix = { test: Deno.build.os === "windows" ? Deno.test.ignore : Deno.test };
@@ -44,35 +45,53 @@ Deno.test("exitStatusOf() prefers the signal over the code", () => {
   assert.equal(exitStatusOf({ success: true, code: 0, signal: null }), 0);
 });
 
-posix.test("runChild() forwards SIGTERM sent to the parent to the child", async () => {
-  // The parent runs runChild(); the child traps TERM, says so, and exits 7. The child's loop is
-  // bounded (about 2 minutes), so a lost signal fails the test instead of hanging it forever.
+/**
+ * A process running runChild() on a shell that traps TERM, prints "ready", and on TERM prints
+ * "child got TERM" and exits 7. The shell's loop ends by itself after a minute, whatever happens.
+ */
+function forwardingParent(): BoundedChild {
   const script = `
     import { runChild } from ${JSON.stringify(MODULE)};
     Deno.exitCode = await runChild("sh", ["-c",
-      'trap "echo child got TERM; exit 7" TERM; echo ready; i=0; ' +
-      'while [ $i -lt 2400 ]; do sleep 0.05; i=$((i+1)); done'], {
+      'trap "echo child got TERM; exit 7" TERM; echo ready; i=0; while [ $i -lt 1200 ]; do sleep 0.05; i=$((i+1)); done'], {
       PATH: Deno.env.get("PATH") ?? "",
     });`;
-  const parent = new Deno.Command(Deno.execPath(), {
+  return spawnBounded(Deno.execPath(), {
     args: ["eval", "-q", script],
+    stdin: "null",
     stdout: "piped",
-    stderr: "inherit",
-  }).spawn();
+    stderr: "piped",
+  });
+}
+
+/**
+ * Sends SIGTERM to the parent as soon as the child says "ready"; returns what the child printed
+ * and the parent's exit status. Whatever is left of the child is killed before stdout is drained,
+ * so a child the parent failed to pass the signal to cannot hold the pipe open.
+ */
+async function terminateWhenReady(parent: BoundedChild) {
   const reader = parent.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let seen = "";
-  while (!seen.includes("ready\n")) {
+  const stderr = new Response(parent.stderr).text();
+  let out = "";
+  while (!out.includes("ready\n")) {
     const { value, done } = await reader.read();
     if (done) break;
-    seen += value;
+    out += value;
   }
   parent.kill("SIGTERM");
+  const status = await parent.status;
+  parent.killAll();
   for (;;) {
     const { value, done } = await reader.read();
     if (done) break;
-    seen += value;
+    out += value;
   }
-  const status = await parent.status;
-  assert.equal(seen, "ready\nchild got TERM\n");
+  return { out, status, stderr: await stderr };
+}
+
+posix.test("runChild() forwards SIGTERM sent to the parent to the child", async () => {
+  await using parent = forwardingParent();
+  const { out, status, stderr } = await terminateWhenReady(parent);
+  assert.equal(out, "ready\nchild got TERM\n", stderr);
   assert.equal(status.code, 7);
 });

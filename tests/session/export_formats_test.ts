@@ -8,6 +8,7 @@ import {
   quotePosix,
 } from "../../lib/session/export_formats.ts";
 import { UsageError } from "../../lib/errors.ts";
+import { outputBounded } from "../helpers/bounded.ts";
 
 /** `sh` evaluates the output: POSIX only. */
 const posix = { test: Deno.build.os === "windows" ? Deno.test.ignore : Deno.test };
@@ -89,9 +90,9 @@ Deno.test("formatCredentials() leaves out variables without a value", () => {
 const HOSTILE = `a'b"c$(touch pwned)\`d\\e;f&g|h<i>j^k%l!m\nn “o” `;
 
 async function shellValue(shell: string, args: string[], script: string): Promise<string> {
-  const out = await new Deno.Command(shell, { args: [...args, script], stdout: "piped" }).output();
+  const out = await outputBounded(shell, { args: [...args, script], stderr: "inherit" });
   assert.equal(out.code, 0);
-  return new TextDecoder().decode(out.stdout);
+  return out.stdout;
 }
 
 posix.test("quotePosix() round-trips a hostile value through sh without running it", async () => {

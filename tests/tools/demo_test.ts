@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
+import { outputBounded } from "../helpers/bounded.ts";
 import { DEV_LOCK, ROOT } from "../helpers/cli.ts";
 
 const DEMO = fileURLToPath(new URL("../../tools/demo.ts", import.meta.url));
@@ -10,17 +11,13 @@ Deno.test("deno task demo runs the whole story and leaves no temporary directory
   try {
     const env: Record<string, string> = { ...Deno.env.toObject(), TMPDIR: tmp, NO_COLOR: "1" };
     for (const name of Object.keys(env)) if (name.startsWith("AWS_")) delete env[name];
-    const out = await new Deno.Command(Deno.execPath(), {
+    const { code, stdout, stderr } = await outputBounded(Deno.execPath(), {
       args: ["run", "-q", "-A", `--lock=${DEV_LOCK}`, DEMO],
       env,
       clearEnv: true,
       cwd: ROOT,
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    const stdout = new TextDecoder().decode(out.stdout);
-    const stderr = new TextDecoder().decode(out.stderr);
-    assert.equal(out.code, 0, stdout + stderr);
+    });
+    assert.equal(code, 0, stdout + stderr);
     assert.match(stdout, /Arn: +arn:aws:iam::123456789012:user\/demo/);
     assert.match(stdout, /access key \*{16}\S{4} → \*{16}\S{4} \(changed\)/);
     assert.match(stdout, /export AWS_ACCESS_KEY_ID=ASIA/);

@@ -1,0 +1,60 @@
+/**
+ * The bounds every test relies on not to hang: a child process and whatever it started are killed
+ * at the deadline or at scope end, and an in-process server is closed at its deadline.
+ */
+import assert from "node:assert/strict";
+import { closeAtDeadline, spawnBounded } from "./bounded.ts";
+import { ARN, refreshCall, signIn } from "../emulator/flow.ts";
+import { startEmulator } from "../../lib/emulator/server.ts";
+
+/** A shell that starts a long sleep holding its stdout, prints the sleep's pid, and waits. */
+const SLEEPER = ["-c", "sleep 600 & echo $!; wait"];
+
+/** Reads `stream` to its end: it ends only when every process holding it is gone. */
+async function drain(stream: ReadableStream<Uint8Array>): Promise<string> {
+  // A guard, not a speed check: a process left alive would hold the pipe for ten minutes.
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const stuck = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error("a process still holds the pipe")), 30_000);
+  });
+  try {
+    return await Promise.race([new Response(stream).text(), stuck]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+Deno.test("spawnBounded() kills the child and what it started at the deadline, and says so", async () => {
+  const child = spawnBounded("sh", {
+    args: SLEEPER,
+    stdin: "null",
+    stdout: "piped",
+    deadlineMs: 300,
+  });
+  await assert.rejects(child.status, /^Error: Killed after 300 ms: sh -c sleep 600/);
+  assert.match(await drain(child.stdout), /^\d+\n$/);
+  // Disposing says so too: a test that never looked at the status still fails.
+  await assert.rejects(() => child[Symbol.asyncDispose](), /Killed after 300 ms/);
+});
+
+Deno.test("spawnBounded() kills a grandchild left behind when the scope ends", async () => {
+  let stdout: ReadableStream<Uint8Array>;
+  {
+    // The child exits at once; its background sleep would hold stdout for ten minutes.
+    await using child = spawnBounded("sh", {
+      args: ["-c", "sleep 600 & echo started"],
+      stdin: "null",
+      stdout: "piped",
+    });
+    assert.equal((await child.status).code, 0);
+    stdout = child.stdout;
+  }
+  assert.equal(await drain(stdout), "started\n");
+});
+
+Deno.test("closeAtDeadline() closes a server at its deadline, ending a request it holds", async () => {
+  await using emulator = closeAtDeadline(await startEmulator({ port: 0, autoApprove: ARN }), 300);
+  const session = await signIn(emulator.url);
+  emulator.controls.failNextTokenCalls(1, { delayMs: 20_000 });
+  await assert.rejects(() => refreshCall(emulator.url, session.key, session.refreshToken));
+});
