@@ -95,3 +95,28 @@ posix.test("runChild() forwards SIGTERM sent to the parent to the child", async 
   assert.equal(out, "ready\nchild got TERM\n", stderr);
   assert.equal(status.code, 7);
 });
+
+Deno.test("runChild() forwards a SIGTERM that comes as soon as the child runs, under CPU load", async () => {
+  // A busy loop per core makes the parent lose the CPU right after spawning: a parent that listens
+  // only after spawn() is then killed by the default SIGTERM action and orphans its child.
+  const busy = Array.from(
+    { length: Math.min(navigator.hardwareConcurrency, 8) },
+    () => spawnBounded("sh", { args: ["-c", "while :; do :; done"], stdin: "null" }),
+  );
+  try {
+    for (let round = 0; round < 8; round++) {
+      const parents = Array.from({ length: 4 }, forwardingParent);
+      try {
+        for (const parent of parents) {
+          const { out, status, stderr } = await terminateWhenReady(parent);
+          assert.equal(out, "ready\nchild got TERM\n", `round ${round}: ${stderr}`);
+          assert.equal(status.code, 7, `round ${round}`);
+        }
+      } finally {
+        for (const parent of parents) await parent[Symbol.asyncDispose]();
+      }
+    }
+  } finally {
+    for (const loop of busy) await loop[Symbol.asyncDispose]();
+  }
+});
