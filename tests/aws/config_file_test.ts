@@ -236,6 +236,21 @@ Deno.test("setProfileKeysInText() adds a new key after the section's last key, b
   );
 });
 
+Deno.test("setProfileKeysInText() adds a key to a last section that has no trailing newline", () => {
+  assert.equal(
+    setProfileKeysInText("[default]\nregion = us-east-1\n\n[profile a]\nx = 1", "a", {
+      login_session: "arn:aws:iam::1:user/A",
+    }, "config"),
+    "[default]\nregion = us-east-1\n\n[profile a]\nx = 1\nlogin_session = arn:aws:iam::1:user/A\n",
+  );
+  // The file's own line ending; a header-only section.
+  assert.equal(
+    setProfileKeysInText("[default]\r\nregion = a", "default", { k: "v" }, "config"),
+    "[default]\r\nregion = a\r\nk = v\r\n",
+  );
+  assert.equal(setProfileKeysInText("[b]", "b", { k: "v" }, "credentials"), "[b]\nk = v\n");
+});
+
 Deno.test("setProfileKeysInText() appends a missing section after one blank line", () => {
   const entries = { login_session: "arn:aws:iam::1:user/N", region: "eu-north-1" };
   assert.equal(

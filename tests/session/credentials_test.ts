@@ -79,6 +79,29 @@ Deno.test("resolveCredentials() refreshes credentials that expire within 5 minut
   }
 });
 
+Deno.test("resolveCredentials() refreshes with exactly 300 s left, not with 301 s (injected clock)", async () => {
+  await using t = await setup();
+  // A clock on a whole second, as expiresAt has whole seconds: the distances are exact.
+  const now = Math.floor(Date.now() / 1000) * 1000;
+  const { deps } = testDeps(t.session.env, { now: () => now });
+  const token = await readCachedToken(t.session.cachePath);
+  const oldKey = token.accessToken.accessKeyId;
+
+  token.accessToken.expiresAt = formatExpiresAt(now + 301_000);
+  await writeCachedToken(t.session.cachePath, token);
+  const kept = await resolveCredentials(deps, { profile: "dev" });
+  assert.equal(kept.refreshed, false);
+  assert.equal(kept.accessKeyId, oldKey);
+  assert.equal(t.emulator.controls.counters().refresh_token, 0);
+
+  token.accessToken.expiresAt = formatExpiresAt(now + 300_000);
+  await writeCachedToken(t.session.cachePath, token);
+  const renewed = await resolveCredentials(deps, { profile: "dev" });
+  assert.equal(renewed.refreshed, true);
+  assert.notEqual(renewed.accessKeyId, oldKey);
+  assert.equal(t.emulator.controls.counters().refresh_token, 1);
+});
+
 Deno.test("resolveCredentials() uses credentials another process refreshed while it waited", async () => {
   await using t = await setup();
   const stale = await expireIn(t.session.cachePath, 60_000);

@@ -16,7 +16,13 @@ import {
   withCacheLock,
   writeCachedToken,
 } from "../../lib/session/token_cache.ts";
-import { canMakeReadOnly, withReadOnlyDir } from "../helpers/fs_faults.ts";
+import { type BoundedChild, outputBounded, spawnBounded } from "../helpers/bounded.ts";
+import {
+  canFillDisk,
+  canMakeReadOnly,
+  withFullDisk,
+  withReadOnlyDir,
+} from "../helpers/fs_faults.ts";
 
 const posix = Deno.build.os !== "windows";
 const SECRETS = ["SECRETKEYvalue", "SESSIONtokenVALUE", "REFRESHtokenVALUE", "DPOPkeyVALUE"];
@@ -190,6 +196,38 @@ Deno.test({
 });
 
 Deno.test({
+  name: "writeCachedToken() on a full disk keeps the old file whole and valid, no temp file left",
+  ignore: !canFillDisk,
+  async fn() {
+    const dir = await Deno.makeTempDir();
+    try {
+      const path = `${dir}/t.json`;
+      const old = sample();
+      // Far larger than the old file: an in-place rewrite would run out of space halfway.
+      const large = sample();
+      large.accessToken.sessionToken = "S".repeat(64 * 1024);
+      await withFullDisk(dir, () => writeCachedToken(path, old), async () => {
+        const before = await Deno.readTextFile(path);
+        await assert.rejects(() => writeCachedToken(path, large), (err) => {
+          assert.ok(err instanceof CacheError);
+          assert.equal(err.code, "ERR_CACHE_IO");
+          assert.match(err.message, /^Cannot write token cache ".*t\.json"/);
+          return true;
+        });
+        assert.equal(await Deno.readTextFile(path), before);
+        assert.deepEqual(await readCachedToken(path), old);
+        assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name).sort(), [
+          ".filler",
+          "t.json",
+        ]);
+      });
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
   name: "secureCacheDir() makes the user's directory open to others 0700 and says so once",
   ignore: !posix,
   async fn() {
@@ -232,7 +270,7 @@ Deno.test({
 });
 
 /** Spawns a `deno eval` child that takes the lock, prints "locked", holds it for `holdMs`. */
-function lockHolder(path: string, holdMs: number): Deno.ChildProcess {
+function lockHolder(path: string, holdMs: number): BoundedChild {
   const module = new URL("../../lib/session/token_cache.ts", import.meta.url).href;
   const code = `
     const { withCacheLock } = await import(${JSON.stringify(module)});
@@ -241,15 +279,16 @@ function lockHolder(path: string, holdMs: number): Deno.ChildProcess {
       await new Promise((r) => setTimeout(r, ${holdMs}));
       console.log("unlocked " + Date.now());
     });`;
-  return new Deno.Command(Deno.execPath(), {
+  return spawnBounded(Deno.execPath(), {
     args: ["eval", "-q", code],
+    stdin: "null",
     stdout: "piped",
     stderr: "inherit",
-  }).spawn();
+  });
 }
 
 /** Reads a child's stdout line by line. */
-function lines(child: Deno.ChildProcess) {
+function lines(child: BoundedChild) {
   const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
   let buffer = "";
   return {
@@ -272,7 +311,7 @@ Deno.test("withCacheLock() excludes another process until it releases", async ()
   const dir = await Deno.makeTempDir();
   try {
     const path = `${dir}/t.json`;
-    const holder = lockHolder(path, 600);
+    await using holder = lockHolder(path, 600);
     const out = lines(holder);
     assert.match(await out.next(), /^locked/);
     let entered = 0;
@@ -295,7 +334,7 @@ Deno.test({
     const dir = await Deno.makeTempDir();
     try {
       const path = `${dir}/t.json`;
-      const holder = lockHolder(path, 60_000);
+      await using holder = lockHolder(path, 60_000);
       const out = lines(holder);
       assert.match(await out.next(), /^locked/);
       holder.kill("SIGKILL");
@@ -358,7 +397,7 @@ Deno.test("withCacheLock() gives up with ERR_CACHE_LOCK after its timeout", asyn
   const dir = await Deno.makeTempDir();
   try {
     const path = `${dir}/t.json`;
-    const holder = lockHolder(path, 3000);
+    await using holder = lockHolder(path, 3000);
     const out = lines(holder);
     assert.match(await out.next(), /^locked/);
     await assert.rejects(
@@ -651,8 +690,7 @@ Deno.test({
     try {
       await Deno.writeTextFile(`${dir}/victim`, "keep");
       await Deno.symlink(`${dir}/victim`, `${dir}/t.json`);
-      const out = await new Deno.Command("chown", { args: ["-h", "65534", `${dir}/t.json`] })
-        .output();
+      const out = await outputBounded("chown", { args: ["-h", "65534", `${dir}/t.json`] });
       assert.ok(out.success);
       await assert.rejects(() => writeCachedToken(`${dir}/t.json`, sample()), (err) => {
         assert.ok(err instanceof CacheError);
@@ -727,8 +765,7 @@ Deno.test("withCacheLock() lets only one of several contending processes in at a
         });
       }`;
     const children = ["a", "b", "c", "d"].map((id) =>
-      new Deno.Command(Deno.execPath(), { args: ["eval", "-q", code, id], stderr: "inherit" })
-        .output()
+      outputBounded(Deno.execPath(), { args: ["eval", "-q", code, id], stderr: "inherit" })
     );
     for (const result of await Promise.all(children)) assert.ok(result.success);
     const lines = (await Deno.readTextFile(log)).trim().split("\n");

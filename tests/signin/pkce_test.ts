@@ -27,6 +27,18 @@ Deno.test("createCodeVerifier() makes 64 unreserved characters, every symbol rea
   assert.notEqual(createCodeVerifier(), createCodeVerifier());
 });
 
+Deno.test("createCodeVerifier() draws every symbol about equally often (no modulo bias)", () => {
+  // 640,000 symbols, ~9,700 of each: a fair draw stays near a max/min ratio of 1.05; reducing
+  // bytes modulo 66 without rejection favours the first 58 symbols 4:3, a ratio near 1.33.
+  const counts = new Map<string, number>();
+  for (let i = 0; i < 10_000; i++) {
+    for (const c of createCodeVerifier()) counts.set(c, (counts.get(c) ?? 0) + 1);
+  }
+  assert.equal(counts.size, VERIFIER_ALPHABET.length);
+  const ratio = Math.max(...counts.values()) / Math.min(...counts.values());
+  assert.ok(ratio < 1.15, `max/min symbol frequency ${ratio.toFixed(3)}`);
+});
+
 Deno.test("createState() makes a lowercase UUIDv4", () => {
   assert.match(
     createState(),
