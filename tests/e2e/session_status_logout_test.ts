@@ -14,6 +14,7 @@ import { importDpopKeyPem } from "../../lib/signin/dpop.ts";
 import { revokeRefreshToken } from "../../lib/signin/revoke_introspect.ts";
 import {
   type CachedLoginToken,
+  readCachedToken,
   withCacheLock,
   writeCachedToken,
 } from "../../lib/session/token_cache.ts";
@@ -84,10 +85,14 @@ posix.test("status --refresh changes the keys and makes the cache dir private, s
   const report = JSON.parse(stdout);
   const [dev] = report.profiles;
   assert.equal(dev.refreshed, true);
-  assert.notEqual(dev.accessKeyId.slice(-4), "");
-  assert.notEqual(
-    dev.accessKeyId,
-    `****************${t.session.token.accessToken.accessKeyId.slice(-4)}`,
+  const old = t.session.token;
+  const now = await readCachedToken(t.session.cachePath);
+  assert.notEqual(now.accessToken.accessKeyId, old.accessToken.accessKeyId);
+  // Exactly 16 asterisks and the last 4 characters of the new keys.
+  assert.equal(dev.accessKeyId, `${"*".repeat(16)}${now.accessToken.accessKeyId.slice(-4)}`);
+  assert.equal(
+    dev.secretAccessKey,
+    `${"*".repeat(16)}${now.accessToken.secretAccessKey.slice(-4)}`,
   );
   assert.match(
     report.warnings[0],
@@ -97,6 +102,14 @@ posix.test("status --refresh changes the keys and makes the cache dir private, s
   assert.equal((await Deno.stat(dir)).mode! & 0o777, 0o700);
   const again = await runCli(["status", "--json"], { env: t.session.env });
   assert.deepEqual(JSON.parse(again.stdout).warnings, []);
+  assertNoSecret(stdout + stderr, [
+    ...[old, now].flatMap((token) => [
+      token.accessToken.secretAccessKey,
+      token.accessToken.sessionToken,
+      token.refreshToken,
+      token.dpopKey,
+    ]),
+  ]);
 });
 
 Deno.test("status --refresh says the refresh failed, and why, and exits non-zero", async () => {
@@ -325,6 +338,41 @@ Deno.test("logout --all removes only login token files", async () => {
   const again = await runCli(["logout", "--all"], { env: t.session.env });
   assert.equal(again.stdout, "No cached login session tokens found.\n");
 });
+
+Deno.test("logout --all removes no lock file while another process holds it: it waits", async () => {
+  await using t = await setup();
+  const dir = joinPath(t.home.home, ".aws", "login", "cache");
+  // A lock file whose cache file is gone, held (as by a refresh still running) while logout runs.
+  const orphan = joinPath(dir, `${"0".repeat(64)}.json`);
+  let logout: Promise<CliResult> | undefined;
+  await withCacheLock(orphan, async () => {
+    const inode = (await Deno.stat(`${orphan}.lock`)).ino;
+    logout = runCli(["logout", "--all", "--no-revoke"], { env: t.session.env });
+    // The session's file goes first; orphan lock files are looked at after every cache file.
+    for (const deadline = Date.now() + 60_000; existsSync(t.session.cachePath);) {
+      if (Date.now() > deadline) throw new Error("logout never removed the cache file");
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    // Time to reach this lock; a slower logout would only make this check weaker, never wrong.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    // The same file: a new one would let another process lock it while this one holds the old.
+    assert.equal((await Deno.stat(`${orphan}.lock`)).ino, inode, "a held lock file was replaced");
+  });
+  const { code, stdout, stderr } = await logout!;
+  assert.equal(code, 0, stderr);
+  assert.match(stdout, /^Removed 1 cached login credential\./);
+  // Once free, the orphan lock file goes.
+  assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name), []);
+});
+
+function existsSync(path: string): boolean {
+  try {
+    Deno.lstatSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 Deno.test("logout --all revokes every session at its own endpoint, and removes each file", async () => {
   await using t = await setup();
