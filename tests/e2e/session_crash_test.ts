@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { readCachedToken, withCacheLock } from "../../lib/session/token_cache.ts";
-import { type BoundedChild, spawnBounded } from "../helpers/bounded.ts";
+import { type BoundedChild, spawnBounded, until } from "../helpers/bounded.ts";
 import { ROOT, runCli, tempHome } from "../helpers/cli.ts";
 import { createSession, expireIn, startEmulator } from "../helpers/session.ts";
 
@@ -22,14 +22,6 @@ function spawnCredentialProcess(env: Record<string, string>): BoundedChild {
     stdout: "null",
     stderr: "null",
   });
-}
-
-async function until(condition: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 20_000;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }
 
 /** The lock is free when this process can take it at once. */

@@ -5,6 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { ARN, refreshCall, signIn, startEmulator } from "./flow.ts";
+import { until } from "../helpers/bounded.ts";
 
 for (
   const [error, status, type] of [
@@ -109,9 +110,7 @@ Deno.test("close() ends a call still waiting on an injected delay", async () => 
   const session = await signIn(emulator.url);
   emulator.controls.failNextTokenCalls(1, { delayMs: 600_000 });
   const pending = refreshCall(emulator.url, session.key, session.refreshToken).catch((e) => e);
-  while (emulator.controls.counters().refresh_token === 0) {
-    await new Promise((r) => setTimeout(r, 10));
-  }
+  await until(() => emulator.controls.counters().refresh_token > 0, "the delayed call");
   await emulator.close();
   assert.ok(await pending, "the pending call settled");
 });

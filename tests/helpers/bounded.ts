@@ -207,6 +207,23 @@ export async function outputBounded(
 }
 
 /**
+ * Polls `condition` every 10 ms until it holds.
+ *
+ * @throws {Error} After `timeoutMs` (default {@link DEADLINE_MS}), naming `what` it waited for.
+ */
+export async function until(
+  condition: () => boolean,
+  what: string,
+  timeoutMs = DEADLINE_MS,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/**
  * Closes an in-process server (the emulator, a callback listener) at its deadline unless it was
  * closed before; closing it by hand or with `await using` clears the deadline.
  *

@@ -13,6 +13,7 @@ import {
 } from "../../lib/errors.ts";
 import { login } from "../../lib/login/login_flow.ts";
 import { readCachedToken } from "../../lib/session/token_cache.ts";
+import { until } from "../helpers/bounded.ts";
 import { canMakeReadOnly, withReadOnlyDir } from "../helpers/fs_faults.ts";
 import { addProfile, buffer, startEmulator, testDeps } from "../helpers/session.ts";
 import { browse, CookieJar } from "../helpers/browser.ts";
@@ -127,9 +128,7 @@ Deno.test("login() says when the browser cannot be opened, and still takes the c
   });
   const pending = login({ region: "us-east-1" }, deps);
   // The user opens the printed URL by hand.
-  while (!/Open the URL above by hand/.test(stderr.text)) {
-    await new Promise((r) => setTimeout(r, 10));
-  }
+  await until(() => /Open the URL above by hand/.test(stderr.text), "the hint to open the URL");
   await followingBrowser(url);
   await pending;
   assert.match(stderr.text, /Cannot open a browser \(x\)\. Open the URL above by hand\./);
