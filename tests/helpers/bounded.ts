@@ -17,8 +17,9 @@ export const DEADLINE_MS = 120_000;
 const posix = Deno.build.os !== "windows";
 
 /**
- * The live groups, one empty file per process group id, and the watchdog that kills them when its
- * standard input (held by this process, never written) closes: at the runner's exit, crash or kill.
+ * The groups not killed yet, one empty file per process group id, and the watchdog that kills them
+ * when its standard input (held by this process, never written) closes: at the runner's exit, crash
+ * or kill. It runs in a session of its own, out of reach of a kill aimed at the runner's group.
  * Started at import, outside any test, so no test sees it as a leak.
  */
 const groupsDir = posix ? Deno.makeTempDirSync({ prefix: "aws-login-test-groups-" }) : "";
@@ -26,7 +27,7 @@ const watchdog = posix
   ? new Deno.Command("sh", {
     args: [
       "-c",
-      `trap '' INT TERM HUP; cat >/dev/null
+      `cat >/dev/null
      for f in "$0"/*; do [ -e "$f" ] && kill -KILL -"\${f##*/}" 2>/dev/null; done
      rm -rf "$0"`,
       groupsDir,
@@ -34,6 +35,7 @@ const watchdog = posix
     stdin: "piped",
     stdout: "null",
     stderr: "null",
+    detached: true,
   }).spawn()
   : undefined;
 // Not awaited by anything: the runner may exit while it waits.
@@ -58,7 +60,7 @@ export interface BoundedChild extends AsyncDisposable {
   readonly status: Promise<Deno.CommandStatus>;
   /** Sends `signal` to the child alone (not to what it started); harmless once it has exited. */
   kill(signal?: Deno.Signal): void;
-  /** SIGKILL to the child and everything it started (its process group); harmless once gone. */
+  /** SIGKILL to the child and everything it started (its process group), once; then a no-op. */
   killAll(): void;
   /** Kills the group and waits for the child; rejects when the deadline had killed it. */
   [Symbol.asyncDispose](): Promise<void>;
@@ -68,34 +70,64 @@ export interface BoundedChild extends AsyncDisposable {
  * Spawns `command` in a process group of its own with a deadline. Use with `await using`, so the
  * group is killed when the test ends, whichever way it ends.
  *
- * @param command The program.
- * @param options Deno's command options (`detached` is set on POSIX) and `deadlineMs`.
+ * On POSIX a shell becomes the leader of a new session, starts an anchor (a `sleep` with no stdio)
+ * in that group and then execs `command`, so the child keeps its pid. Pids wrap quickly on a busy
+ * machine: while the anchor lives, no other process can take the group's id, so killing the group
+ * reaches only what this child started. The group is killed once, anchor included.
+ *
+ * @param command The program (looked up in PATH, as `Deno.Command` does).
+ * @param options Deno's command options and `deadlineMs`.
  */
-export function spawnBounded(command: string | URL, options: BoundedOptions = {}): BoundedChild {
+export function spawnBounded(command: string, options: BoundedOptions = {}): BoundedChild {
   const { deadlineMs = DEADLINE_MS, ...commandOptions } = options;
-  const what = [command, ...(commandOptions.args ?? [])].join(" ").slice(0, 200);
-  // A new session on POSIX: its process group id is the child's pid.
-  const child = new Deno.Command(command, { ...commandOptions, detached: posix }).spawn();
-  if (posix) Deno.writeFileSync(`${groupsDir}/${child.pid}`, new Uint8Array());
+  const args = commandOptions.args?.map(String) ?? [];
+  const what = [command, ...args].join(" ").slice(0, 200);
+  // The shell registers its group for the watchdog before anything in it runs.
+  const launch = `: > "$0/$$"; sleep ${
+    Math.ceil(deadlineMs / 1000) + 60
+  } </dev/null >/dev/null 2>&1 &
+    command=$1; shift; exec "$command" "$@"`;
+  const child = posix
+    ? new Deno.Command("/bin/sh", {
+      ...commandOptions,
+      args: ["-c", launch, groupsDir, command, ...args],
+      detached: true,
+    }).spawn()
+    : new Deno.Command(command, commandOptions).spawn();
+  const groupFile = `${groupsDir}/${child.pid}`;
   let exited = false;
-  // The group outlives its leader while a grandchild lives, so it is killed even after the child's
-  // exit (the kernel keeps its id from being reused meanwhile).
+  let killed = false;
+  let timedOut = false;
+  // The watchdog forgets the group once it is killed and its shell has surely ended (so cannot
+  // register it after that).
+  const forget = () => {
+    if (!posix || !killed || !exited) return;
+    try {
+      Deno.removeSync(groupFile);
+    } catch {
+      // Killed before it registered.
+    }
+  };
   const killAll = () => {
+    if (killed) return;
+    killed = true;
+    clearTimeout(timer);
     try {
       if (posix) Deno.kill(-child.pid, "SIGKILL");
       else if (!exited) child.kill("SIGKILL");
     } catch {
       // Already gone.
     }
+    forget();
   };
-  let timedOut = false;
+  // Ends what is left even when the child has exited (a grandchild) and nobody disposed of it.
   const timer = setTimeout(() => {
-    timedOut = true;
+    timedOut = !exited;
     killAll();
   }, deadlineMs);
   const status = child.status.then((s) => {
     exited = true;
-    clearTimeout(timer);
+    forget();
     if (timedOut) throw new Error(`Killed after ${deadlineMs} ms: ${what}`);
     return s;
   });
@@ -124,11 +156,7 @@ export function spawnBounded(command: string | URL, options: BoundedOptions = {}
     killAll,
     async [Symbol.asyncDispose]() {
       killAll();
-      try {
-        await status;
-      } finally {
-        if (posix) Deno.removeSync(`${groupsDir}/${child.pid}`);
-      }
+      await status;
     },
   };
 }
@@ -182,7 +210,7 @@ export async function collectOutput(
  * @throws {Error} When the deadline killed it.
  */
 export async function outputBounded(
-  command: string | URL,
+  command: string,
   options: Omit<BoundedOptions, "stdin"> & { stdinText?: string } = {},
 ): Promise<BoundedOutput> {
   const { stdinText, ...rest } = options;

@@ -18,7 +18,13 @@ async function drain(stream: ReadableStream<Uint8Array>): Promise<string> {
     timer = setTimeout(() => reject(new Error("a process still holds the pipe")), 30_000);
   });
   try {
-    return await Promise.race([new Response(stream).text(), stuck]);
+    const read = async () => {
+      const decoder = new TextDecoder();
+      let text = "";
+      for await (const chunk of stream) text += decoder.decode(chunk, { stream: true });
+      return text;
+    };
+    return await Promise.race([read(), stuck]);
   } finally {
     clearTimeout(timer);
   }
@@ -51,6 +57,27 @@ Deno.test("spawnBounded() kills a grandchild left behind when the scope ends", a
     stdout = child.stdout;
   }
   assert.equal(await drain(stdout), "started\n");
+});
+
+Deno.test("the watchdog kills what a runner started when the runner itself is killed", async () => {
+  // A runner (like deno test) starts a bounded child that holds the runner's stdout.
+  const bounded = new URL("./bounded.ts", import.meta.url).href;
+  const script = `
+    import { spawnBounded } from ${JSON.stringify(bounded)};
+    const child = spawnBounded("sh", { args: ["-c", "echo started; exec sleep 120"], stdin: "null" });
+    await child.status;`;
+  const runner = spawnBounded(Deno.execPath(), {
+    args: ["eval", "-q", script],
+    stdin: "null",
+    stdout: "piped",
+  });
+  const reader = runner.stdout.getReader();
+  const first = await reader.read();
+  assert.equal(new TextDecoder().decode(first.value), "started\n");
+  reader.releaseLock();
+  // SIGKILL to the runner and its group: its watchdog, in a session of its own, lives on.
+  await runner[Symbol.asyncDispose]();
+  assert.equal(await drain(runner.stdout), "");
 });
 
 Deno.test("closeAtDeadline() closes a server at its deadline, ending a request it holds", async () => {
