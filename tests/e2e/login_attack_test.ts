@@ -7,6 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { EXIT } from "../../lib/errors.ts";
+import { outputBounded, spawnBounded } from "../helpers/bounded.ts";
 import { type CliResult, ROOT, tempHome } from "../helpers/cli.ts";
 import { denoDir, startEmulator } from "../helpers/session.ts";
 import { browse, type Browsed, CookieJar } from "../helpers/browser.ts";
@@ -20,9 +21,12 @@ const MAIN = `${ROOT}main.ts`;
 const LINK_RE = /(http:\/\/127\.0\.0\.1:\d+\/[\w-]{43})\s/;
 const BROWSER_STAND_IN = `${ROOT}tests/helpers/browser.ts`;
 
-/** A login subprocess; `link` resolves with the sign-in link once stderr shows it. */
+/**
+ * A login subprocess; `link` resolves with the sign-in link once stderr shows it. It and what it
+ * started are killed at scope end.
+ */
 function startLogin(args: string[], env: Record<string, string>) {
-  const child = new Deno.Command(Deno.execPath(), {
+  const child = spawnBounded(Deno.execPath(), {
     args: ["run", "-q", "-P", "--no-prompt", MAIN, "login", "--region", "us-east-1", ...args],
     env,
     clearEnv: true,
@@ -30,25 +34,37 @@ function startLogin(args: string[], env: Record<string, string>) {
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
-  }).spawn();
+  });
   let resolveLink!: (link: string | undefined) => void;
   const link = new Promise<string | undefined>((r) => resolveLink = r);
   const result: Promise<CliResult> = (async () => {
     let stderr = "";
-    const [stdout] = await Promise.all([
-      new Response(child.stdout).text(),
-      (async () => {
-        for await (const chunk of child.stderr.pipeThrough(new TextDecoderStream())) {
-          stderr += chunk;
-          const found = LINK_RE.exec(stderr)?.[1];
-          if (found) resolveLink(found);
-        }
-      })(),
-    ]);
-    resolveLink(undefined);
-    return { code: (await child.status).code, stdout, stderr };
+    try {
+      const [stdout] = await Promise.all([
+        new Response(child.stdout).text(),
+        (async () => {
+          for await (const chunk of child.stderr.pipeThrough(new TextDecoderStream())) {
+            stderr += chunk;
+            const found = LINK_RE.exec(stderr)?.[1];
+            if (found) resolveLink(found);
+          }
+        })(),
+      ]);
+      return { code: (await child.status).code, stdout, stderr };
+    } finally {
+      resolveLink(undefined);
+    }
   })();
-  return { pid: child.pid, link, result, kill: () => child.kill() };
+  return {
+    pid: child.pid,
+    link,
+    result,
+    kill: () => child.kill(),
+    async [Symbol.asyncDispose]() {
+      await child[Symbol.asyncDispose]();
+      await result.catch(() => {});
+    },
+  };
 }
 
 async function setup() {
@@ -108,7 +124,7 @@ Deno.test("login: another user who opens the link from the browser's argv stops 
   // A browser that has been started but has not fetched the link yet.
   const browser =
     `'${Deno.execPath()}' run -q -A '${BROWSER_STAND_IN}' --log '${log}' --no-open %s`;
-  const run = startLogin(["--timeout", "60"], { ...t.env, BROWSER: browser });
+  await using run = startLogin(["--timeout", "60"], { ...t.env, BROWSER: browser });
   // What `ps` shows another user: the browser's command line.
   const link = (await browserRecord(log)).argv.at(-1)!;
   assert.equal(link, await run.link);
@@ -132,7 +148,7 @@ Deno.test("login: another user who opens the link from the browser's argv stops 
 
 Deno.test("login: a code for the right state but without the link's cookie is refused (login CSRF)", async () => {
   await using t = await setup();
-  const run = startLogin(["--no-browser", "--timeout", "60"], t.env);
+  await using run = startLogin(["--no-browser", "--timeout", "60"], t.env);
   const link = await run.link;
   assert.ok(link, "no sign-in link was printed");
   const victim = new CookieJar();
@@ -168,12 +184,11 @@ async function openDescriptors(pid: number): Promise<number> {
 
 /** Lowers the open-files limit of the running process `pid` (util-linux `prlimit`). */
 async function limitDescriptors(pid: number, limit: number): Promise<void> {
-  const out = await new Deno.Command("prlimit", {
+  const out = await outputBounded("prlimit", {
     args: ["--pid", String(pid), `--nofile=${limit}:${limit}`],
     stdout: "null",
-    stderr: "piped",
-  }).output();
-  assert.ok(out.success, `prlimit failed: ${new TextDecoder().decode(out.stderr)}`);
+  });
+  assert.ok(out.success, `prlimit failed: ${out.stderr}`);
 }
 
 /**
@@ -212,7 +227,7 @@ async function stop(run: ReturnType<typeof startLogin>): Promise<void> {
 
 linux.test("login survives 300 idle connections to its listener under a low descriptor limit", async () => {
   await using t = await setup();
-  const run = startLogin(["--no-browser", "--timeout", "60"], t.env);
+  await using run = startLogin(["--no-browser", "--timeout", "60"], t.env);
   let idle: Deno.Conn[] = [];
   try {
     const link = await run.link;
@@ -235,7 +250,7 @@ linux.test("login survives 300 idle connections to its listener under a low desc
 
 linux.test("login ends cleanly (exit 7) when its listener runs out of descriptors", async () => {
   await using t = await setup();
-  const run = startLogin(["--no-browser", "--timeout", "30"], t.env);
+  await using run = startLogin(["--no-browser", "--timeout", "30"], t.env);
   let idle: Deno.Conn[] = [];
   try {
     const link = await run.link;
