@@ -1,7 +1,11 @@
 import assert from "node:assert/strict";
 import { type LoopbackServer, serveLoopback } from "../../lib/login/loopback_http.ts";
+import { closeAtDeadline } from "../helpers/bounded.ts";
 
-/** A server answering every request with 200 and the request's method and path. */
+/**
+ * A server answering every request with 200 and the request's method and path; closed at scope end
+ * or at its deadline.
+ */
 function echo(options: { maxConnections?: number; headTimeoutMs?: number } = {}) {
   const server = serveLoopback({
     port: 0,
@@ -11,7 +15,7 @@ function echo(options: { maxConnections?: number; headTimeoutMs?: number } = {})
       }),
     ...options,
   });
-  return Object.assign(server, { [Symbol.asyncDispose]: () => server.close() });
+  return closeAtDeadline(server);
 }
 
 /** Sends `bytes` on a new connection and reads until the server closes it. */

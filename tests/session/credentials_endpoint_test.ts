@@ -8,11 +8,15 @@ import assert from "node:assert/strict";
 import { ConfigError, EXIT } from "../../lib/errors.ts";
 import { resolveCredentials } from "../../lib/session/credentials.ts";
 import { readCachedToken, writeCachedToken } from "../../lib/session/token_cache.ts";
+import { closeAtDeadline } from "../helpers/bounded.ts";
 import { expireIn, sessionFixture, testDeps } from "../helpers/session.ts";
 
 const ARN = "arn:aws:iam::123456789012:user/Alice";
 
-/** Another Sign-In on 127.0.0.1 that records what it receives and answers like the real one. */
+/**
+ * Another Sign-In on 127.0.0.1 that records what it receives and answers like the real one; shut
+ * down at scope end or at its deadline.
+ */
 function otherSignin() {
   const received: string[] = [];
   const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (request) => {
@@ -28,11 +32,11 @@ function otherSignin() {
       refreshToken: "other-refresh",
     });
   });
-  return {
+  return closeAtDeadline({
     url: `http://127.0.0.1:${server.addr.port}`,
     received,
-    [Symbol.asyncDispose]: () => server.shutdown(),
-  };
+    close: () => server.shutdown(),
+  });
 }
 
 Deno.test("resolveCredentials() refuses to refresh at another endpoint than the session's, naming both", async () => {

@@ -9,6 +9,7 @@ import { CacheError, SigninError } from "../../lib/errors.ts";
 import { resolveCredentials } from "../../lib/session/credentials.ts";
 import { readCachedToken } from "../../lib/session/token_cache.ts";
 import { dirname } from "../../lib/files.ts";
+import { outputBounded } from "../helpers/bounded.ts";
 import { canFillDisk, withFullDisk } from "../helpers/fs_faults.ts";
 import { expireIn, readJson, sessionFixture, testDeps } from "../helpers/session.ts";
 
@@ -47,8 +48,7 @@ Deno.test({
     const real = `${t.home.home}/elsewhere.json`;
     await Deno.rename(t.session.cachePath, real);
     await Deno.symlink(real, t.session.cachePath);
-    const out = await new Deno.Command("chown", { args: ["-h", "65534", t.session.cachePath] })
-      .output();
+    const out = await outputBounded("chown", { args: ["-h", "65534", t.session.cachePath] });
     assert.ok(out.success);
     const before = await Deno.readTextFile(real);
     const { deps } = testDeps(t.session.env);

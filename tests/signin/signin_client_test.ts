@@ -13,6 +13,7 @@ import {
   SAME_DEVICE_CLIENT_ID,
   type TokenResult,
 } from "../../lib/signin/signin_client.ts";
+import { closeAtDeadline } from "../helpers/bounded.ts";
 
 const TOKEN_URL = "https://us-east-1.signin.aws.amazon.com/v1/token";
 const NOW = Date.UTC(2025, 10, 19, 0, 0, 0, 750);
@@ -604,13 +605,13 @@ Deno.test("idTokenSubject() refuses malformed tokens with ERR_SIGNIN_RESPONSE", 
   }
 });
 
-/** A server on 127.0.0.1 for one test; `await using` shuts it down. */
+/** A server on 127.0.0.1 for one test; `await using` (or its deadline) shuts it down. */
 function serve(handler: (request: Request) => Response | Promise<Response>) {
   const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, handler);
-  return {
+  return closeAtDeadline({
     url: `http://127.0.0.1:${server.addr.port}`,
-    [Symbol.asyncDispose]: () => server.shutdown(),
-  };
+    close: () => server.shutdown(),
+  });
 }
 
 /** Both grants against `tokenUrl`, through `fetch` (default: the real one). */
