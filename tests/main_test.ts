@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { EXIT } from "../lib/errors.ts";
+import { outputBounded } from "./helpers/bounded.ts";
 import { ROOT, runCli, tempHome } from "./helpers/cli.ts";
 import { addProfile } from "./helpers/session.ts";
 
@@ -136,15 +137,13 @@ Deno.test("run by deno task in the checkout, hints name deno task instead of aws
 
 Deno.test("a missing Deno permission is reported as one, with how to run with -P (exit 3)", async () => {
   await using home = await tempHome();
-  const out = await new Deno.Command(Deno.execPath(), {
+  const out = await outputBounded(Deno.execPath(), {
     args: ["run", "-q", "--no-prompt", "--allow-read", `${ROOT}main.ts`, "status"],
     env: home.env,
     clearEnv: true,
     cwd: ROOT,
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const stderr = new TextDecoder().decode(out.stderr);
+  });
+  const stderr = out.stderr;
   assert.equal(out.code, EXIT.config, stderr);
   assert.match(stderr, /^aws-login: missing Deno permission: Requires env access/);
   assert.match(stderr, /deno run -P main\.ts/);

@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { EXIT } from "../../lib/errors.ts";
 import { parseCachedToken } from "../../lib/session/token_cache.ts";
+import { outputBounded } from "../helpers/bounded.ts";
 import { type CliResult, ROOT, runCli, spawnCli, tempHome } from "../helpers/cli.ts";
 import { addProfile, denoDir, startEmulator } from "../helpers/session.ts";
 import { browse, CookieJar } from "../helpers/browser.ts";
@@ -454,7 +455,7 @@ Deno.test("login without write permission for the config says so before the brow
   await using t = await setup();
   const elsewhere = await Deno.makeTempDir();
   try {
-    const out = await new Deno.Command(Deno.execPath(), {
+    const out = await outputBounded(Deno.execPath(), {
       args: [
         "run",
         "-q",
@@ -465,7 +466,7 @@ Deno.test("login without write permission for the config says so before the brow
         "--allow-run",
         "--allow-sys=uid,gid",
         `--allow-write=${elsewhere}`,
-        MAIN,
+        `${ROOT}main.ts`,
         "login",
         "--region",
         "us-east-1",
@@ -475,11 +476,8 @@ Deno.test("login without write permission for the config says so before the brow
       env: { ...t.env, BROWSER: await t.followingBrowser() },
       clearEnv: true,
       cwd: ROOT,
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    const stderr = new TextDecoder().decode(out.stderr);
+    });
+    const stderr = out.stderr;
     assert.equal(out.code, EXIT.config, stderr);
     assert.match(stderr, /Deno permissions do not allow writing in "/);
     assert.match(stderr, /deno run -P main\.ts/);

@@ -6,6 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
+import { type BoundedChild, spawnBounded } from "../helpers/bounded.ts";
 import { ROOT, runCli, tempHome } from "../helpers/cli.ts";
 import { denoDir } from "../helpers/session.ts";
 
@@ -44,7 +45,7 @@ Deno.test("README's emulator example works as written", async () => {
     // to the callback.
     BROWSER: `'${Deno.execPath()}' run -q -A '${BROWSER_STAND_IN}' --log '${home.home}/browser' %s`,
   };
-  let emulator: Deno.ChildProcess | undefined;
+  let emulator: BoundedChild | undefined;
   const outputs: Record<string, string> = {};
   try {
     for (const line of lines) {
@@ -58,14 +59,15 @@ Deno.test("README's emulator example works as written", async () => {
       const [task, ...args] = words.slice(2) as [string, ...string[]];
       assert.equal(tasks[task], `deno run -q -P main.ts ${task}`, `what "deno task ${task}" runs`);
       if (task === "emulator") {
-        emulator = new Deno.Command(Deno.execPath(), {
+        emulator = spawnBounded(Deno.execPath(), {
           args: ["run", "-q", "-P", "--no-prompt", MAIN, "emulator", ...args],
           env,
           clearEnv: true,
           cwd: ROOT,
+          stdin: "null",
           stdout: "piped",
           stderr: "null",
-        }).spawn();
+        });
         const reader = emulator.stdout.pipeThrough(new TextDecoderStream()).getReader();
         let text = "";
         while (!text.includes("\n")) {
@@ -92,7 +94,8 @@ Deno.test("README's emulator example works as written", async () => {
   } finally {
     if (emulator !== undefined) {
       emulator.kill("SIGTERM");
-      await emulator.status;
+      await emulator.status.catch(() => {});
+      await emulator[Symbol.asyncDispose]();
     }
   }
 });

@@ -76,15 +76,15 @@ async function startEmulatorProcess(env: Record<string, string>) {
 
 /** Runs `serve --debug`, asks it for credentials once (and once without the token), stops it. */
 async function serveOnce(env: Record<string, string>) {
-  const child = new Deno.Command(Deno.execPath(), {
+  await using child = spawnBounded(Deno.execPath(), {
     args: ["run", "-q", "-P", MAIN, "serve", "--debug"],
     env,
     clearEnv: true,
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
-    signal: AbortSignal.timeout(60_000),
-  }).spawn();
+    deadlineMs: 60_000,
+  });
   const stderr = new Response(child.stderr).text();
   const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
   let stdout = "";

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { EXIT } from "../../lib/errors.ts";
+import { spawnBounded } from "../helpers/bounded.ts";
 import { ROOT, runCli } from "../helpers/cli.ts";
 import { expireIn, sessionFixture } from "../helpers/session.ts";
 
@@ -11,16 +12,17 @@ const MAIN = `${ROOT}main.ts`;
 
 /** `aws-login serve …` as a subprocess, read until it has printed both variables. */
 async function startServe(env: Record<string, string>, args: string[] = []) {
-  const child = new Deno.Command(Deno.execPath(), {
+  // A stuck server is killed at the deadline (with all it started) instead of hanging the suite.
+  const child = spawnBounded(Deno.execPath(), {
     args: ["run", "-q", "-P", "--no-prompt", MAIN, "serve", "--profile", "dev", ...args],
     env,
     clearEnv: true,
     cwd: ROOT,
+    stdin: "null",
     stdout: "piped",
     stderr: "piped",
-    // A guard, not a speed check: a stuck server fails the test instead of hanging the suite.
-    signal: AbortSignal.timeout(60_000),
-  }).spawn();
+    deadlineMs: 60_000,
+  });
   const stderr = new Response(child.stderr).text();
   const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
   let stdout = "";
@@ -36,22 +38,18 @@ async function startServe(env: Record<string, string>, args: string[] = []) {
       stdout += value;
     }
   })();
-  let finished = false;
   return {
     child,
     printed: stdout,
     /** Waits for the end; returns the status and all output. */
     async finish() {
       const status = await child.status;
-      finished = true;
       await rest;
       return { code: status.code, stdout, stderr: await stderr };
     },
-    /** A test that failed before `finish` must not leave the server running. */
+    /** A test that failed before `finish` must not leave the server (or what it ran) running. */
     async [Symbol.asyncDispose]() {
-      if (finished) return;
-      child.kill("SIGKILL");
-      await child.status;
+      await child[Symbol.asyncDispose]();
       await rest;
       await stderr;
     },

@@ -237,7 +237,9 @@ posix.test("a shell loop keeps getting new credentials with curl as the old ones
 
 posix.test("8 commands asking the endpoint at once on expiring credentials cause one refresh", async () => {
   await using t = await setup();
-  const child = new Deno.Command(Deno.execPath(), {
+  // A test that fails before the end must not leave exec and its command running; a stuck child
+  // is killed at the deadline instead of hanging the suite.
+  await using child = spawnBounded(Deno.execPath(), {
     args: [
       "run",
       "-q",
@@ -257,22 +259,11 @@ posix.test("8 commands asking the endpoint at once on expiring credentials cause
     env: t.session.env,
     clearEnv: true,
     cwd: ROOT,
+    stdin: "null",
     stdout: "piped",
     stderr: "piped",
-    // A guard, not a speed check: a stuck child fails the test instead of hanging the suite.
-    signal: AbortSignal.timeout(60_000),
-  }).spawn();
-  // A test that fails before the end must not leave exec and its command running.
-  await using _ = {
-    [Symbol.asyncDispose]: async () => {
-      try {
-        child.kill("SIGKILL");
-      } catch {
-        // It has ended.
-      }
-      await child.status;
-    },
-  };
+    deadlineMs: 60_000,
+  });
   const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
   let out = "";
   while (!out.includes("ready\n")) {

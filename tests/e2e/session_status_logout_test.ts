@@ -18,6 +18,7 @@ import {
   withCacheLock,
   writeCachedToken,
 } from "../../lib/session/token_cache.ts";
+import { until } from "../helpers/bounded.ts";
 
 /** File modes (chmod, "open to other users") exist on POSIX only. */
 const posix = { test: Deno.build.os === "windows" ? Deno.test.ignore : Deno.test };
@@ -349,10 +350,7 @@ Deno.test("logout --all removes no lock file while another process holds it: it 
     const inode = (await Deno.stat(`${orphan}.lock`)).ino;
     logout = runCli(["logout", "--all", "--no-revoke"], { env: t.session.env });
     // The session's file goes first; orphan lock files are looked at after every cache file.
-    for (const deadline = Date.now() + 60_000; existsSync(t.session.cachePath);) {
-      if (Date.now() > deadline) throw new Error("logout never removed the cache file");
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
+    await until(() => !existsSync(t.session.cachePath), "logout to remove the cache file");
     // Time to reach this lock; a slower logout would only make this check weaker, never wrong.
     await new Promise((resolve) => setTimeout(resolve, 500));
     // The same file: a new one would let another process lock it while this one holds the old.

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
-import { outputBounded } from "../helpers/bounded.ts";
+import { outputBounded, spawnBounded } from "../helpers/bounded.ts";
 import { DEV_LOCK, ROOT } from "../helpers/cli.ts";
 
 const DEMO = fileURLToPath(new URL("../../tools/demo.ts", import.meta.url));
@@ -44,16 +44,16 @@ for (
       try {
         const env: Record<string, string> = { ...Deno.env.toObject(), TMPDIR: tmp, NO_COLOR: "1" };
         for (const name of Object.keys(env)) if (name.startsWith("AWS_")) delete env[name];
-        const child = new Deno.Command(Deno.execPath(), {
+        // A demo that ignores the signal is killed at the deadline, with all it started.
+        await using child = spawnBounded(Deno.execPath(), {
           args: ["run", "-q", "-A", `--lock=${DEV_LOCK}`, DEMO],
           env,
           clearEnv: true,
           cwd: ROOT,
+          stdin: "null",
           stdout: "piped",
           stderr: "piped",
-          // A guard, not a speed check: a demo that ignores the signal fails instead of hanging.
-          signal: AbortSignal.timeout(120_000),
-        }).spawn();
+        });
         const stderr = new Response(child.stderr).text();
         let seen = "";
         let sent = false;
