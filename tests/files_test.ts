@@ -13,6 +13,7 @@ import {
   withFullDisk,
   withReadOnlyDir,
 } from "./helpers/fs_faults.ts";
+import { outputBounded } from "./helpers/bounded.ts";
 
 const posix = Deno.build.os !== "windows";
 
@@ -141,7 +142,7 @@ const isRoot = Deno.build.os === "linux" && Deno.uid() === 0;
 
 /** `chown -h`: gives a link itself to another user (Deno.chown follows links). */
 async function chownLink(path: string, uid: number): Promise<void> {
-  const out = await new Deno.Command("chown", { args: ["-h", String(uid), path] }).output();
+  const out = await outputBounded("chown", { args: ["-h", String(uid), path] });
   assert.ok(out.success);
 }
 

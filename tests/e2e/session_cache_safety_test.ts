@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { EXIT } from "../../lib/errors.ts";
 import { joinPath } from "../../lib/files.ts";
 import { parseCachedToken, writeCachedToken } from "../../lib/session/token_cache.ts";
+import { outputBounded } from "../helpers/bounded.ts";
 import { runCli } from "../helpers/cli.ts";
 import { startInPlaceWriter } from "../helpers/in_place_writer.ts";
 import { sessionFixture } from "../helpers/session.ts";
@@ -56,7 +57,7 @@ Deno.test({
     await Deno.chown(theirs, 65534, 65534);
     await Deno.remove(path);
     await Deno.symlink(theirs, path);
-    const chown = await new Deno.Command("chown", { args: ["-h", "65534", path] }).output();
+    const chown = await outputBounded("chown", { args: ["-h", "65534", path] });
     assert.ok(chown.success);
     const { code, stdout, stderr } = await runCli(["credential-process", "--profile", "dev"], {
       env: t.session.env,

@@ -10,6 +10,7 @@
  *
  * @module
  */
+import { spawnBounded } from "./bounded.ts";
 
 /** The writer subprocess; disposing of it stops it after a whole rewrite. */
 export interface InPlaceWriter extends AsyncDisposable {
@@ -24,12 +25,13 @@ export interface InPlaceWriter extends AsyncDisposable {
  * @param maxMs Bound on the writer's life, whatever happens to the test (default 60 s).
  */
 export async function startInPlaceWriter(path: string, maxMs = 60_000): Promise<InPlaceWriter> {
-  const child = new Deno.Command(Deno.execPath(), {
+  const child = spawnBounded(Deno.execPath(), {
     args: ["run", "-q", "-A", import.meta.filename!, path, String(maxMs)],
     stdin: "piped",
     stdout: "piped",
     stderr: "inherit",
-  }).spawn();
+    deadlineMs: maxMs + 30_000,
+  });
   const lines = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
   let out = "";
   while (!out.includes("\n")) {
@@ -38,8 +40,7 @@ export async function startInPlaceWriter(path: string, maxMs = 60_000): Promise<
     out += value;
   }
   if (!out.startsWith("writing")) {
-    child.kill("SIGKILL");
-    await child.status;
+    await child[Symbol.asyncDispose]().catch(() => {});
     throw new Error(`The in-place writer did not start: ${out}`);
   }
   let stopped: Promise<number> | undefined;
@@ -51,7 +52,7 @@ export async function startInPlaceWriter(path: string, maxMs = 60_000): Promise<
         if (done) break;
         out += value;
       }
-      await child.status;
+      await child[Symbol.asyncDispose]();
       return Number(out.match(/rewrites (\d+)/)?.[1] ?? NaN);
     })();
   return { stop, [Symbol.asyncDispose]: async () => void await stop() };

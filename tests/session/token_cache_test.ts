@@ -984,7 +984,7 @@ Deno.test("readCachedToken() still reports a file that stays damaged, after re-r
 
 /** `chown -h`: changes the owner of a link itself (Deno.chown follows links). */
 async function chownLink(path: string, uid: number): Promise<void> {
-  const out = await new Deno.Command("chown", { args: ["-h", String(uid), path] }).output();
+  const out = await outputBounded("chown", { args: ["-h", String(uid), path] });
   assert.ok(out.success);
 }
 
@@ -1044,7 +1044,7 @@ Deno.test({
     const dir = await Deno.makeTempDir();
     try {
       const path = `${dir}/t.json`;
-      const made = await new Deno.Command("mkfifo", { args: [path] }).output();
+      const made = await outputBounded("mkfifo", { args: [path] });
       assert.ok(made.success);
       // In a child process with a deadline: a blocked open cannot be interrupted in-process.
       const module = new URL("../../lib/session/token_cache.ts", import.meta.url).href;
@@ -1053,16 +1053,13 @@ Deno.test({
         await readCachedToken(${
         JSON.stringify(path)
       }).catch((err) => console.log(err.code, err.message));`;
-      const child = new Deno.Command(Deno.execPath(), {
+      const out = await outputBounded(Deno.execPath(), {
         args: ["eval", "-q", code],
-        stdout: "piped",
         stderr: "inherit",
-      }).spawn();
-      const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
-      const out = await child.output();
-      clearTimeout(timer);
-      const text = new TextDecoder().decode(out.stdout);
-      assert.ok(out.success, "the read did not return within 10 s");
+        deadlineMs: 10_000, // a read that waits for a writer is killed, and this throws
+      });
+      const text = out.stdout;
+      assert.ok(out.success, text);
       assert.match(
         text,
         /^ERR_CACHE_UNSAFE Cannot read token cache ".*": it is not a regular file/,
@@ -1094,7 +1091,7 @@ Deno.test({
     const dir = await Deno.makeTempDir();
     try {
       const path = `${dir}/t.json`;
-      const made = await new Deno.Command("mkfifo", { args: [`${path}.lock`] }).output();
+      const made = await outputBounded("mkfifo", { args: [`${path}.lock`] });
       assert.ok(made.success);
       let entered = false;
       const enter = () => (entered = true, Promise.resolve());
