@@ -4,6 +4,7 @@
  * module that replaces `Deno.version`.
  */
 import assert from "node:assert/strict";
+import { outputBounded } from "./helpers/bounded.ts";
 import { ROOT, tempHome } from "./helpers/cli.ts";
 
 async function minimumInMain(): Promise<string> {
@@ -23,17 +24,13 @@ async function runAs(version: string, args: string[]) {
       JSON.stringify(version)
     } } });`,
   );
-  const out = await new Deno.Command(Deno.execPath(), {
+  const { code, stdout, stderr } = await outputBounded(Deno.execPath(), {
     args: ["run", "-q", "-P", "--no-prompt", "--preload", preload, `${ROOT}main.ts`, ...args],
     cwd: ROOT,
     env: home.env,
     clearEnv: true,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const decoder = new TextDecoder();
-  return { code: out.code, stdout: decoder.decode(out.stdout), stderr: decoder.decode(out.stderr) };
+  });
+  return { code, stdout, stderr };
 }
 
 Deno.test("an older Deno is refused with one line naming both versions, exit 1", async () => {

@@ -5,6 +5,7 @@
  * use lives in `tests/dev_deps.ts`, resolved in `tests/deno.lock`.
  */
 import assert from "node:assert/strict";
+import { outputBounded } from "./helpers/bounded.ts";
 import { DEV_LOCK, ROOT } from "./helpers/cli.ts";
 
 interface Lock {
@@ -75,16 +76,14 @@ Deno.test("main.ts's module graph has no test dependency and no file from tests/
   const files = new Set<string>();
   const npm = new Set<string>();
   for (const root of roots) {
-    const out = await new Deno.Command(Deno.execPath(), {
+    const out = await outputBounded(Deno.execPath(), {
       // --frozen: the product lock must already hold everything the graph needs.
       args: ["info", "--json", "--frozen", root],
       cwd: ROOT,
       env: { NO_COLOR: "1" },
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
-    const info = JSON.parse(new TextDecoder().decode(out.stdout)) as {
+    });
+    assert.equal(out.code, 0, out.stderr);
+    const info = JSON.parse(out.stdout) as {
       modules: { specifier: string }[];
       npmPackages?: Record<string, unknown>;
     };

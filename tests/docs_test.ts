@@ -4,6 +4,7 @@
  * of a file outside the repository), and the README's relative links lead to files that exist.
  */
 import assert from "node:assert/strict";
+import { outputBounded } from "./helpers/bounded.ts";
 import { ROOT, tempHome } from "./helpers/cli.ts";
 
 const PROTOCOL = "docs/PROTOCOL.md";
@@ -106,15 +107,14 @@ posix.test('the README\'s export-env pattern stops when aws-login fails; eval "$
   const cli = [Deno.execPath(), "run", "-q", "-P", "--no-prompt", `${ROOT}main.ts`]
     .map((word) => `'${word.replaceAll("'", `'\\''`)}'`).join(" ");
   const shell = async (script: string) => {
-    const out = await new Deno.Command("sh", {
+    const out = await outputBounded("sh", {
       args: ["-c", `aws_login() { ${cli} "$@"; }\n${script}\necho "reached $?"`],
       cwd: ROOT,
       env: home.env,
       clearEnv: true,
-      stdout: "piped",
       stderr: "null",
-    }).output();
-    return new TextDecoder().decode(out.stdout);
+    });
+    return out.stdout;
   };
   // No profile "dev" in the empty HOME: export-env fails.
   const pattern = safe.replaceAll("aws-login", "aws_login");

@@ -7,6 +7,9 @@ import { closeAtDeadline, spawnBounded } from "./bounded.ts";
 import { ARN, refreshCall, signIn } from "../emulator/flow.ts";
 import { startEmulator } from "../../lib/emulator/server.ts";
 
+/** Process groups, sh and signals: POSIX only. */
+const posix = { test: Deno.build.os === "windows" ? Deno.test.ignore : Deno.test };
+
 /** A shell that starts a long sleep holding its stdout, prints the sleep's pid, and waits. */
 const SLEEPER = ["-c", "sleep 600 & echo $!; wait"];
 
@@ -30,7 +33,7 @@ async function drain(stream: ReadableStream<Uint8Array>): Promise<string> {
   }
 }
 
-Deno.test("spawnBounded() kills the child and what it started at the deadline, and says so", async () => {
+posix.test("spawnBounded() kills the child and what it started at the deadline, and says so", async () => {
   const child = spawnBounded("sh", {
     args: SLEEPER,
     stdin: "null",
@@ -44,7 +47,7 @@ Deno.test("spawnBounded() kills the child and what it started at the deadline, a
   await assert.rejects(() => child[Symbol.asyncDispose](), /Killed after 300 ms/);
 });
 
-Deno.test("spawnBounded() kills a grandchild left behind when the scope ends", async () => {
+posix.test("spawnBounded() kills a grandchild left behind when the scope ends", async () => {
   let stdout: ReadableStream<Uint8Array>;
   {
     // The child exits at once; its background sleep would hold stdout for ten minutes.
@@ -59,7 +62,7 @@ Deno.test("spawnBounded() kills a grandchild left behind when the scope ends", a
   assert.equal(await drain(stdout), "started\n");
 });
 
-Deno.test("the watchdog kills what a runner started when the runner itself is killed", async () => {
+posix.test("the watchdog kills what a runner started when the runner itself is killed", async () => {
   // A runner (like deno test) starts a bounded child that holds the runner's stdout.
   const bounded = new URL("./bounded.ts", import.meta.url).href;
   const script = `

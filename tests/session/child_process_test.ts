@@ -96,7 +96,7 @@ posix.test("runChild() forwards SIGTERM sent to the parent to the child", async 
   assert.equal(status.code, 7);
 });
 
-Deno.test("runChild() forwards a SIGTERM that comes as soon as the child runs, under CPU load", async () => {
+posix.test("runChild() forwards a SIGTERM that comes as soon as the child runs, under CPU load", async () => {
   // A busy loop per core makes the parent lose the CPU right after spawning: a parent that listens
   // only after spawn() is then killed by the default SIGTERM action and orphans its child.
   const busy = Array.from(

@@ -366,7 +366,8 @@ Deno.test("resolveCredentials() never fails while another program rewrites the f
   const failures: string[] = [];
   {
     await using _writer = await startInPlaceWriter(path);
-    for (let i = 0; i < 200; i++) {
+    // On a loaded machine the writer may not run between 200 reads: go on until the race shows.
+    for (let i = 0; i < 200 || (torn === 0 && i < 2000); i++) {
       // A read that takes the file as it finds it shows the race is real.
       try {
         parseCachedToken(await Deno.readTextFile(path), path);
@@ -381,7 +382,7 @@ Deno.test("resolveCredentials() never fails while another program rewrites the f
       }
     }
   }
-  assert.deepEqual(failures, [], `${failures.length} of 200 reads failed: ${failures[0]}`);
+  assert.deepEqual(failures, [], `${failures.length} reads failed: ${failures[0]}`);
   assert.ok(torn > 0, "the writer never left the file half-written");
   assert.equal(t.emulator.controls.counters().refresh_token, 0);
 });

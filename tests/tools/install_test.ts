@@ -8,12 +8,12 @@ import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { dirname } from "../../lib/files.ts";
 import { permissionFlags } from "../../tools/install.ts";
+import { outputBounded } from "../helpers/bounded.ts";
 import { ROOT } from "../helpers/cli.ts";
 import { sessionFixture } from "../helpers/session.ts";
 
 const INSTALL = fileURLToPath(new URL("../../tools/install.ts", import.meta.url));
 const windows = Deno.build.os === "windows";
-const decoder = new TextDecoder();
 
 /** A script that prints the state of many permission queries, one per line. */
 const PROBE = `
@@ -42,14 +42,12 @@ for (const q of queries) console.log(JSON.stringify(q), (await Deno.permissions.
 `;
 
 async function probe(permissionArgs: string[], script: string): Promise<string> {
-  const out = await new Deno.Command(Deno.execPath(), {
+  const out = await outputBounded(Deno.execPath(), {
     args: ["run", "-q", "--no-prompt", "--config", `${ROOT}deno.json`, ...permissionArgs, script],
     cwd: ROOT,
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  assert.equal(out.code, 0, decoder.decode(out.stderr));
-  return decoder.decode(out.stdout);
+  });
+  assert.equal(out.code, 0, out.stderr);
+  return out.stdout;
 }
 
 Deno.test("permissionFlags() grants exactly what -P grants with deno.json's default set", async () => {
@@ -94,16 +92,14 @@ Deno.test("permissionFlags() writes lists, deny and ignore entries, and resolves
 Deno.test("deno task install puts an aws-login on PATH that runs credential-process and exec", async () => {
   await using t = await sessionFixture({ arn: "arn:aws:iam::123456789012:user/Alice" });
   const root = `${t.home.home}/deno-root`;
-  const installed = await new Deno.Command(Deno.execPath(), {
+  const installed = await outputBounded(Deno.execPath(), {
     args: ["run", "-q", "--allow-read", "--allow-env", "--allow-run", INSTALL, "--root", root],
     cwd: ROOT,
     env: t.session.env,
     clearEnv: true,
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  assert.equal(installed.code, 0, decoder.decode(installed.stderr));
-  assert.match(decoder.decode(installed.stdout), /Add .*bin to PATH/);
+  });
+  assert.equal(installed.code, 0, installed.stderr);
+  assert.match(installed.stdout, /Add .*bin to PATH/);
 
   // Found on PATH by name, as a shell or an SDK running credential_process finds it.
   const bin = `${root}/bin`;
@@ -112,21 +108,14 @@ Deno.test("deno task install puts an aws-login on PATH that runs credential-proc
   );
   const env = { ...t.session.env, PATH: path, Path: path };
   const run = async (args: string[]) => {
-    const out = await new Deno.Command(windows ? "aws-login.cmd" : "aws-login", {
+    const { code, stdout, stderr } = await outputBounded(windows ? "aws-login.cmd" : "aws-login", {
       args,
       env,
       clearEnv: true,
       cwd: t.home.home,
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-      signal: AbortSignal.timeout(60_000), // a guard against a hang, not a speed check
-    }).output();
-    return {
-      code: out.code,
-      stdout: decoder.decode(out.stdout),
-      stderr: decoder.decode(out.stderr),
-    };
+      deadlineMs: 60_000, // a guard against a hang, not a speed check
+    });
+    return { code, stdout, stderr };
   };
 
   const { version } = JSON.parse(await Deno.readTextFile(`${ROOT}deno.json`));

@@ -5,6 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
+import { outputBounded } from "../helpers/bounded.ts";
 import { ROOT } from "../helpers/cli.ts";
 import { denoDir } from "../helpers/session.ts";
 
@@ -16,7 +17,7 @@ async function runSmoke(args: string[]) {
     NO_COLOR: "1",
     DENO_DIR: await denoDir(),
   };
-  const out = await new Deno.Command(Deno.execPath(), {
+  const { code, stdout, stderr } = await outputBounded(Deno.execPath(), {
     args: [
       "run",
       "-q",
@@ -30,13 +31,9 @@ async function runSmoke(args: string[]) {
     cwd: ROOT,
     env,
     clearEnv: true,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-    signal: AbortSignal.timeout(300_000), // a guard against a hang, not a speed check
-  }).output();
-  const decoder = new TextDecoder();
-  return { code: out.code, stdout: decoder.decode(out.stdout), stderr: decoder.decode(out.stderr) };
+    deadlineMs: 300_000, // a guard against a hang, not a speed check
+  });
+  return { code, stdout, stderr };
 }
 
 Deno.test("the smoke test passes for deno run -P main.ts: version, emulator, login, credential-process, logout", async () => {
