@@ -1,6 +1,6 @@
 /**
  * The `net` allow-list of deno.json's "default" permission set: loopback (the callback listener and
- * the emulator), every AWS Sign-In host the endpoint rules of `lib/aws/profile.ts` can resolve for a
+ * the emulator), every AWS Sign-In host the endpoint rules of `lib/aws/endpoints.ts` can resolve for a
  * known region (default, FIPS, dual-stack, both), and each region's STS endpoint. A host whose first
  * label is the region becomes one `*.` entry for its Sign-In domain (`*.signin.aws.amazon.com`);
  * Deno accepts a wildcard only as the first label, so the rest are listed one by one.
@@ -10,7 +10,8 @@
  *
  * @module
  */
-import { partitionOf, type ProfileConfig, signinBaseUrl } from "../lib/aws/profile.ts";
+import { partitionOf, signinBaseUrl } from "../lib/aws/endpoints.ts";
+import type { ProfileConfig } from "../lib/aws/profile.ts";
 
 /** Every region of the AWS partitions data (`@aws-sdk/core` util-endpoints), `*-global` included. */
 export const REGIONS = [

@@ -20,12 +20,14 @@ import { ConfigError } from "../errors.ts";
 export { profileName, type SigninEndpoint };
 
 /**
- * The endpoint rules and the strict parser, loaded only for a refresh, `status` or a message. A
- * variable specifier keeps Deno from reading them on every warm run (it prepares every literal
- * `import("…")` of a module up front).
+ * The strict parser (for `status`, `logout --all` or a message) and the endpoint rules (for a
+ * refresh, without the parser), loaded only then. A variable specifier keeps Deno from reading
+ * them on every warm run (it prepares every literal `import("…")` of a module up front).
  */
 const PROFILE_MODULE = "../aws/profile.ts";
 type ProfileModule = typeof import("../aws/profile.ts");
+const ENDPOINTS_MODULE = "../aws/endpoints.ts";
+type EndpointsModule = typeof import("../aws/endpoints.ts");
 
 /** A profile with a login session. */
 export interface ProfileSession {
@@ -139,7 +141,7 @@ export function sessionWithoutProfile(env: EnvLike, label: string): ProfileSessi
 function session(env: EnvLike, config: ProfileConfig): ProfileSession {
   const profileRegion = config.keys.region || undefined;
   const endpointFor = async (region: string) => {
-    const { signinEndpoint }: ProfileModule = await import(PROFILE_MODULE);
+    const { signinEndpoint }: EndpointsModule = await import(ENDPOINTS_MODULE);
     return signinEndpoint(env, { region, profile: config });
   };
   return {
