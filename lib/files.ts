@@ -3,7 +3,9 @@
  * careful read that takes only a regular file the user owns; an atomic replace (temp file in the
  * same directory, fsync, rename) so a crash or a full disk leaves the old file or the new one, never
  * a torn one; and a careful open for lock files. Only `Deno.*`, so the credential hot path stays
- * light.
+ * light, and only sync calls but for {@link readTextIfExists}: a process's first asynchronous file
+ * call sets up Deno's blocking-task threads, which cost a refresh about 4 ms; these calls take
+ * microseconds, and nothing else in the process needs to run meanwhile.
  *
  * @module
  */
@@ -64,10 +66,10 @@ export class UnsafePathError extends Error {
  *
  * @throws {UnsafePathError} For a link that is not the user's.
  */
-export async function resolveWriteTarget(path: string): Promise<string> {
+export function resolveWriteTarget(path: string): string {
   let info: Deno.FileInfo;
   try {
-    info = await Deno.lstat(path);
+    info = Deno.lstatSync(path);
   } catch (err) {
     if (err instanceof Deno.errors.NotFound) return path;
     throw err;
@@ -75,12 +77,12 @@ export async function resolveWriteTarget(path: string): Promise<string> {
   if (!info.isSymlink) return path;
   const uid = userId();
   if (uid !== null) {
-    const dirInfo = await Deno.stat(dirname(path));
+    const dirInfo = Deno.statSync(dirname(path));
     if (info.uid !== uid || dirInfo.uid !== uid) {
       throw new UnsafePathError(path, "it is a symlink in a place another user controls");
     }
   }
-  return await Deno.realPath(path);
+  return Deno.realPathSync(path);
 }
 
 /**
@@ -91,18 +93,15 @@ export async function resolveWriteTarget(path: string): Promise<string> {
  *
  * Deno cannot open with O_NOFOLLOW or O_NONBLOCK, so the name is examined first with lstat (which
  * never blocks), and the opened file (fstat) must be the one examined: a swap in between is caught.
- * Sync calls, because this is the credential hot path: no thread-pool round trip per call (a tenth
- * of the time), and nothing else runs meanwhile.
- *
  * @throws {UnsafePathError} For a file that is not the user's own regular file, or is too large.
  * @throws Deno's own errors (NotFound, IsADirectory, PermissionDenied, ...).
  */
-export async function readOwnFile(path: string, maxBytes = MAX_READ_BYTES): Promise<Uint8Array> {
+export function readOwnFile(path: string, maxBytes = MAX_READ_BYTES): Uint8Array {
   for (let attempt = 1;; attempt++) {
     let target = path;
     let info = Deno.lstatSync(path);
     if (info.isSymlink) {
-      target = await resolveWriteTarget(path); // the user's own link, else refused
+      target = resolveWriteTarget(path); // the user's own link, else refused
       info = Deno.lstatSync(target);
     }
     checkOwnFile(path, info, "read");
@@ -125,21 +124,23 @@ export async function readOwnFile(path: string, maxBytes = MAX_READ_BYTES): Prom
  *   the user's own regular file.
  * @throws Deno's own errors.
  */
-export async function openOwnFile(path: string, mode = FILE_MODE): Promise<Deno.FsFile> {
-  const target = await resolveWriteTarget(path);
+export function openOwnFile(path: string, mode = FILE_MODE): Deno.FsFile {
+  const target = resolveWriteTarget(path);
   let file: Deno.FsFile | undefined;
   for (let attempt = 1; file === undefined; attempt++) {
     if (attempt > 3) throw new UnsafePathError(path, "it keeps changing while it is being opened");
     // Without `create`, a link planted since the check cannot make us create its target. (On
     // Linux, opening a FIFO for reading and writing does not block.)
-    file = await Deno.open(target, { read: true, write: true }).catch(unless(Deno.errors.NotFound));
+    file = unless(Deno.errors.NotFound, () => Deno.openSync(target, { read: true, write: true }));
     // createNew (O_EXCL) follows no link, not even a dangling one. It fails when another process
     // has just created the file: then look again.
-    file ??= await Deno.open(target, { read: true, write: true, createNew: true, mode })
-      .catch(unless(Deno.errors.AlreadyExists));
+    file ??= unless(
+      Deno.errors.AlreadyExists,
+      () => Deno.openSync(target, { read: true, write: true, createNew: true, mode }),
+    );
   }
   try {
-    checkOwnFile(path, await file.stat(), "write");
+    checkOwnFile(path, file.statSync(), "write");
     return file;
   } catch (err) {
     file.close();
@@ -159,38 +160,42 @@ export async function openOwnFile(path: string, mode = FILE_MODE): Promise<Deno.
  * @throws {UnsafePathError} For a symlink another user could have planted.
  * @throws Deno's own errors (PermissionDenied, no space, read-only, ...); the target is untouched.
  */
-export async function writeFileAtomic(
+export function writeFileAtomic(
   target: string,
   data: string | Uint8Array,
   options: { mode?: number; dirMode?: number } = {},
-): Promise<void> {
+): void {
   const mode = options.mode ?? FILE_MODE;
-  await Deno.mkdir(dirname(target), { recursive: true, mode: options.dirMode ?? DIR_MODE });
-  const path = await resolveWriteTarget(target);
+  Deno.mkdirSync(dirname(target), { recursive: true, mode: options.dirMode ?? DIR_MODE });
+  const path = resolveWriteTarget(target);
   const bytes = typeof data === "string" ? new TextEncoder().encode(data) : data;
   const suffix = crypto.getRandomValues(new Uint32Array(2)).join("");
   const temp = `${path}.${suffix}.tmp`;
   let file: Deno.FsFile | undefined;
   try {
     // createNew refuses to follow an attacker's pre-planted temp name.
-    file = await Deno.open(temp, { write: true, createNew: true, mode });
-    const created = await file.stat();
+    file = Deno.openSync(temp, { write: true, createNew: true, mode });
+    const created = file.statSync();
     let written = 0;
-    while (written < bytes.length) written += await file.write(bytes.subarray(written));
-    await file.sync();
+    while (written < bytes.length) written += file.writeSync(bytes.subarray(written));
+    file.syncSync();
     file.close();
     file = undefined;
     // In a directory others can write to, the temp name could have been swapped since: rename
     // only the file written here, and chmod (which follows links) only that one.
-    if (!sameFile(await Deno.lstat(temp), created)) {
+    if (!sameFile(Deno.lstatSync(temp), created)) {
       throw new UnsafePathError(target, "its temporary file was replaced by someone else");
     }
     // The umask may have narrowed the mode (chmod follows links: hence after the check).
-    if (!isWindows && (created.mode! & 0o777) !== mode) await Deno.chmod(temp, mode);
-    await Deno.rename(temp, path);
+    if (!isWindows && (created.mode! & 0o777) !== mode) Deno.chmodSync(temp, mode);
+    Deno.renameSync(temp, path);
   } catch (err) {
     file?.close();
-    await Deno.remove(temp).catch(() => {});
+    try {
+      Deno.removeSync(temp);
+    } catch {
+      // never created, or already gone
+    }
     throw err;
   }
 }
@@ -217,12 +222,14 @@ function sameFile(a: Deno.FileInfo, b: Deno.FileInfo): boolean {
   return isWindows || (a.ino === b.ino && a.dev === b.dev);
 }
 
-/** A rejection handler that turns errors of one kind into undefined and rethrows the rest. */
-function unless(kind: new (...args: never[]) => Error): (err: unknown) => undefined {
-  return (err) => {
+/** What `fn` returns, or undefined when it throws an error of one kind (the rest are rethrown). */
+function unless<T>(kind: new (...args: never[]) => Error, fn: () => T): T | undefined {
+  try {
+    return fn();
+  } catch (err) {
     if (err instanceof kind) return undefined;
     throw err;
-  };
+  }
 }
 
 /** Reads to the end, refusing more than `maxBytes` (the file may grow after fstat). */

@@ -69,7 +69,7 @@ Deno.test({
     try {
       const path = joinPath(dir, "config");
       await withReadOnlyDir(dir, () => Deno.writeTextFile(path, "old"), async () => {
-        await assert.rejects(() => writeFileAtomic(path, "new"));
+        assert.throws(() => writeFileAtomic(path, "new"));
         assert.equal(await Deno.readTextFile(path), "old");
         assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name), ["config"]);
       });
@@ -87,7 +87,7 @@ Deno.test({
     try {
       const path = joinPath(dir, "config");
       await withFullDisk(dir, () => Deno.writeTextFile(path, "old"), async () => {
-        await assert.rejects(() => writeFileAtomic(path, "x".repeat(64 * 1024)));
+        assert.throws(() => writeFileAtomic(path, "x".repeat(64 * 1024)));
         assert.equal(await Deno.readTextFile(path), "old");
         const names = [...Deno.readDirSync(dir)].map((e) => e.name).sort();
         assert.deepEqual(names, [".filler", "config"]);
@@ -127,7 +127,7 @@ Deno.test({
       await Deno.mkdir(shared);
       await Deno.symlink(victim, joinPath(shared, "config"));
       await Deno.chown(shared, 65534, 65534); // nobody
-      await assert.rejects(
+      assert.throws(
         () => writeFileAtomic(joinPath(shared, "config"), "evil"),
         UnsafePathError,
       );
@@ -168,7 +168,7 @@ Deno.test({
         }
         return openSync(p, options);
       };
-      await assert.rejects(() => readOwnFile(path), UnsafePathError);
+      assert.throws(() => readOwnFile(path), UnsafePathError);
       assert.ok(swapped);
     } finally {
       Deno.openSync = openSync;
@@ -188,10 +188,10 @@ Deno.test({
       for (const name of ["real", "link"]) {
         assert.equal(new TextDecoder().decode(await readOwnFile(joinPath(dir, name))), "hello");
       }
-      await assert.rejects(() => readOwnFile(joinPath(dir, "nope")), Deno.errors.NotFound);
+      assert.throws(() => readOwnFile(joinPath(dir, "nope")), Deno.errors.NotFound);
       if (isRoot) {
         await chownLink(joinPath(dir, "link"), 65534);
-        await assert.rejects(() => readOwnFile(joinPath(dir, "link")), UnsafePathError);
+        assert.throws(() => readOwnFile(joinPath(dir, "link")), UnsafePathError);
       }
     } finally {
       await Deno.remove(dir, { recursive: true });
@@ -204,7 +204,7 @@ Deno.test({
   ignore: !posix,
   async fn() {
     const dir = await Deno.makeTempDir();
-    const sync = Deno.FsFile.prototype.sync;
+    const syncSync = Deno.FsFile.prototype.syncSync;
     try {
       const path = joinPath(dir, "config");
       await Deno.writeTextFile(path, "old");
@@ -212,20 +212,20 @@ Deno.test({
       await Deno.writeTextFile(victim, "precious", { mode: 0o644 });
       await Deno.chmod(victim, 0o644);
       // In a directory others can write to, the temp name is replaced by a link while we write.
-      Deno.FsFile.prototype.sync = async function () {
-        await sync.call(this);
+      Deno.FsFile.prototype.syncSync = function () {
+        syncSync.call(this);
         for (const entry of Deno.readDirSync(dir)) {
           if (!entry.name.endsWith(".tmp")) continue;
-          await Deno.remove(joinPath(dir, entry.name));
-          await Deno.symlink(victim, joinPath(dir, entry.name));
+          Deno.removeSync(joinPath(dir, entry.name));
+          Deno.symlinkSync(victim, joinPath(dir, entry.name));
         }
       };
-      await assert.rejects(() => writeFileAtomic(path, "new"), UnsafePathError);
+      assert.throws(() => writeFileAtomic(path, "new"), UnsafePathError);
       assert.equal(await Deno.readTextFile(path), "old");
       assert.ok(!(await Deno.lstat(path)).isSymlink);
       assert.equal((await Deno.stat(victim)).mode! & 0o777, 0o644);
     } finally {
-      Deno.FsFile.prototype.sync = sync;
+      Deno.FsFile.prototype.syncSync = syncSync;
       await Deno.remove(dir, { recursive: true });
     }
   },

@@ -241,7 +241,7 @@ export async function setProfileKeys(
   const after = setProfileKeysInText(before ?? "", profile, entries, kind, { path });
   if (after === (before ?? "")) return;
   try {
-    await writeFileAtomic(path, after, { mode: FILE_MODE, dirMode: DIR_MODE });
+    writeFileAtomic(path, after, { mode: FILE_MODE, dirMode: DIR_MODE });
   } catch (err) {
     if (err instanceof UnsafePathError) {
       throw new ConfigError(

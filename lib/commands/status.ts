@@ -152,7 +152,7 @@ export async function run(options: StatusOptions, deps: Deps): Promise<number> {
       );
     }
   }
-  const warning = await secureCacheDir(loginCacheDir(deps.env));
+  const warning = secureCacheDir(loginCacheDir(deps.env));
   const statuses: ProfileStatus[] = [];
   let exitCode: number = EXIT.ok;
   for (const session of sessions) {

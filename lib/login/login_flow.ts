@@ -225,7 +225,7 @@ export async function login(options: LoginOptions, deps: LoginDeps): Promise<Log
   };
   const cachePath = await cacheFilePath(env, loginSession);
   const existed = await Deno.lstat(cachePath).then(() => true, () => false);
-  await writeCachedToken(cachePath, token);
+  writeCachedToken(cachePath, token);
   const entries: Record<string, string> = { login_session: loginSession };
   if (regionSaved) entries.region = region;
   try {
@@ -235,7 +235,7 @@ export async function login(options: LoginOptions, deps: LoginDeps): Promise<Log
     if (!existed) await Deno.remove(cachePath).catch(() => {});
     throw err;
   }
-  const notice = await secureCacheDir(dirname(cachePath));
+  const notice = secureCacheDir(dirname(cachePath));
   if (notice !== undefined) deps.stderr.write(`${notice}\n`);
   return {
     profile,

@@ -105,7 +105,7 @@ export async function resolveCredentials(
     deps.reached?.("credentials-fresh");
     return toCredentials(session, path, first, false);
   }
-  const notice = await secureCacheDir(dirname(path));
+  const notice = secureCacheDir(dirname(path));
   if (notice !== undefined) deps.stderr.write(`aws-login: ${notice}\n`);
   try {
     return await withCacheLock(
@@ -186,7 +186,7 @@ async function refreshLocked(
       (endpoint.source ? ` (a custom endpoint, from ${endpoint.source})` : ""),
   );
   // Before the server rotates the refresh token: a write-back that cannot happen fails now.
-  await checkCacheWritable(path, current);
+  checkCacheWritable(path, current);
   // A variable specifier: Deno then reads the refresh machinery only when a refresh happens, not
   // on every warm run (it prepares every literal `import("…")` of a module up front).
   const refreshModule = "./refresh.ts";
@@ -219,7 +219,7 @@ async function refreshLocked(
     return toCredentials(session, path, newer, false);
   }
   try {
-    await writeCachedToken(path, next);
+    writeCachedToken(path, next);
   } catch (err) {
     // The old refresh token may already be void: the fresh credentials are all this run has.
     const why = err instanceof Error ? err.message : String(err);

@@ -72,7 +72,7 @@ export async function revokeCachedSession(
         sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
         debug: deps.debug,
       }, expiresAtMs(token) > deps.now());
-      await writeCachedToken(path, token);
+      writeCachedToken(path, token);
     }
     deps.debug(`revoking the login session at ${endpoint.baseUrl}/v1/revoke`);
     await revokeRefreshToken(

@@ -219,7 +219,7 @@ export async function readCacheFile<T>(
 ): Promise<T> {
   const started = Date.now();
   for (let pause = 1;; pause = Math.min(pause * 2, 20)) {
-    const text = await readCacheText(path, options.loginSession);
+    const text = readCacheText(path, options.loginSession);
     try {
       return parse(text);
     } catch (err) {
@@ -242,9 +242,9 @@ function modifiedWithin(path: string, ms: number): boolean {
   }
 }
 
-async function readCacheText(path: string, loginSession: string | undefined): Promise<string> {
+function readCacheText(path: string, loginSession: string | undefined): string {
   try {
-    return new TextDecoder().decode(await readOwnFile(path));
+    return new TextDecoder().decode(readOwnFile(path));
   } catch (err) {
     if (err instanceof Deno.errors.NotFound) {
       const which = loginSession ? ` for "${loginSession}"` : "";
@@ -279,7 +279,7 @@ export function serializeCachedToken(token: CachedLoginToken): string {
  * @throws {CacheError} `ERR_CACHE_UNSAFE` for a planted symlink, `ERR_CACHE_IO` when the directory
  *   does not take the file, `ERR_CACHE_CORRUPT` when the token cannot be serialised.
  */
-export async function checkCacheWritable(path: string, token: CachedLoginToken): Promise<void> {
+export function checkCacheWritable(path: string, token: CachedLoginToken): void {
   let text: string;
   try {
     text = serializeCachedToken(token);
@@ -292,14 +292,14 @@ export async function checkCacheWritable(path: string, token: CachedLoginToken):
   }
   let probe: string | undefined;
   try {
-    const target = await resolveWriteTarget(path);
+    const target = resolveWriteTarget(path);
     probe = `${target}.${crypto.getRandomValues(new Uint32Array(2)).join("")}.tmp`;
     // createNew: never through a name someone else planted.
-    await Deno.writeTextFile(probe, text, { createNew: true, mode: FILE_MODE });
+    Deno.writeTextFileSync(probe, text, { createNew: true, mode: FILE_MODE });
   } catch (err) {
     throw fileError(path, err, "Cannot write token cache");
   } finally {
-    if (probe !== undefined) await Deno.remove(probe).catch(() => {});
+    if (probe !== undefined) removeIfPresent(probe);
   }
 }
 
@@ -312,10 +312,10 @@ export async function checkCacheWritable(path: string, token: CachedLoginToken):
  * @throws {CacheError} `ERR_CACHE_UNSAFE` for a symlink another user could have planted,
  *   `ERR_CACHE_IO` for any other failure.
  */
-export async function writeCachedToken(path: string, token: CachedLoginToken): Promise<void> {
+export function writeCachedToken(path: string, token: CachedLoginToken): void {
   const text = serializeCachedToken(token);
   try {
-    await writeFileAtomic(path, text, { mode: FILE_MODE, dirMode: DIR_MODE });
+    writeFileAtomic(path, text, { mode: FILE_MODE, dirMode: DIR_MODE });
   } catch (err) {
     throw fileError(path, err, "Cannot write token cache");
   }
@@ -331,11 +331,11 @@ export async function writeCachedToken(path: string, token: CachedLoginToken): P
  *   undefined when nothing was (also when the directory does not exist, or on Windows). Once
  *   changed, there is nothing more to say.
  */
-export async function secureCacheDir(dir: string): Promise<string | undefined> {
+export function secureCacheDir(dir: string): string | undefined {
   if (Deno.build.os === "windows") return undefined;
   let info: Deno.FileInfo;
   try {
-    info = await Deno.stat(dir);
+    info = Deno.statSync(dir);
   } catch {
     return undefined;
   }
@@ -345,7 +345,7 @@ export async function secureCacheDir(dir: string): Promise<string | undefined> {
   const open = `The login cache directory "${dir}" is open to other users (mode ${octal})`;
   if (info.uid !== Deno.uid()) return `${open} and belongs to another user: use one of your own`;
   try {
-    await Deno.chmod(dir, DIR_MODE);
+    Deno.chmodSync(dir, DIR_MODE);
   } catch (err) {
     return `${open} and cannot be made private (${reason(err)}). Run "chmod 700 '${dir}'"`;
   }
@@ -381,8 +381,8 @@ export async function withCacheLock<T>(
   const timeoutMs = options.timeoutMs ?? LOCK_TIMEOUT_MS;
   let file: Deno.FsFile;
   try {
-    await Deno.mkdir(dirname(path), { recursive: true, mode: DIR_MODE });
-    file = await openOwnFile(lockPath, FILE_MODE);
+    Deno.mkdirSync(dirname(path), { recursive: true, mode: DIR_MODE });
+    file = openOwnFile(lockPath, FILE_MODE);
   } catch (err) {
     throw fileError(lockPath, err, "Cannot open the lock file");
   }
@@ -576,6 +576,14 @@ function pythonString(s: string): string {
     /[^\x20-\x7e]/g,
     (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
   );
+}
+
+function removeIfPresent(path: string): void {
+  try {
+    Deno.removeSync(path);
+  } catch {
+    // already gone
+  }
 }
 
 function fileError(path: string, err: unknown, action: string): CacheError {

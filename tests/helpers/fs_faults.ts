@@ -27,7 +27,7 @@ async function sh(...args: string[]): Promise<void> {
 async function withTmpfs(
   dir: string,
   fault: "readonly" | "full",
-  prepare: () => Promise<void>,
+  prepare: () => void | Promise<void>,
   fn: () => Promise<void>,
 ): Promise<void> {
   await sh("mount", "-t", "tmpfs", "-o", "size=256k,mode=0700", "tmpfs", dir);
@@ -50,7 +50,7 @@ async function withTmpfs(
  */
 export async function withReadOnlyDir(
   dir: string,
-  prepare: () => Promise<void>,
+  prepare: () => void | Promise<void>,
   fn: () => Promise<void>,
 ): Promise<void> {
   if (isRoot) return await withTmpfs(dir, "readonly", prepare, fn);
@@ -66,7 +66,7 @@ export async function withReadOnlyDir(
 /** Fills the disk under `dir` after `prepare` ran, runs `fn`, then frees it (root on Linux only). */
 export async function withFullDisk(
   dir: string,
-  prepare: () => Promise<void>,
+  prepare: () => void | Promise<void>,
   fn: () => Promise<void>,
 ): Promise<void> {
   if (!isRoot) throw new Error("withFullDisk needs root on Linux (see canFillDisk)");

@@ -181,7 +181,7 @@ Deno.test({
       const path = `${dir}/t.json`;
       await withReadOnlyDir(dir, () => writeCachedToken(path, sample()), async () => {
         const before = await Deno.readTextFile(path);
-        await assert.rejects(() => writeCachedToken(path, sample({ x: 1 })), (err) => {
+        assert.throws(() => writeCachedToken(path, sample({ x: 1 })), (err) => {
           assert.ok(err instanceof CacheError);
           assert.equal(err.code, "ERR_CACHE_IO");
           assert.match(err.message, /^Cannot write token cache ".*t\.json"/);
@@ -208,7 +208,7 @@ Deno.test({
       large.accessToken.sessionToken = "S".repeat(64 * 1024);
       await withFullDisk(dir, () => writeCachedToken(path, old), async () => {
         const before = await Deno.readTextFile(path);
-        await assert.rejects(() => writeCachedToken(path, large), (err) => {
+        assert.throws(() => writeCachedToken(path, large), (err) => {
           assert.ok(err instanceof CacheError);
           assert.equal(err.code, "ERR_CACHE_IO");
           assert.match(err.message, /^Cannot write token cache ".*t\.json"/);
@@ -692,7 +692,7 @@ Deno.test({
       await Deno.symlink(`${dir}/victim`, `${dir}/t.json`);
       const out = await outputBounded("chown", { args: ["-h", "65534", `${dir}/t.json`] });
       assert.ok(out.success);
-      await assert.rejects(() => writeCachedToken(`${dir}/t.json`, sample()), (err) => {
+      assert.throws(() => writeCachedToken(`${dir}/t.json`, sample()), (err) => {
         assert.ok(err instanceof CacheError);
         assert.equal(err.code, "ERR_CACHE_UNSAFE");
         assert.match(err.message, /^Cannot write token cache ".*t\.json": it is a symlink/);
@@ -897,7 +897,7 @@ Deno.test({
       await Deno.symlink(`${dir}/victim`, `${dir}/t.json`);
       const out = await outputBounded("chown", { args: ["-h", "65534", `${dir}/t.json`] });
       assert.ok(out.success);
-      await assert.rejects(
+      assert.throws(
         () => checkCacheWritable(`${dir}/t.json`, sample()),
         (err) => err instanceof CacheError && err.code === "ERR_CACHE_UNSAFE",
       );
@@ -1115,22 +1115,22 @@ Deno.test({
   ignore: !posix,
   async fn() {
     const dir = await Deno.makeTempDir();
-    const lstat = Deno.lstat;
+    const lstatSync = Deno.lstatSync;
     try {
       const path = `${dir}/t.json`;
       const target = `${dir}/created-through-the-link`;
       // Another user wins the race: the link appears right after the lock file was examined.
-      Deno.lstat = async (p) => {
+      Deno.lstatSync = (p) => {
         try {
-          return await lstat(p);
+          return lstatSync(p);
         } finally {
-          if (String(p) === `${path}.lock`) await Deno.symlink(target, `${path}.lock`);
+          if (String(p) === `${path}.lock`) Deno.symlinkSync(target, `${path}.lock`);
         }
       };
       await assertUnsafe(() => withCacheLock(path, () => Promise.resolve()), /lock file/);
-      await assert.rejects(() => lstat(target), Deno.errors.NotFound);
+      assert.throws(() => lstatSync(target), Deno.errors.NotFound);
     } finally {
-      Deno.lstat = lstat;
+      Deno.lstatSync = lstatSync;
       await Deno.remove(dir, { recursive: true });
     }
   },
