@@ -293,27 +293,14 @@ async function concurrency(
   return { text: rows.join("\n"), ratio, allOne };
 }
 
-/** Medians over 30 processes of where a warm credential-process spends its in-process time. */
-async function hotPathStages(env: Record<string, string>): Promise<Record<string, number>> {
-  const samples: Record<string, number>[] = [];
-  for (let i = 0; i < 30; i++) {
-    const out = await sh(
-      DENO,
-      ["run", "-q", "-P", `${ROOT}bench/fixtures/hot_path_stages.ts`, "bench"],
-      env,
-    );
-    samples.push(JSON.parse(out));
-  }
-  return Object.fromEntries(
-    Object.keys(samples[0]!).map((key) => [key, median(samples.map((s) => s[key]!))]),
-  );
-}
-
-/** One run of a timed fixture: its wall time, and how far into the process its JavaScript ended. */
+/**
+ * One run of a timed fixture: its wall time and the JSON line it writes last on stderr (`end`: how
+ * far into the process its JavaScript ended; the stages fixture adds its steps).
+ */
 async function timedOnce(
   argv: string[],
   env: Record<string, string>,
-): Promise<{ wall: number; end: number }> {
+): Promise<{ wall: number; marks: Record<string, number> }> {
   const start = performance.now();
   const out = await new Deno.Command(argv[0]!, {
     args: argv.slice(1),
@@ -326,35 +313,47 @@ async function timedOnce(
   const wall = performance.now() - start;
   const lines = new TextDecoder().decode(out.stderr).trim().split("\n");
   if (!out.success) throw new Error(`${argv.join(" ")} failed:\n${lines.join("\n")}`);
-  return { wall, end: JSON.parse(lines.at(-1)!).end };
+  return { wall, marks: JSON.parse(lines.at(-1)!) };
 }
 
-/**
- * Medians over interleaved rounds of timed fixtures (timed_floor.ts, timed_main.ts): wall time,
- * where the JavaScript ended, and the difference (start-up before the first line, and exit).
- */
+/** Medians of a timed fixture's runs: wall time, each mark, and the time outside JavaScript. */
+interface Timed {
+  wall: number;
+  /** How far into the process its JavaScript ended. */
+  js: number;
+  /** Wall time less that: start-up before the first line, and exit. */
+  outside: number;
+  marks: Record<string, number>;
+}
+
+/** Interleaved rounds of timed fixtures (timed_floor.ts, timed_main.ts, hot_path_stages.ts). */
 async function timedRuns(
   runs: Record<string, string[]>,
   env: Record<string, string>,
   rounds = 30,
-): Promise<Record<string, { wall: number; js: number; outside: number }>> {
+): Promise<Record<string, Timed>> {
   const names = Object.keys(runs);
-  const samples = names.map(() => ({ wall: [] as number[], end: [] as number[] }));
+  const samples = names.map(() => ({
+    wall: [] as number[],
+    marks: [] as Record<string, number>[],
+  }));
   for (let round = -2; round < rounds; round++) {
     for (let k = 0; k < names.length; k++) {
       const i = (k + round + 2) % names.length;
-      const { wall, end } = await timedOnce(runs[names[i]!]!, env);
+      const { wall, marks } = await timedOnce(runs[names[i]!]!, env);
       if (round < 0) continue; // warm-up
       samples[i]!.wall.push(wall);
-      samples[i]!.end.push(end);
+      samples[i]!.marks.push(marks);
     }
   }
   return Object.fromEntries(names.map((name, i) => {
-    const { wall, end } = samples[i]!;
+    const { wall, marks } = samples[i]!;
+    const mark = (key: string) => median(marks.map((m) => m[key]!));
     return [name, {
       wall: median(wall),
-      js: median(end),
-      outside: median(wall.map((w, j) => w - end[j]!)),
+      js: mark("end"),
+      outside: median(wall.map((w, j) => w - marks[j]!.end!)),
+      marks: Object.fromEntries(Object.keys(marks[0]!).map((key) => [key, mark(key)])),
     }];
   }));
 }
@@ -486,7 +485,6 @@ async function main(): Promise<void> {
     );
 
     // 4 (measured now, while the session is warm). Where the warm path's time goes.
-    const stages = await hotPathStages(env);
     const timedMain = (...args: string[]) => [
       DENO,
       "run",
@@ -499,7 +497,9 @@ async function main(): Promise<void> {
       floor: [DENO, "run", "-q", `${bare}/timed_floor.ts`],
       version: timedMain("--version"),
       cp: timedMain("credential-process", "--profile", "bench"),
+      stages: [DENO, "run", "-q", "-P", `${ROOT}bench/fixtures/hot_path_stages.ts`, "bench"],
     }, env);
+    const stages = timed.stages!.marks;
 
     // 5. What the warm-path goals would take: the same job with no modules and no checks, and
     // aws-login with every function compiled up front (so the code cache holds them all).
@@ -527,12 +527,14 @@ async function main(): Promise<void> {
       env,
       { rss: true },
     );
-    const stageNames = Object.keys(stages).filter((k) => k !== "runtime start to first line");
+    const stageNames = Object.keys(stages).filter((k) =>
+      k !== "runtime start to first line" && k !== "end"
+    );
     const stageSum = stageNames.reduce((sum, k) => sum + stages[k]!, 0);
 
     // 2. The refresh path: paired rounds of a warm run and a run that must refresh.
     const before = await emulator.refreshes();
-    const refreshRounds = 20;
+    const refreshRounds = 30;
     const refreshPairs = await measure(
       {
         "credential-process, warm": { argv: cli("credential-process", "--profile", "bench") },
@@ -601,11 +603,7 @@ async function main(): Promise<void> {
     // The accounting: the whole-process gap to the floor, split into what happens outside
     // JavaScript and what happens in it; the JavaScript part split into main.ts's own share
     // (`--version`), the command's steps (the stages fixture) and the rest.
-    const { floor: tf, version: tv, cp: tc } = timed as Record<string, {
-      wall: number;
-      js: number;
-      outside: number;
-    }>;
+    const { floor: tf, version: tv, cp: tc } = timed;
     const outsideDelta = tc!.outside - tf!.outside;
     const jsDelta = tc!.js - tf!.js;
     const mainOwn = tv!.js - tf!.js;
@@ -614,9 +612,10 @@ async function main(): Promise<void> {
     report.push(
       "## 4. Where the warm path's time goes",
       "",
-      "Whole processes of timed fixtures (bench/fixtures/timed_floor.ts and timed_main.ts, which " +
-        "runs main.ts and then notes how far into the process its JavaScript ended), 30 " +
-        "interleaved rounds, medians:",
+      "Whole processes of timed fixtures (bench/fixtures/timed_floor.ts; timed_main.ts, which " +
+        "runs main.ts and then notes how far into the process its JavaScript ended; " +
+        "hot_path_stages.ts, which runs credential-process's steps one by one with the library's " +
+        "own calls), 30 interleaved rounds, medians:",
       "",
       "| part | floor | credential-process | difference |",
       "|---|---|---|---|",
@@ -636,16 +635,14 @@ async function main(): Promise<void> {
       `| main.ts's own modules, version check and dispatch (\`--version\` ends ${
         ms(tv!.js)
       } in) | ${ms(mainOwn)} |`,
-      ...stageNames.map((k) =>
-        `| ${k} (stages fixture, median of 30 processes) | ${ms(stages[k]!)} |`
-      ),
+      ...stageNames.map((k) => `| ${k} (stages fixture) | ${ms(stages[k]!)} |`),
       `| rest: the command module loaded through main.ts rather than the fixture's imports, ` +
         `argument parsing, writing stdout, and noise | ${signed(rest)} |`,
       "",
-      "Every step is cold: each process compiles each function it calls on first call (Deno's " +
-        "code cache keeps the compiled top-level code of a module, not the functions compiled " +
-        "later), takes its first file call, first exception, first WebCrypto call and first " +
-        "permission revocation, and pays for each module it loads, largely by its count.",
+      "Every step is cold: each process compiles each function when it is first called, takes " +
+        "its first file call, first exception (a missing credentials file), first WebCrypto " +
+        "call and first permission revocation, and pays for each module it loads, more by their " +
+        "count than by their size.",
       "",
     );
     const graph = await sh(DENO, ["run", "-q", "-A", `${ROOT}bench/fixtures/module_graph.ts`], env);
@@ -670,12 +667,15 @@ async function main(): Promise<void> {
         } the floor with ${mib(median(proto.rss) - floorRss)} over its RSS: within reach only ` +
         "for a hot path of about one module without the symlink, ownership, torn-read and " +
         "validation checks — against the house rules (a module per concern) and the hardening " +
-        "of the cache reads. Compiling every function up front, so that the code cache holds " +
-        `them all, ${eagerSaves >= 0 ? "saves" : "costs"} ${ms(Math.abs(eagerSaves))} ` +
-        "(a V8 flag for the whole runtime, which every way of running aws-login would have to " +
-        "carry; not adopted). What would be needed: a runtime that keeps functions compiled in " +
-        "earlier runs (Deno's code cache keeps only top-level code) and reads a project's " +
-        "permission set without the cost of its config, or a hot path merged into one module.",
+        "of the cache reads. Compiling every function up front, so that Deno's code cache can " +
+        `hold them all, ${eagerSaves >= 0 ? "saves" : "costs"} ${ms(Math.abs(eagerSaves))}: ` +
+        `${
+          Math.abs(eagerSaves) < 1 ? "compiling on first call is not where the time goes" : "a " +
+            "V8 flag for the whole runtime, which every way of running aws-login would have to " +
+            "carry, and it does not reach the goal either; not adopted"
+        }. What it would take: the permission set without deno.json's cost (a compiled binary ` +
+        "has it built in; `deno compile` cannot run here, so unmeasured) and a hot path merged " +
+        "into about one module with fewer checks.",
       `- **32 concurrent within ${GOAL.concurrent}× 32 floors.** The batch is CPU-bound: 32 ` +
         `processes on ${navigator.hardwareConcurrency} cores, one refresh among them. Its ratio ` +
         `follows the CPU time of one warm run, ${cpuRatio(cp)} the floor's (section 1), plus ` +
