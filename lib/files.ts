@@ -3,9 +3,9 @@
  * careful read that takes only a regular file the user owns; an atomic replace (temp file in the
  * same directory, fsync, rename) so a crash or a full disk leaves the old file or the new one, never
  * a torn one; and a careful open for lock files. Only `Deno.*`, so the credential hot path stays
- * light, and only sync calls but for {@link readTextIfExists}: a process's first asynchronous file
- * call sets up Deno's blocking-task threads, which cost a refresh about 4 ms; these calls take
- * microseconds, and nothing else in the process needs to run meanwhile.
+ * light, and only sync calls but for {@link readTextIfExists}: measured in a refresh, the same
+ * calls made asynchronously took about 4 ms more (a fresh process's first asynchronous file calls
+ * are slow), while each sync call takes microseconds and nothing else needs to run meanwhile.
  *
  * @module
  */

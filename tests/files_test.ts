@@ -33,7 +33,7 @@ Deno.test("writeFileAtomic() creates parent directories 0700 and the file 0600",
   const dir = await Deno.makeTempDir();
   try {
     const path = joinPath(dir, "a", "b", "file.json");
-    await writeFileAtomic(path, "{}\n");
+    writeFileAtomic(path, "{}\n");
     assert.equal(await Deno.readTextFile(path), "{}\n");
     if (posix) {
       assert.equal((await Deno.stat(path)).mode! & 0o777, 0o600);
@@ -53,7 +53,7 @@ Deno.test("writeFileAtomic() replaces a 0644 file and leaves it 0600", async () 
     const path = joinPath(dir, "config");
     await Deno.writeTextFile(path, "old", { mode: 0o644 });
     if (posix) await Deno.chmod(path, 0o644);
-    await writeFileAtomic(path, "new");
+    writeFileAtomic(path, "new");
     assert.equal(await Deno.readTextFile(path), "new");
     if (posix) assert.equal((await Deno.stat(path)).mode! & 0o777, 0o600);
   } finally {
@@ -106,7 +106,7 @@ Deno.test({
     try {
       await Deno.writeTextFile(joinPath(dir, "real"), "old");
       await Deno.symlink(joinPath(dir, "real"), joinPath(dir, "link"));
-      await writeFileAtomic(joinPath(dir, "link"), "new");
+      writeFileAtomic(joinPath(dir, "link"), "new");
       assert.equal(await Deno.readTextFile(joinPath(dir, "real")), "new");
       assert.ok((await Deno.lstat(joinPath(dir, "link"))).isSymlink);
     } finally {
@@ -186,7 +186,7 @@ Deno.test({
       await Deno.writeTextFile(joinPath(dir, "real"), "hello");
       await Deno.symlink(joinPath(dir, "real"), joinPath(dir, "link"));
       for (const name of ["real", "link"]) {
-        assert.equal(new TextDecoder().decode(await readOwnFile(joinPath(dir, name))), "hello");
+        assert.equal(new TextDecoder().decode(readOwnFile(joinPath(dir, name))), "hello");
       }
       assert.throws(() => readOwnFile(joinPath(dir, "nope")), Deno.errors.NotFound);
       if (isRoot) {

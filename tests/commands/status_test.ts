@@ -63,7 +63,7 @@ Deno.test("status passes every field from the cache and config through the clean
   await addProfile(t.home.home, "evil", { login_session: evilArn, region: "us-east-1" });
   const evilPath = await cacheFilePath({ get: (k) => t.session.env[k] }, evilArn);
   const token = t.session.token;
-  await writeCachedToken(evilPath, {
+  writeCachedToken(evilPath, {
     ...token,
     accessToken: {
       ...token.accessToken,

@@ -53,7 +53,7 @@ Deno.test({
     const theirs = joinPath(t.home.home, "theirs.json");
     const token = structuredClone(t.session.token);
     token.accessToken.accessKeyId = "ASIATHEIRSNOTYOURS";
-    await writeCachedToken(theirs, token);
+    writeCachedToken(theirs, token);
     await Deno.chown(theirs, 65534, 65534);
     await Deno.remove(path);
     await Deno.symlink(theirs, path);

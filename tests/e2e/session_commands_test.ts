@@ -172,7 +172,7 @@ Deno.test("an unreachable Sign-In endpoint exits 6 after retries", async () => {
   closed.close();
   // The session's own endpoint is down (another one would be refused before any request).
   const endpoint = `http://127.0.0.1:${port}`;
-  await writeCachedToken(t.session.cachePath, { ...token, signInEndpoint: endpoint });
+  writeCachedToken(t.session.cachePath, { ...token, signInEndpoint: endpoint });
   const { code, stdout, stderr } = await runCli(["credential-process", "--profile", "dev"], {
     env: { ...t.session.env, AWS_ENDPOINT_URL_SIGNIN: endpoint },
   });
@@ -209,7 +209,7 @@ Deno.test("a refresh at a host the permission set lacks is a permission error, n
   const token = await expireIn(t.session.cachePath, 60_000);
   // The session's own endpoint (another one would be refused by the pin before any request).
   const endpoint = "http://127.0.0.2:8001";
-  await writeCachedToken(t.session.cachePath, { ...token, signInEndpoint: endpoint });
+  writeCachedToken(t.session.cachePath, { ...token, signInEndpoint: endpoint });
   const { code, stdout, stderr } = await runCli(["credential-process", "--profile", "dev"], {
     env: { ...t.session.env, AWS_ENDPOINT_URL_SIGNIN: endpoint },
   });

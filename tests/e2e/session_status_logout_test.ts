@@ -213,7 +213,7 @@ Deno.test("logout revokes the token a concurrent refresh just wrote: it waits fo
       sleep: () => Promise.resolve(),
       debug: () => {},
     }, true);
-    await writeCachedToken(t.session.cachePath, rotated);
+    writeCachedToken(t.session.cachePath, rotated);
   });
   const result = await logout!;
   assert.equal(result.code, 0, result.stderr);

@@ -123,7 +123,7 @@ export async function createSession(p: {
     DENO_DIR: await denoDir(),
   };
   const cachePath = await cacheFilePath({ get: (k) => env[k] }, loginSession);
-  await writeCachedToken(cachePath, token);
+  writeCachedToken(cachePath, token);
   await addProfile(p.home.home, profile, { region, login_session: loginSession });
   return { profile, loginSession, cachePath, token, env };
 }
@@ -163,7 +163,7 @@ export async function addProfile(
 export async function expireIn(cachePath: string, ms: number): Promise<CachedLoginToken> {
   const token = await readCachedToken(cachePath);
   token.accessToken.expiresAt = formatExpiresAt(Date.now() + ms);
-  await writeCachedToken(cachePath, token);
+  writeCachedToken(cachePath, token);
   return token;
 }
 

@@ -93,7 +93,7 @@ Deno.test("resolveCredentials() refreshes at the session's endpoint however it i
   await using t = await sessionFixture({ arn: ARN });
   const token = await expireIn(t.session.cachePath, -1000);
   // Written with a trailing slash; the setting without.
-  await writeCachedToken(t.session.cachePath, { ...token, signInEndpoint: `${t.emulator.url}/` });
+  writeCachedToken(t.session.cachePath, { ...token, signInEndpoint: `${t.emulator.url}/` });
   const debug: string[] = [];
   const { deps } = testDeps(t.session.env, { debug: (line) => debug.push(line) });
   const creds = await resolveCredentials(deps, { profile: "dev" });

@@ -88,14 +88,14 @@ Deno.test("resolveCredentials() refreshes with exactly 300 s left, not with 301 
   const oldKey = token.accessToken.accessKeyId;
 
   token.accessToken.expiresAt = formatExpiresAt(now + 301_000);
-  await writeCachedToken(t.session.cachePath, token);
+  writeCachedToken(t.session.cachePath, token);
   const kept = await resolveCredentials(deps, { profile: "dev" });
   assert.equal(kept.refreshed, false);
   assert.equal(kept.accessKeyId, oldKey);
   assert.equal(t.emulator.controls.counters().refresh_token, 0);
 
   token.accessToken.expiresAt = formatExpiresAt(now + 300_000);
-  await writeCachedToken(t.session.cachePath, token);
+  writeCachedToken(t.session.cachePath, token);
   const renewed = await resolveCredentials(deps, { profile: "dev" });
   assert.equal(renewed.refreshed, true);
   assert.notEqual(renewed.accessKeyId, oldKey);
@@ -111,7 +111,7 @@ Deno.test("resolveCredentials() uses credentials another process refreshed while
     resolving = resolveCredentials(deps, { profile: "dev" });
     await new Promise((r) => setTimeout(r, 100)); // let it reach the lock
     // "Another process" refreshes and writes, still holding the lock.
-    await writeCachedToken(t.session.cachePath, {
+    writeCachedToken(t.session.cachePath, {
       ...stale,
       accessToken: {
         ...stale.accessToken,

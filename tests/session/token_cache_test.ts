@@ -82,7 +82,7 @@ Deno.test("writeCachedToken() writes one line in the CLI's key order, unknown fi
     const token = sample({ signInRegion: "eu-west-1", futureField: { a: 1 } });
     // Deliberately scrambled key order in memory.
     const scrambled = Object.fromEntries(Object.entries(token).reverse());
-    await writeCachedToken(path, scrambled as CachedLoginToken);
+    writeCachedToken(path, scrambled as CachedLoginToken);
     const text = await Deno.readTextFile(path);
     assert.ok(!text.includes("\n"));
     assert.deepEqual(Object.keys(JSON.parse(text)), [
@@ -234,16 +234,16 @@ Deno.test({
     const dir = await Deno.makeTempDir();
     try {
       await Deno.chmod(dir, 0o700);
-      assert.equal(await secureCacheDir(dir), undefined);
+      assert.equal(secureCacheDir(dir), undefined);
       await Deno.chmod(dir, 0o757);
       assert.equal(
-        await secureCacheDir(dir),
+        secureCacheDir(dir),
         `The login cache directory "${dir}" was open to other users (mode 757); ` +
           "aws-login changed it to 700",
       );
       assert.equal((await Deno.stat(dir)).mode! & 0o777, 0o700);
-      assert.equal(await secureCacheDir(dir), undefined, "nothing more to say");
-      assert.equal(await secureCacheDir(`${dir}/missing`), undefined);
+      assert.equal(secureCacheDir(dir), undefined, "nothing more to say");
+      assert.equal(secureCacheDir(`${dir}/missing`), undefined);
     } finally {
       await Deno.remove(dir, { recursive: true });
     }
@@ -259,7 +259,7 @@ Deno.test({
       await Deno.chown(dir, 65534, 65534);
       await Deno.chmod(dir, 0o777);
       assert.match(
-        (await secureCacheDir(dir))!,
+        secureCacheDir(dir)!,
         /is open to other users \(mode 777\) and belongs to another user: use one of your own$/,
       );
       assert.equal((await Deno.stat(dir)).mode! & 0o777, 0o777);
@@ -512,7 +512,7 @@ Deno.test("readCachedToken() reads the AWS CLI's one-line file and writes it bac
   assert.equal(serializeCachedToken(token), text);
   const dir = await Deno.makeTempDir();
   try {
-    await writeCachedToken(`${dir}/copy.json`, token);
+    writeCachedToken(`${dir}/copy.json`, token);
     assert.equal(await Deno.readTextFile(`${dir}/copy.json`), text);
   } finally {
     await Deno.remove(dir, { recursive: true });
@@ -557,7 +557,7 @@ Deno.test("writeCachedToken() keeps unknown fields, also inside accessToken, aft
     const path = `${dir}/t.json`;
     const token = sample({ zNew: [1, "two", { three: null }], aNew: true });
     token.accessToken = { zExtra: "z", ...token.accessToken, aExtra: 7 };
-    await writeCachedToken(path, token);
+    writeCachedToken(path, token);
     const text = await Deno.readTextFile(path);
     const back = await readCachedToken(path);
     assert.deepEqual(back, token);
@@ -852,8 +852,8 @@ Deno.test("serializeCachedToken() writes a field nested 20,000 deep without over
 Deno.test("checkCacheWritable() passes for a writable cache and leaves no file behind", async () => {
   const dir = await Deno.makeTempDir();
   try {
-    await writeCachedToken(`${dir}/t.json`, sample());
-    await checkCacheWritable(`${dir}/t.json`, sample());
+    writeCachedToken(`${dir}/t.json`, sample());
+    checkCacheWritable(`${dir}/t.json`, sample());
     assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name), ["t.json"]);
   } finally {
     await Deno.remove(dir, { recursive: true });
@@ -921,7 +921,7 @@ Deno.test("readCacheFile() reads a file again while it looks torn, and only then
   const dir = await Deno.makeTempDir();
   try {
     const path = `${dir}/t.json`;
-    await writeCachedToken(path, sample());
+    writeCachedToken(path, sample());
     await age(path);
     let calls = 0;
     const parse = (text: string) => (calls++, parseCachedToken(text, path));
@@ -943,7 +943,7 @@ Deno.test("readCacheFile() keeps reading a file modified moments ago past the sh
   const dir = await Deno.makeTempDir();
   try {
     const path = `${dir}/t.json`;
-    await writeCachedToken(path, sample()); // just now: a writer may be paused mid-write
+    writeCachedToken(path, sample()); // just now: a writer may be paused mid-write
     let calls = 0;
     // The short window (50 ms) allows at most 7 reads; a paused writer needs more.
     const slowWriter = (text: string) => {
@@ -1011,7 +1011,7 @@ Deno.test({
     try {
       // Their own session, which the tool would otherwise hand out as ours.
       const theirs = `${dir}/theirs.json`;
-      await writeCachedToken(theirs, sample());
+      writeCachedToken(theirs, sample());
       await Deno.chown(theirs, OTHER_UID, OTHER_UID);
       await assertUnsafe(
         () => readCachedToken(theirs),
@@ -1023,7 +1023,7 @@ Deno.test({
       await assertUnsafe(() => readCachedToken(path), /: it is a symlink in a place another user/);
       // A link the user made in the user's own directory is followed (a dotfiles setup)...
       const mine = `${dir}/mine.json`;
-      await writeCachedToken(mine, sample());
+      writeCachedToken(mine, sample());
       await Deno.remove(path);
       await Deno.symlink(mine, path);
       assert.equal((await readCachedToken(path)).refreshToken, SECRETS[2]);
