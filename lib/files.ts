@@ -191,12 +191,17 @@ export function writeFileAtomic(
     Deno.renameSync(temp, path);
   } catch (err) {
     file?.close();
-    try {
-      Deno.removeSync(temp);
-    } catch {
-      // never created, or already gone
-    }
+    removeTempFile(temp);
     throw err;
+  }
+}
+
+/** Removes a temporary file this process made, if it is still there; never throws. */
+export function removeTempFile(path: string): void {
+  try {
+    Deno.removeSync(path);
+  } catch {
+    // never created, or already gone
   }
 }
 

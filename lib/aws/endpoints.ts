@@ -2,7 +2,7 @@
  * The AWS Sign-In base URL for a profile and region: endpoint overrides (flag, environment,
  * profile), FIPS, dual-stack, and the partition default for the region. Its own module, apart from
  * the shared-file parser in profile.ts: a refresh needs only these rules, and loading the strict
- * parser with them cost a refresh about 1.5 ms.
+ * parser with them cost a refresh about 1 ms.
  *
  * The region → partition mapping is the AWS partitions data (`partitions.json` as shipped in
  * `@aws-sdk/core` util-endpoints): each partition's `regionRegex` plus its `*-global` names, and

@@ -21,6 +21,7 @@ import {
   joinPath,
   openOwnFile,
   readOwnFile,
+  removeTempFile,
   resolveWriteTarget,
   UnsafePathError,
   writeFileAtomic,
@@ -299,7 +300,7 @@ export function checkCacheWritable(path: string, token: CachedLoginToken): void 
   } catch (err) {
     throw fileError(path, err, "Cannot write token cache");
   } finally {
-    if (probe !== undefined) removeIfPresent(probe);
+    if (probe !== undefined) removeTempFile(probe);
   }
 }
 
@@ -576,14 +577,6 @@ function pythonString(s: string): string {
     /[^\x20-\x7e]/g,
     (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
   );
-}
-
-function removeIfPresent(path: string): void {
-  try {
-    Deno.removeSync(path);
-  } catch {
-    // already gone
-  }
 }
 
 function fileError(path: string, err: unknown, action: string): CacheError {
