@@ -25,8 +25,13 @@ export const CROSS_DEVICE_CLIENT_ID = "arn:aws:signin:::devtools/cross-device";
 export const DEFAULT_TIMEOUT_MS = 30_000;
 /** The longest credential lifetime the service grants (15 min). */
 const MAX_EXPIRES_IN = 900;
-/** An access key id: capital letters and digits (STS documents 16–128). */
-const ACCESS_KEY_ID = /^[A-Z0-9]{16,128}$/;
+/**
+ * An access key id, checked for what goes safely into shells, env files, SigV4 scopes and JSON:
+ * letters, digits and `_`, up to a sane maximum. Not AWS's current form (STS documents 16–128
+ * capitals and digits): AWS's cross-SDK login-provider data refreshes to `NEWREFRESHEDKEY` (15),
+ * which every SDK accepts.
+ */
+const ACCESS_KEY_ID = /^[A-Za-z0-9_]{1,256}$/;
 /** A secret key or session token: printable ASCII, no whitespace (it goes into shells and files). */
 const TOKEN_TEXT = /^[\x21-\x7e]+$/;
 /** What replaces a secret we sent when a server quotes it back. */
@@ -122,9 +127,9 @@ export function buildTokenRequest(
  *
  * The reply is untrusted: a redirect is an error (never followed); the service's error type, `error`
  * and message are reduced to printable text with every secret in `options.sent` cut out, and a
- * message is quoted only from a JSON body of a 4xx reply; the credentials must have the shape AWS
- * issues (access key id `[A-Z0-9]{16,128}`, secret key and session token printable ASCII without
- * whitespace).
+ * message is quoted only from a JSON body of a 4xx reply; the credentials must have a shape that
+ * can be handed on safely (access key id `[A-Za-z0-9_]{1,256}`, secret key and session token
+ * printable ASCII without whitespace).
  *
  * @param response The reply.
  * @param grant The grant it answers (`idToken` is required for `authorization_code`).
@@ -385,7 +390,7 @@ function tokenResult(
   else {
     // Checked here, before anything is cached or exported: these go into shells and env files.
     const shapes: [string, RegExp, string][] = [
-      ["accessKeyId", ACCESS_KEY_ID, "16 to 128 capital letters and digits"],
+      ["accessKeyId", ACCESS_KEY_ID, "1 to 256 letters, digits and underscores"],
       ["secretAccessKey", TOKEN_TEXT, "printable ASCII without spaces"],
       ["sessionToken", TOKEN_TEXT, "printable ASCII without spaces"],
     ];

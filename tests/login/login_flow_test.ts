@@ -322,7 +322,9 @@ Deno.test("login() refuses credentials of the wrong shape and writes nothing", a
     () => login({ region: "us-east-1", timeoutSeconds: 20 }, deps),
     (err) =>
       err instanceof SigninError && err.code === "ERR_SIGNIN_RESPONSE" &&
-      err.message.includes("accessToken.accessKeyId (not 16 to 128 capital letters and digits)") &&
+      err.message.includes(
+        "accessToken.accessKeyId (not 1 to 256 letters, digits and underscores)",
+      ) &&
       !err.message.includes("evil"),
   );
   assert.equal(await t.config(), undefined);

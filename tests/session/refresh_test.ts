@@ -105,6 +105,17 @@ Deno.test("refreshCachedToken() replaces the keys, expiry and refresh token, kee
   assert.ok(requests[0]!.dpop);
 });
 
+Deno.test("refreshCachedToken() takes the refresh of AWS's cross-SDK login-provider data (NEWREFRESHEDKEY)", async () => {
+  // A 15-character access key id: shorter than AWS issues today, accepted by every AWS SDK.
+  const body = {
+    ...OK_BODY,
+    accessToken: { ...OK_BODY.accessToken, accessKeyId: "NEWREFRESHEDKEY" },
+  };
+  const { ctx } = context([json(200, body)]);
+  const next = await refreshCachedToken(await token(), ctx, false);
+  assert.equal(next.accessToken.accessKeyId, "NEWREFRESHEDKEY");
+});
+
 Deno.test("refreshCachedToken() retries 5xx with backoff when the credentials expired", async () => {
   const { ctx, requests, sleeps } = context([
     error(500, "InternalServerException", "server_error"),
