@@ -85,6 +85,24 @@ async function waitForLine(
   }
 }
 
+/**
+ * The URLs the browser stand-in visited, from the record it writes once it is done. Waited for:
+ * login stops waiting for a browser after a few seconds and may exit 0 before a slow stand-in
+ * (a loaded machine) has written it — reading at once then found nothing.
+ */
+async function browserVisits(record: string): Promise<{ url: string }[]> {
+  const deadline = Date.now() + STEP_LIMIT_MS;
+  for (;;) {
+    try {
+      return JSON.parse(await Deno.readTextFile(record)).visits;
+    } catch (err) {
+      // The stand-in renames its record into place, so a record that exists is whole.
+      if (!(err instanceof Deno.errors.NotFound) || Date.now() > deadline) return [];
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 /** Runs the smoke test; `log` receives one line per step. */
 export async function smoke(binary: string | undefined, log: (line: string) => void) {
   const { program, prefix } = command(binary);
@@ -154,8 +172,7 @@ export async function smoke(binary: string | undefined, log: (line: string) => v
       "login did not sign in",
       login,
     );
-    const visits: { url: string }[] = await Deno.readTextFile(record)
-      .then((text) => JSON.parse(text).visits, () => []);
+    const visits = await browserVisits(record);
     check(
       visits[0]?.url.startsWith("http://127.0.0.1:") === true &&
         visits.some((v) => new URL(v.url).pathname === "/oauth/callback"),

@@ -10,7 +10,9 @@
  *
  * writes `{ argv, env, visits }` as JSON to FILE — what a process listing shows of the browser, and
  * every URL it visited — after following URL (or without opening it, with `--no-open`: a browser
- * that has not fetched the link yet).
+ * that has not fetched the link yet). With `BROWSER_STAND_IN_RECORD_LATE=1` in its environment it
+ * writes the record only once the process that started it has exited: what a slow browser on a
+ * loaded machine does, since `login` stops waiting for a browser after a few seconds.
  *
  * @module
  */
@@ -147,6 +149,10 @@ if (import.meta.main) {
   }
   const visits = args.includes("--no-open") ? [] : (await browse(url)).visits;
   const record = { argv: args, env: Deno.env.toObject(), visits };
+  if (Deno.env.get("BROWSER_STAND_IN_RECORD_LATE") === "1") {
+    const parent = Deno.ppid;
+    while (Deno.ppid === parent) await new Promise((r) => setTimeout(r, 20));
+  }
   // Write to a temporary name first: tests poll for the file.
   await Deno.writeTextFile(`${log}.tmp`, JSON.stringify(record));
   await Deno.rename(`${log}.tmp`, log);
