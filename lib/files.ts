@@ -196,6 +196,25 @@ export function writeFileAtomic(
   }
 }
 
+/**
+ * Whether the open `file` is still the file named `path` (same device and inode, links followed as
+ * {@link openOwnFile} follows the user's own): false once the name was removed, or now names
+ * another file. Always true on Windows, where inode numbers are not compared, unless the name is
+ * gone.
+ *
+ * @throws Deno's own errors for anything but NotFound.
+ */
+export function stillAt(file: Deno.FsFile, path: string): boolean {
+  let named: Deno.FileInfo;
+  try {
+    named = Deno.statSync(path);
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return false;
+    throw err;
+  }
+  return sameFile(file.statSync(), named);
+}
+
 /** Removes a temporary file this process made, if it is still there; never throws. */
 export function removeTempFile(path: string): void {
   try {

@@ -23,6 +23,7 @@ import {
   readOwnFile,
   removeTempFile,
   resolveWriteTarget,
+  stillAt,
   UnsafePathError,
   writeFileAtomic,
 } from "../files.ts";
@@ -357,9 +358,13 @@ export function secureCacheDir(dir: string): string | undefined {
 /**
  * Runs `fn` holding an exclusive lock on `<path>.lock`, shared by every aws-login process. The lock
  * is an OS file lock (flock / LockFileEx), which the OS releases when its holder dies, so a killed
- * process cannot leave it stuck. The lock file itself is left in place: deleting it while another
- * process waits on it would let two processes lock different files (only logout removes it, with
- * the cache file, see {@link removeCachedToken}).
+ * process cannot leave it stuck.
+ *
+ * A lock on a file that no longer has the name locks nothing: logout removes the lock file (under
+ * the lock, see {@link removeCachedToken}), and so may the user or another tool, while a process
+ * waits on it; a newcomer then creates and locks a fresh file, and both would be "in". So once a
+ * lock is taken, the locked file must still be the one at the path (same device and inode), else
+ * it is let go and the path opened and locked again, within the same deadline.
  *
  * @param path The cache file to guard.
  * @param fn The critical section.
@@ -380,34 +385,41 @@ export async function withCacheLock<T>(
 ): Promise<T> {
   const lockPath = `${path}.lock`;
   const timeoutMs = options.timeoutMs ?? LOCK_TIMEOUT_MS;
-  let file: Deno.FsFile;
-  try {
-    Deno.mkdirSync(dirname(path), { recursive: true, mode: DIR_MODE });
-    file = openOwnFile(lockPath, FILE_MODE);
-  } catch (err) {
-    throw fileError(lockPath, err, "Cannot open the lock file");
-  }
-  try {
-    const waited = await acquire(file, lockPath, timeoutMs, options.whenReleased);
-    if (waited !== undefined) return waited.value;
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    let file: Deno.FsFile;
     try {
-      return await fn();
-    } finally {
-      try {
-        file.unlockSync();
-      } catch {
-        // closing the file below releases the lock too
-      }
+      Deno.mkdirSync(dirname(path), { recursive: true, mode: DIR_MODE });
+      file = openOwnFile(lockPath, FILE_MODE);
+    } catch (err) {
+      throw fileError(lockPath, err, "Cannot open the lock file");
     }
-  } finally {
-    file.close();
+    try {
+      const got = await acquire(file, lockPath, deadline, timeoutMs, options.whenReleased);
+      // The file was unlinked or replaced: lock the one there now.
+      if (got === STALE && Date.now() < deadline) continue;
+      if (got === STALE) throw lockTimeout(lockPath, timeoutMs);
+      if (got !== undefined) return got.value;
+      try {
+        return await fn();
+      } finally {
+        try {
+          file.unlockSync();
+        } catch {
+          // closing the file below releases the lock too
+        }
+      }
+    } finally {
+      file.close();
+    }
   }
 }
 
 /**
  * Removes a session's cache file and its lock file (logout). Both go under the lock: a refresh in
- * progress finishes first (else it would write the session back), and the lock file is removed only
- * while this process holds it, so no other process does.
+ * progress finishes first (else it would write the session back). A process that was waiting on the
+ * removed lock file finds, once it gets the lock, that the file is gone, and locks the new one (see
+ * {@link withCacheLock}); so no lock files are left behind.
  *
  * @param path The cache file.
  * @param options.timeoutMs Longest wait for a refresh in progress (default 30 s).
@@ -443,56 +455,77 @@ export async function removeCachedToken(
 /** How often a waiting process tries the lock again. */
 export const LOCK_POLL_MS = 5;
 
+/** What {@link acquire} returns when the file it locked no longer has the lock file's name. */
+const STALE = Symbol("stale lock file");
+
 /**
  * Polls the lock at a short fixed interval until it is ours (undefined), `whenReleased` gives a
- * value ({ value }), or `timeoutMs` has passed. `lock()` would wake at once but cannot time out (a
- * blocked flock cannot be cancelled, and would keep the process alive); a fixed short poll wakes a
- * waiter within 5 ms of the release, where a growing interval let the last of 32 waiters sleep up
- * to 100 ms after the refresh was done. Once it has found the lock taken, a waiter with
- * `whenReleased` asks for the shared lock first, so waiters do not take the exclusive lock from
- * each other just to find that the refresh is done.
+ * value ({ value }), the locked file turns out to be unlinked or replaced (STALE, unlocked), or
+ * `deadline` has passed. `lock()` would wake at once but cannot time out (a blocked flock cannot be
+ * cancelled, and would keep the process alive); a fixed short poll wakes a waiter within 5 ms of the
+ * release, where a growing interval let the last of 32 waiters sleep up to 100 ms after the refresh
+ * was done. Once it has found the lock taken, a waiter with `whenReleased` asks for the shared lock
+ * first, so waiters do not take the exclusive lock from each other just to find that the refresh is
+ * done.
  */
 async function acquire<T>(
   file: Deno.FsFile,
   lockPath: string,
+  deadline: number,
   timeoutMs: number,
   whenReleased: (() => Promise<T | undefined>) | undefined,
-): Promise<{ value: T } | undefined> {
-  const deadline = Date.now() + timeoutMs;
+): Promise<{ value: T } | undefined | typeof STALE> {
   const tryLock = (exclusive: boolean) => {
     try {
-      return file.tryLockSync(exclusive);
+      if (!file.tryLockSync(exclusive)) return false;
+      if (stillAt(file, lockPath)) return true;
     } catch (err) {
       throw new CacheError("ERR_CACHE_IO", `Cannot lock "${lockPath}": ${reason(err)}`, {
         cause: err,
       });
     }
+    try {
+      file.unlockSync();
+    } catch {
+      // the caller closes the file, which releases the lock too
+    }
+    return STALE;
   };
-  if (tryLock(true)) return undefined;
+  let got = tryLock(true);
+  if (got !== false) return got === STALE ? STALE : undefined;
   for (;;) {
     if (whenReleased === undefined) {
-      if (tryLock(true)) return undefined;
-    } else if (tryLock(false)) {
-      // The holder let go: look at its result together with the other waiters.
-      let value: T | undefined;
-      try {
-        value = await whenReleased().catch(() => undefined);
-      } finally {
-        file.unlockSync();
+      got = tryLock(true);
+      if (got !== false) return got === STALE ? STALE : undefined;
+    } else {
+      got = tryLock(false);
+      if (got === STALE) return STALE;
+      if (got) {
+        // The holder let go: look at its result together with the other waiters.
+        let value: T | undefined;
+        try {
+          value = await whenReleased().catch(() => undefined);
+        } finally {
+          file.unlockSync();
+        }
+        if (value !== undefined) return { value };
+        // Not what we need: take the lock ourselves.
+        got = tryLock(true);
+        if (got !== false) return got === STALE ? STALE : undefined;
       }
-      if (value !== undefined) return { value };
-      if (tryLock(true)) return undefined; // not what we need: take the lock ourselves
     }
     const left = deadline - Date.now();
-    if (left <= 0) {
-      throw new CacheError(
-        "ERR_CACHE_LOCK",
-        `Cannot lock "${lockPath}": another aws-login process has held it for more than ` +
-          `${Math.round(timeoutMs / 1000)} s. Try again, or end that process.`,
-      );
-    }
+    if (left <= 0) throw lockTimeout(lockPath, timeoutMs);
     await new Promise((resolve) => setTimeout(resolve, Math.min(LOCK_POLL_MS, left)));
   }
+}
+
+function lockTimeout(lockPath: string, timeoutMs: number): CacheError {
+  return new CacheError(
+    "ERR_CACHE_LOCK",
+    `Cannot lock "${lockPath}": another aws-login process has held it for more than ` +
+      `${Math.round(timeoutMs / 1000)} s. Try again, or end that process.`,
+  );
 }
 
 /**

@@ -887,6 +887,50 @@ Deno.test("removeCachedToken() removes the cache and lock files, never while ano
   }
 });
 
+for (const waiter of ["a waiter", "a waiter asking whenReleased"]) {
+  Deno.test(`withCacheLock() lets no one in beside ${waiter} whose lock file logout removed`, async () => {
+    const dir = await Deno.makeTempDir();
+    const remove = Deno.remove;
+    try {
+      const path = `${dir}/t.json`;
+      await Deno.writeTextFile(path, "{}");
+      // A refresher opens the lock file and waits while logout holds it and removes both files.
+      const entered = Promise.withResolvers<void>();
+      const leave = Promise.withResolvers<void>();
+      const whenReleased = waiter.endsWith("whenReleased")
+        ? () => Promise.resolve(undefined) // the session is gone: nothing to share
+        : undefined;
+      let refresher: Promise<void> | undefined;
+      Deno.remove = (p, options) => {
+        refresher ??= withCacheLock(path, () => (entered.resolve(), leave.promise), {
+          whenReleased,
+        });
+        return remove(p, options);
+      };
+      try {
+        assert.equal(await removeCachedToken(path), true);
+      } finally {
+        Deno.remove = remove;
+      }
+      await entered.promise; // the refresher got in after logout let go
+      // A newcomer opens the lock file now at the path: it must wait for the refresher.
+      let newcomerIn = false;
+      await assert.rejects(
+        () =>
+          withCacheLock(path, () => Promise.resolve(void (newcomerIn = true)), { timeoutMs: 300 }),
+        (err) => err instanceof CacheError && err.code === "ERR_CACHE_LOCK",
+      );
+      assert.equal(newcomerIn, false, "two processes held the lock at once");
+      leave.resolve();
+      await refresher;
+      assert.equal(await withCacheLock(path, () => Promise.resolve("free")), "free");
+    } finally {
+      Deno.remove = remove;
+      await remove(dir, { recursive: true });
+    }
+  });
+}
+
 Deno.test({
   name: "checkCacheWritable() refuses a symlink another user planted, before any refresh",
   ignore: !isRoot, // only root can make a link owned by someone else
