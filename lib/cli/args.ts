@@ -18,6 +18,11 @@ export interface ArgSpec<B extends string, S extends string> {
   readonly positionals?: number;
   /** Whether `--` and the arguments after it are allowed (exec). */
   readonly passthrough?: boolean;
+  /**
+   * Pairs of options that cannot be given together (one would be ignored, or they ask for opposite
+   * things), with why, for the message: refused, so nothing runs on a guess.
+   */
+  readonly conflicts?: readonly (readonly [B | S, B | S, string])[];
 }
 
 /** The parsed command line. */
@@ -35,7 +40,8 @@ export interface ParsedArgs<B extends string, S extends string> {
  * @param argv The arguments after the command name.
  * @param spec The options the command accepts.
  * @returns Flags, option values, positionals and the `--` tail.
- * @throws {UsageError} On an unknown option, a missing value, a repeated option or a stray argument.
+ * @throws {UsageError} On an unknown option, a missing value, a repeated option, a stray argument
+ *   or two options of a pair in `spec.conflicts`.
  */
 export function parseArgs<const B extends string = never, const S extends string = never>(
   argv: readonly string[],
@@ -85,6 +91,12 @@ export function parseArgs<const B extends string = never, const S extends string
     } else {
       const known = [...booleans, ...strings].map((option) => `--${option}`);
       throw new UsageError(withSuggestion(`Unknown option "--${name}"`, `--${name}`, known));
+    }
+  }
+  const given = (name: string) => flags[name] === true || name in values;
+  for (const [a, b, why] of spec.conflicts ?? []) {
+    if (given(a) && given(b)) {
+      throw new UsageError(`Options "--${a}" and "--${b}" cannot be used together: ${why}`);
     }
   }
   return {

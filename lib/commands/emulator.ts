@@ -27,14 +27,15 @@ Options:
   --access-ttl S        Credential lifetime in seconds, 1 to 900 (default 900)
   --session-ttl S       How long a session can be refreshed, in seconds (default 43200)
   --accounts FILE       JSON array of {"arn": "...", "name": "..."} identities the page offers
-                        (default: arn:aws:iam::123456789012:user/demo)
+                        (default: arn:aws:iam::123456789012:user/demo; not with --auto-approve)
   --clock-offset S      Run the emulator clock S seconds ahead (negative: behind)
   --fail-next N         Fail the next N token calls, as the --fail-* options below say
   --fail-error VALUE    ... with this error value (TOKEN_EXPIRED, INVALID_REQUEST, server_error, ...)
   --fail-status CODE    ... with this HTTP status (e.g. 500, 429)
   --fail-retry-after S  ... with Retry-After: S (429 unless --fail-status says otherwise)
   --fail-delay MS       ... after waiting MS milliseconds (alone: answer normally after the wait)
-  --fail-reset          ... by dropping the connection without a response
+  --fail-reset          ... by dropping the connection without a response (with --fail-delay
+                        only: the other --fail-* options describe a response)
   -h, --help            Show this help
 
 Test controls at runtime (loopback, JSON):
@@ -58,7 +59,10 @@ export interface EmulatorCommandOptions {
 
 const FAIL_OPTIONS = ["fail-error", "fail-status", "fail-retry-after", "fail-delay"] as const;
 
-/** @throws {UsageError} On an unknown option or a malformed value. */
+/**
+ * @throws {UsageError} On an unknown option, a malformed value, or options of which one would be
+ *   ignored (`--auto-approve` with `--accounts`, `--fail-reset` with what a response carries).
+ */
 export function parse(argv: readonly string[]): EmulatorCommandOptions {
   const args = parseArgs(argv, {
     boolean: ["fail-reset"],
@@ -71,6 +75,12 @@ export function parse(argv: readonly string[]): EmulatorCommandOptions {
       "clock-offset",
       "fail-next",
       ...FAIL_OPTIONS,
+    ],
+    conflicts: [
+      ["auto-approve", "accounts", "--auto-approve shows no sign-in page to offer the accounts"],
+      ["fail-reset", "fail-error", "--fail-reset sends no response to carry the error"],
+      ["fail-reset", "fail-status", "--fail-reset sends no response to carry the status"],
+      ["fail-reset", "fail-retry-after", "--fail-reset sends no response to carry Retry-After"],
     ],
   });
   const v = args.values;

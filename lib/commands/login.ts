@@ -8,7 +8,7 @@
  */
 import { intOption, parseArgs } from "../cli/args.ts";
 import type { Deps } from "../cli/deps.ts";
-import { EXIT, UsageError } from "../errors.ts";
+import { EXIT } from "../errors.ts";
 import {
   DEFAULT_TIMEOUT_SECONDS,
   login,
@@ -35,10 +35,12 @@ Options:
   --remote             Sign in from another device: print the URL, then read the code it shows
   --endpoint-url URL   AWS Sign-In endpoint (default: AWS_ENDPOINT_URL_SIGNIN, AWS_ENDPOINT_URL,
                        the profile's endpoint_url, else the region's Sign-In endpoint)
-  --redirect-port N    Port of the 127.0.0.1 callback listener (default: any free port)
+  --redirect-port N    Port of the 127.0.0.1 callback listener (default: any free port; not
+                       with --remote)
   --no-browser         Do not open a browser; print the URL to open by hand
   --yes                Replace the profile's other login session without asking
-  --timeout SECONDS    How long to wait for the browser (default ${DEFAULT_TIMEOUT_SECONDS})
+  --timeout SECONDS    How long to wait for the browser (default ${DEFAULT_TIMEOUT_SECONDS}; not with
+                       --remote)
   --debug              Log what happens to stderr (secrets are never logged)
   -h, --help           Show this help
 
@@ -50,18 +52,19 @@ AWS_CONFIG_FILE, AWS_SHARED_CREDENTIALS_FILE, AWS_LOGIN_CACHE_DIRECTORY.
  * Parses the options of `login`.
  *
  * @throws {UsageError} On an unknown option, a bad port or timeout, or --remote with
- *   --redirect-port.
+ *   --redirect-port or --timeout (the callback listener's options).
  */
 export function parse(argv: readonly string[]): LoginOptions {
   const args = parseArgs(argv, {
     boolean: ["remote", "no-browser", "yes"],
     string: ["profile", "region", "endpoint-url", "redirect-port", "timeout"],
+    conflicts: [
+      ["remote", "redirect-port", "--remote has no callback listener on this device"],
+      ["remote", "timeout", "--remote waits for the code you paste, without a time limit"],
+    ],
   });
   const v = args.values;
   const redirectPort = intOption("redirect-port", v["redirect-port"], { min: 1, max: 65535 });
-  if (args.flags.remote && redirectPort !== undefined) {
-    throw new UsageError(`Options "--remote" and "--redirect-port" cannot be used together`);
-  }
   return {
     profile: v.profile,
     region: v.region,

@@ -42,7 +42,7 @@ same and a warning says the refresh token stays usable until the session ends.
 
 Options:
   --profile NAME  Profile to log out (default: AWS_PROFILE, AWS_DEFAULT_PROFILE, then "default")
-  --all           Log out of every cached login session
+  --all           Log out of every cached login session (not with --profile)
   --no-revoke     Only remove the local files, as "aws logout" does (nothing is sent to AWS)
   --debug         Log what happens to stderr
   -h, --help      Show this help
@@ -56,9 +56,16 @@ export interface LogoutOptions {
   readonly revoke: boolean;
 }
 
-/** @throws {UsageError} On an unknown option. With `--all`, `--profile` is ignored (as the CLI). */
+/**
+ * @throws {UsageError} On an unknown option, or `--all` with `--profile`: which one was meant is a
+ *   guess, and a wrong guess logs out of every session.
+ */
 export function parse(argv: readonly string[]): LogoutOptions {
-  const args = parseArgs(argv, { boolean: ["all", "no-revoke"], string: ["profile"] });
+  const args = parseArgs(argv, {
+    boolean: ["all", "no-revoke"],
+    string: ["profile"],
+    conflicts: [["all", "profile", "--all logs out of every profile's session"]],
+  });
   return { profile: args.values.profile, all: args.flags.all, revoke: !args.flags["no-revoke"] };
 }
 

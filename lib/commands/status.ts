@@ -55,7 +55,7 @@ Options:
   --profile NAME  Show only this profile
   --json          Print JSON instead of text
   --refresh       Refresh the credentials first, even when still fresh (the keys change)
-  --offline       Do not ask AWS Sign-In when the session ends
+  --offline       Do not ask AWS Sign-In when the session ends (not with --refresh)
   --debug         Log what happens to stderr (secrets are never logged)
   -h, --help      Show this help
 `;
@@ -69,9 +69,13 @@ export interface StatusOptions {
   readonly offline: boolean;
 }
 
-/** @throws {UsageError} On an unknown option. */
+/** @throws {UsageError} On an unknown option, or `--refresh` with `--offline`. */
 export function parse(argv: readonly string[]): StatusOptions {
-  const args = parseArgs(argv, { boolean: ["json", "refresh", "offline"], string: ["profile"] });
+  const args = parseArgs(argv, {
+    boolean: ["json", "refresh", "offline"],
+    string: ["profile"],
+    conflicts: [["refresh", "offline", "--refresh calls AWS Sign-In, which --offline rules out"]],
+  });
   return {
     profile: args.values.profile,
     json: args.flags.json,

@@ -82,3 +82,22 @@ Deno.test("choiceOption() takes one of the listed words only", () => {
       err.message === 'Option "--format" takes one of env, fish, not "zsh"',
   );
 });
+
+Deno.test("parseArgs() refuses both options of a conflicting pair, in any order and form", () => {
+  const spec = {
+    boolean: ["all", "no-revoke"],
+    string: ["profile"],
+    conflicts: [["all", "profile", "--all means every profile"]],
+  } as const;
+  for (const argv of [["--all", "--profile", "dev"], ["--profile=dev", "--no-revoke", "--all"]]) {
+    assert.throws(
+      () => parseArgs(argv, spec),
+      (err) =>
+        err instanceof UsageError &&
+        err.message ===
+          'Options "--all" and "--profile" cannot be used together: --all means every profile',
+    );
+  }
+  assert.equal(parseArgs(["--all", "--no-revoke"], spec).flags.all, true);
+  assert.equal(parseArgs(["--profile", "dev"], spec).values.profile, "dev");
+});
