@@ -1,14 +1,16 @@
 /**
  * The GitHub workflows, read as YAML: CI runs check and test on Linux, macOS and Windows; a release
- * runs every native binary through `deno task smoke` on its own OS and publishes only after all of
- * them passed; actions are pinned to commits; every workflow uses the minimum Deno (the one the
- * suite is known to pass on).
+ * runs every binary through `deno task smoke` on its own OS and architecture and publishes only after
+ * all of them passed, with a build provenance attestation for every file it publishes (signed only in
+ * the publishing job); actions are pinned to commits; every workflow uses the minimum Deno (the one
+ * the suite is known to pass on).
  */
 import assert from "node:assert/strict";
 import { parseYaml } from "./dev_deps.ts";
 import { ROOT } from "./helpers/cli.ts";
 
 interface Step {
+  name?: string;
   uses?: string;
   run?: string;
   with?: Record<string, unknown>;
@@ -17,6 +19,7 @@ interface Step {
 
 interface Job {
   needs?: string | string[];
+  permissions?: Record<string, string>;
   "runs-on"?: string;
   "timeout-minutes"?: number;
   strategy?: { matrix?: { include?: Record<string, string>[]; os?: string[] } };
@@ -37,7 +40,8 @@ function needs(job: Job): string[] {
 
 /** Native runner label patterns per target, with the architecture GitHub reports for them. */
 const NATIVE: Record<string, { os: RegExp; arch: string }> = {
-  "x86_64-unknown-linux-gnu": { os: /^ubuntu-/, arch: "X64" },
+  "x86_64-unknown-linux-gnu": { os: /^ubuntu-(latest|\d+\.\d+)$/, arch: "X64" },
+  "aarch64-unknown-linux-gnu": { os: /^ubuntu-(\d+\.\d+-)?arm$/, arch: "ARM64" },
   "aarch64-apple-darwin": { os: /^macos-(latest|\d+)$/, arch: "ARM64" },
   "x86_64-apple-darwin": { os: /^macos-\d+-intel$/, arch: "X64" },
   "x86_64-pc-windows-msvc": { os: /^windows-/, arch: "X64" },
@@ -73,6 +77,53 @@ Deno.test("release.yml smoke-tests each native binary on its own runner before p
   const run = steps.find((s) => s.run?.startsWith("deno task smoke "));
   assert.equal(run?.run, "deno task smoke dist/aws-login-${{ matrix.target }}${{ matrix.ext }}");
   assert.deepEqual(needs(jobs.release!).sort(), ["build", "smoke"]);
+  assert.deepEqual(include.map((e) => e.target).sort(), built.sort(), "a built target is not run");
+});
+
+/** Whether a glob of `subject-path` (only `*` is used) matches a file name. */
+function globMatches(glob: string, path: string): boolean {
+  const pattern = glob.split("*").map((part) => part.replace(/[.+?^${}()|[\]\\]/g, "\\$&"));
+  return new RegExp(`^${pattern.join("[^/]*")}$`).test(path);
+}
+
+Deno.test("release.yml attests build provenance for every published file, signing in that job only", async () => {
+  const { jobs } = await workflow("release.yml");
+  const release = jobs.release!;
+  const steps = release.steps ?? [];
+  const index = (test: (s: Step) => boolean, what: string) => {
+    const i = steps.findIndex(test);
+    assert.ok(i >= 0, `the release job has no ${what} step`);
+    return i;
+  };
+  const sums = index((s) => s.run?.includes("> SHA256SUMS") ?? false, "checksums");
+  const attest = index(
+    (s) => s.uses?.startsWith("actions/attest-build-provenance@") ?? false,
+    "attest-build-provenance",
+  );
+  const publish = index((s) => s.run?.includes("gh release create") ?? false, "publish");
+  assert.ok(sums < attest && attest < publish, "attest after the checksums, before publishing");
+  const subjects = String(steps[attest]!.with?.["subject-path"] ?? "").split(/[\n,]/)
+    .map((line) => line.trim()).filter((line) => line !== "");
+  // Every file the release publishes (dist/*): each binary, and SHA256SUMS.
+  const published = [
+    ...(jobs.build?.strategy?.matrix?.include ?? []).map((e) =>
+      `dist/aws-login-${e.target}${e.ext ?? ""}`
+    ),
+    "dist/SHA256SUMS",
+  ];
+  for (const file of published) {
+    assert.ok(subjects.some((glob) => globMatches(glob, file)), `${file} is not attested`);
+  }
+  assert.match(steps[publish]!.run!, /dist\/\*/);
+  assert.equal(release.permissions?.["id-token"], "write");
+  assert.equal(release.permissions?.attestations, "write");
+  for (const [id, job] of Object.entries(jobs)) {
+    if (id === "release") continue;
+    assert.equal(job.permissions?.["id-token"], undefined, `${id} gets id-token`);
+    assert.equal(job.permissions?.attestations, undefined, `${id} gets attestations`);
+  }
+  const readme = await Deno.readTextFile(`${ROOT}README.md`);
+  assert.match(readme, /gh attestation verify aws-login-\S+ --repo /, "README: how to verify");
 });
 
 Deno.test("ci.yml runs deno task check and deno task test on Linux, macOS and Windows", async () => {
