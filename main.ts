@@ -6,8 +6,15 @@
  * @module
  */
 import { defaultDeps, type Deps, type Milestone, type TextSink } from "./lib/cli/deps.ts";
-import { AwsLoginError, EXIT, PERMISSION_HINT, UsageError } from "./lib/errors.ts";
-import { MINIMUM_DENO, olderThan, runByDenoTask, taskHints } from "./lib/cli/invocation.ts";
+import { AwsLoginError, EXIT, PERMISSION_HINT, PermissionError, UsageError } from "./lib/errors.ts";
+import {
+  installedArgs,
+  installedHints,
+  MINIMUM_DENO,
+  olderThan,
+  runByDenoTask,
+  taskHints,
+} from "./lib/cli/invocation.ts";
 
 /** What every command module exports. */
 interface CommandModule {
@@ -236,6 +243,14 @@ async function openSystemBrowser(url: string): Promise<void> {
   await openBrowser(url, { get: (name) => Deno.env.get(name) });
 }
 
+/** Whether Deno's permission set is what failed: a NotCapable error, or one in the cause chain. */
+function deniedByDeno(err: unknown): boolean {
+  for (let e = err, depth = 0; e instanceof Error && depth < 8; e = e.cause, depth++) {
+    if (e instanceof Deno.errors.NotCapable) return true;
+  }
+  return false;
+}
+
 /** Where main writes, with the hints rewritten for a checkout when run by `deno task`. */
 interface Outputs {
   readonly stdout: TextSink;
@@ -243,13 +258,19 @@ interface Outputs {
   readonly rewrite: ((text: string) => string) | undefined;
 }
 
-function outputs(): Outputs {
-  const rewrite = runByDenoTask(import.meta.dirname) ? taskHints(Object.keys(COMMANDS)) : undefined;
+function outputs(installed: boolean): Outputs {
+  const rewrite = installed
+    ? installedHints(import.meta.dirname)
+    : runByDenoTask(import.meta.dirname)
+    ? taskHints(Object.keys(COMMANDS))
+    : undefined;
   const deps = defaultDeps({ rewrite });
   return { stdout: deps.stdout, stderr: deps.stderr, rewrite };
 }
 
-const out = outputs();
+// The command `deno task install` installs says so in its first argument (tools/install.ts).
+const { installed, args } = installedArgs(Deno.args);
+const out = outputs(installed);
 
 if (olderThan(Deno.version.deno, MINIMUM_DENO)) {
   out.stderr.write(
@@ -260,10 +281,14 @@ if (olderThan(Deno.version.deno, MINIMUM_DENO)) {
 }
 
 try {
-  Deno.exitCode = await main(Deno.args, out);
+  Deno.exitCode = await main(args, out);
 } catch (err) {
   const stderr = out.stderr;
-  if (err instanceof AwsLoginError) {
+  if (err instanceof AwsLoginError && !(err instanceof PermissionError) && deniedByDeno(err)) {
+    // A file or host outside the permission set, met inside a command: say how to get it.
+    stderr.write(`aws-login: ${err.message}. ${PERMISSION_HINT}.\n`);
+    Deno.exitCode = EXIT.config;
+  } else if (err instanceof AwsLoginError) {
     stderr.write(`aws-login: ${err.message}\n`);
     if (err instanceof UsageError) {
       const help = commandName === undefined
@@ -280,7 +305,7 @@ try {
     Deno.exitCode = EXIT.config;
   } else {
     stderr.write(`aws-login: unexpected error: ${err instanceof Error ? err.message : err}\n`);
-    if (Deno.args.includes("--debug") && err instanceof Error) stderr.write(`${err.stack}\n`);
+    if (args.includes("--debug") && err instanceof Error) stderr.write(`${err.stack}\n`);
     Deno.exitCode = EXIT.failure;
   }
 }

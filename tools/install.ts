@@ -1,20 +1,36 @@
 /**
  * `deno task install [--root DIR]`: installs an `aws-login` command from this checkout with
- * `deno install -g`, running `main.ts` with exactly the permissions of the "default" set in
- * `deno.json` — the set `deno task …`, the tests and the release binaries use. `deno install -g -P`
- * does not work for this: Deno 2.9 accepts the flag but leaves it out of the installed shim, which
- * then runs with no permissions at all. So the set is written out as explicit `--allow-*` flags.
+ * `deno install -g`, running `main.ts` with the permissions of the "default" set in `deno.json` —
+ * the set `deno task …`, the tests and the release binaries use — but with file access narrowed to
+ * what the command needs on this machine, which only an install knows ({@link fileScope}): the home
+ * directory, the checkout (read), the AWS paths the environment names now, and a few system files.
+ * `deno install -g -P` does not work for this: Deno 2.9 accepts the flag but leaves it out of the
+ * installed shim, which then runs with no permissions at all. So the set is written out as explicit
+ * `--allow-*` flags, with `--no-prompt` (a missing permission fails, never asks) and the checkout's
+ * lock file (`--frozen`). The command's first argument tells main.ts it is the installed one
+ * ({@link INSTALLED_FLAG}), so a missing permission says to run this task again.
  *
  * The command runs the checkout's code (changes take effect at once); after a `git pull` that
- * changes `deno.json`, run the task again.
+ * changes `deno.json`, or a change of AWS_CONFIG_FILE, AWS_SHARED_CREDENTIALS_FILE or
+ * AWS_LOGIN_CACHE_DIRECTORY to a path outside the home directory, run the task again.
  *
  * @module
  */
 import { fileURLToPath } from "node:url";
+import {
+  configFilePath,
+  credentialsFilePath,
+  type EnvLike,
+  homeDir,
+  loginCacheDir,
+} from "../lib/aws/paths.ts";
+import { INSTALLED_FLAG } from "../lib/cli/invocation.ts";
+import { dirname } from "../lib/files.ts";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 const CONFIG = `${ROOT}deno.json`;
 const MAIN = `${ROOT}main.ts`;
+const LOCK = `${ROOT}deno.lock`;
 
 /** Permission names that take a list in `deno.json` and a flag each (`--allow-read=…`). */
 const KINDS = ["read", "write", "net", "env", "run", "sys", "ffi", "import"] as const;
@@ -93,27 +109,107 @@ function resolvePath(path: string, configDir: string): string {
   return `${configDir.replace(/[\\/]$/, "")}/${path}`;
 }
 
-/** The `deno install` arguments for the `aws-login` command. */
-export async function installArgs(options: { root?: string } = {}): Promise<string[]> {
+/** The paths the installed command may read and write: see {@link fileScope}. */
+export interface FileScope {
+  readonly read: string[];
+  readonly write: string[];
+}
+
+/**
+ * The file access the installed command gets, instead of the set's global `read` and `write`:
+ * - the home directory, read and write (`~/.aws`, `--output` files, the default paths);
+ * - the checkout, read (main.ts loads each command's module when it runs);
+ * - the file AWS_SHARED_CREDENTIALS_FILE names (read), the directory of the file AWS_CONFIG_FILE
+ *   names and the directory AWS_LOGIN_CACHE_DIRECTORY names (read and write: files there are
+ *   replaced atomically through a temporary file beside them), as set now;
+ * - on Linux `/proc/net/tcp` and `/proc/net/tcp6` (read: login asks who owns a connection);
+ * - outside Windows `/dev/tty` (read and write: prompts such as a role's MFA code).
+ * Deno needs nothing else for the commands (checked by running them; its cache is read without a
+ * permission). Relative AWS paths are taken from `cwd`, as the AWS CLI does.
+ */
+export function fileScope(
+  env: EnvLike,
+  options: { os?: typeof Deno.build.os; cwd?: string } = {},
+): FileScope {
+  const os = options.os ?? Deno.build.os;
+  const absolute = (path: string) =>
+    /^([A-Za-z]:)?[\\/]/.test(path) || options.cwd === undefined
+      ? path
+      : `${options.cwd.replace(/[\\/]$/, "")}/${path}`;
+  const home = homeDir(env);
+  const read = [home, ROOT.replace(/[\\/]$/, "")];
+  const write = [home];
+  if (env.get("AWS_CONFIG_FILE")) {
+    const dir = dirname(absolute(configFilePath(env)));
+    read.push(dir);
+    write.push(dir);
+  }
+  if (env.get("AWS_SHARED_CREDENTIALS_FILE")) read.push(absolute(credentialsFilePath(env)));
+  if (env.get("AWS_LOGIN_CACHE_DIRECTORY")) {
+    const dir = absolute(loginCacheDir(env));
+    read.push(dir);
+    write.push(dir);
+  }
+  if (os === "linux") read.push("/proc/net/tcp", "/proc/net/tcp6");
+  if (os !== "windows") {
+    read.push("/dev/tty");
+    write.push("/dev/tty");
+  }
+  return { read: unique(read), write: unique(write) };
+}
+
+function unique(paths: string[]): string[] {
+  return [...new Set(paths)];
+}
+
+/**
+ * The `deno run` arguments of the `aws-login` command, after `deno`.
+ *
+ * @param options.env Where the home directory and the AWS paths come from (default: this process).
+ * @param options.cwd What relative AWS paths are relative to (default: where the task was started).
+ */
+export async function runArgs(
+  options: { env?: EnvLike; cwd?: string } = {},
+): Promise<string[]> {
   const config = JSON.parse(await Deno.readTextFile(CONFIG));
   const set = config.permissions?.default;
   if (!isPlainObject(set)) throw new TypeError(`${CONFIG} has no "default" permission set`);
+  const env = options.env ?? { get: (name: string) => Deno.env.get(name) };
+  const scope = fileScope(env, { cwd: options.cwd ?? env.get("INIT_CWD") ?? Deno.cwd() });
   return [
-    "install",
-    "--global",
-    "--force",
+    "run",
     "--quiet",
-    "--name",
-    "aws-login",
+    "--no-prompt",
+    "--frozen",
+    `--lock=${LOCK}`,
     "--config",
     CONFIG,
-    ...(options.root === undefined ? [] : ["--root", options.root]),
-    ...permissionFlags(set, ROOT),
+    ...permissionFlags({ ...set, read: scope.read, write: scope.write }, ROOT),
     MAIN,
+    INSTALLED_FLAG,
   ];
 }
 
-/** Where `deno install -g` puts commands: `--root`, else DENO_INSTALL_ROOT, else ~/.deno; + bin. */
+/**
+ * The command file that runs `deno` with `args` and the caller's arguments: a POSIX shell script,
+ * or a `.cmd` file on Windows, as `deno install -g` writes them. Not `deno install -g` itself: it
+ * runs the command with a copy of deno.json in the install directory and without the checkout's
+ * lock file (it leaves `--lock` out, and `--frozen` then fails on a lock file it made).
+ */
+export function commandFile(args: readonly string[], os: typeof Deno.build.os): string {
+  if (os === "windows") {
+    // cmd.exe: quote every argument, double % (variables) and " cannot appear in our arguments.
+    const quoted = args.map((arg) => `"${arg.replaceAll("%", "%%")}"`);
+    return `@REM generated by deno task install\r\n@deno ${quoted.join(" ")} %*\r\n`;
+  }
+  const quoted = args.map((arg) => `'${arg.replaceAll("'", "'\\''")}'`);
+  return `#!/bin/sh\n# generated by deno task install\nexec deno ${quoted.join(" ")} "$@"\n`;
+}
+
+/**
+ * Where the command goes, where `deno install -g` puts commands: `--root`, else DENO_INSTALL_ROOT,
+ * else ~/.deno; + bin.
+ */
 function binDirectory(root: string | undefined): string {
   const base = root ?? Deno.env.get("DENO_INSTALL_ROOT") ??
     `${Deno.env.get("HOME") ?? Deno.env.get("USERPROFILE") ?? "~"}/.deno`;
@@ -130,20 +226,26 @@ async function main(args: string[]): Promise<number> {
       return 2;
     }
   }
-  const status = await new Deno.Command(Deno.execPath(), {
-    args: await installArgs({ root }),
-    cwd: ROOT,
-    stdin: "null",
-    stdout: "inherit",
-    stderr: "inherit",
-  }).spawn().status;
-  if (!status.success) {
-    console.error("install: deno install failed (see above)");
-    return status.code || 1;
-  }
   const bin = binDirectory(root);
   const exe = Deno.build.os === "windows" ? "aws-login.cmd" : "aws-login";
-  console.log(`Installed ${bin}/${exe}, running ${MAIN} with the "default" permission set.`);
+  const text = commandFile(await runArgs(), Deno.build.os);
+  await Deno.mkdir(bin, { recursive: true });
+  // Replaced atomically: a tool may be running the command right now.
+  const temp = `${bin}/.${exe}.${crypto.randomUUID()}.tmp`;
+  try {
+    await Deno.writeTextFile(temp, text, { mode: 0o755 });
+    await Deno.rename(temp, `${bin}/${exe}`);
+  } catch (err) {
+    await Deno.remove(temp).catch(() => {});
+    console.error(
+      `install: cannot write ${bin}/${exe}: ${err instanceof Error ? err.message : err}`,
+    );
+    return 1;
+  }
+  console.log(
+    `Installed ${bin}/${exe}, running ${MAIN} with the "default" permission set, files limited ` +
+      `to your home directory and the AWS paths set now (run this again when they change).`,
+  );
   const path = Deno.env.get("PATH") ?? "";
   const onPath = path.split(Deno.build.os === "windows" ? ";" : ":")
     .some((dir) => dir.replace(/[\\/]$/, "").replaceAll("\\", "/") === bin.replaceAll("\\", "/"));

@@ -1,10 +1,12 @@
 /**
- * How this process was started, for main.ts: whether the Deno running it is new enough, and
- * whether `deno task` ran it from a checkout (then the commands a hint suggests are
- * `deno task login`, not `aws-login login`). No file access: this runs on every start.
+ * How this process was started, for main.ts: whether the Deno running it is new enough, whether
+ * `deno task` ran it from a checkout (then the commands a hint suggests are `deno task login`, not
+ * `aws-login login`), and whether it is the command `deno task install` installed (then a missing
+ * permission means running the install again). No file access: this runs on every start.
  *
  * @module
  */
+import { PERMISSION_HINT } from "../errors.ts";
 
 /**
  * The oldest Deno this runs on: the oldest on which `deno task test` passes (README and deno.json's
@@ -51,4 +53,37 @@ export function taskHints(commands: readonly string[]): (text: string) => string
     "g",
   );
   return (text) => text.includes("aws-login ") ? text.replace(hint, "deno task ") : text;
+}
+
+/**
+ * The first argument of every run of the command `deno task install` installs (tools/install.ts
+ * bakes it into the command). It only changes how a missing permission is explained: that command's
+ * file access is limited to what the install granted, so the fix is to install again, not `-P`.
+ */
+export const INSTALLED_FLAG = "--installed-by-deno-task-install";
+
+/** The arguments without {@link INSTALLED_FLAG}, and whether it was there. */
+export function installedArgs(args: readonly string[]): { installed: boolean; args: string[] } {
+  return args[0] === INSTALLED_FLAG
+    ? { installed: true, args: args.slice(1) }
+    : { installed: false, args: [...args] };
+}
+
+/** What the installed command says about a missing permission, instead of {@link PERMISSION_HINT}. */
+export function installedPermissionHint(checkout: string | undefined): string {
+  return `This aws-login was installed by "deno task install", which allows files only in your ` +
+    `home directory and the paths AWS_CONFIG_FILE, AWS_SHARED_CREDENTIALS_FILE and ` +
+    `AWS_LOGIN_CACHE_DIRECTORY named when it ran: set those variables as you need them and run ` +
+    `"deno task install" again${checkout === undefined ? " in the checkout" : ` in ${checkout}`}`;
+}
+
+/**
+ * A rewriter of output text for the installed command: the permission hint becomes
+ * {@link installedPermissionHint}, and Deno's own advice (`run again with the --allow-read flag`)
+ * is dropped, as the installed command takes no such flag.
+ */
+export function installedHints(checkout: string | undefined): (text: string) => string {
+  const hint = installedPermissionHint(checkout);
+  return (text) =>
+    text.replaceAll(PERMISSION_HINT, hint).replace(/, run again with the --allow-\w+ flag/g, "");
 }
