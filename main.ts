@@ -121,7 +121,7 @@ function usage(): string {
     ...lines,
     "",
     "Options:",
-    "  -h, --help     Show help (also after a command)",
+    "  -h, --help     Show help (also after a command; or: aws-login help <command>)",
     "  -V, --version  Show the version",
     "  --debug        Log what happens to stderr (secrets are never logged)",
     "",
@@ -179,7 +179,8 @@ async function main(argv: readonly string[], out: Outputs): Promise<number> {
   const own = rest.includes("--") ? rest.slice(0, rest.indexOf("--")) : rest;
   drop(command.drops.atStart);
   const module = await loadCommand(command);
-  if (own.includes("--help") || own.includes("-h")) {
+  // `aws-login login help`, as `aws login help` shows the help.
+  if (own.includes("--help") || own.includes("-h") || own[0] === "help") {
     out.stdout.write(module.help);
     return EXIT.ok;
   }

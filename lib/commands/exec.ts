@@ -18,7 +18,7 @@ import { parseArgs } from "../cli/args.ts";
 import type { Deps } from "../cli/deps.ts";
 import { UsageError } from "../errors.ts";
 import { resolveCredentials, type SessionCredentials } from "../session/credentials.ts";
-import { credentialVariables } from "../session/export_formats.ts";
+import { credentialVariables, quotePosix } from "../session/export_formats.ts";
 import { runChild } from "../session/child_process.ts";
 
 export const help = `Usage: aws-login exec [--profile NAME] [--no-server] -- COMMAND [ARGS...]
@@ -60,13 +60,23 @@ export interface ExecOptions {
   readonly command: readonly [string, ...string[]];
 }
 
-/** @throws {UsageError} When there is no `-- COMMAND`. */
+const SPEC = { boolean: ["no-server"], string: ["profile"], passthrough: true } as const;
+
+/**
+ * @throws {UsageError} When there is no `-- COMMAND`; a command given without `--`
+ *   (`exec --profile dev sh -c true`) gets the line with `--` put in.
+ */
 export function parse(argv: readonly string[]): ExecOptions {
-  const args = parseArgs(argv, {
-    boolean: ["no-server"],
-    string: ["profile"],
-    passthrough: true,
-  });
+  const start = argv.includes("--") ? undefined : commandStart(argv);
+  if (start !== undefined) {
+    parseArgs(argv.slice(0, start), SPEC); // an unknown option is reported as such
+    const fixed = [...argv.slice(0, start), "--", ...argv.slice(start)].map(quotePosix);
+    throw new UsageError(
+      `Put "--" before the command to run, so its options stay its own: ` +
+        `"aws-login exec ${fixed.join(" ")}"`,
+    );
+  }
+  const args = parseArgs(argv, SPEC);
   const [command, ...rest] = args.passthrough ?? [];
   if (command === undefined || command === "") {
     throw new UsageError(`Missing the command to run: aws-login exec [--profile NAME] -- COMMAND`);
@@ -164,4 +174,17 @@ function report(result: Awaited<ReturnType<typeof runChild>>, deps: Deps): numbe
   if (typeof result === "number") return result;
   deps.stderr.write(`aws-login: ${result.message}\n`);
   return result.exitCode;
+}
+
+/**
+ * Where a command given without `--` starts: the first argument that is neither an option nor the
+ * value of `--profile`; undefined when there is none.
+ */
+function commandStart(argv: readonly string[]): number | undefined {
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === "--profile") i++;
+    else if (!arg.startsWith("-") || arg === "-") return i;
+  }
+  return undefined;
 }

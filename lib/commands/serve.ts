@@ -11,7 +11,7 @@
  */
 import { choiceOption, intOption, parseArgs } from "../cli/args.ts";
 import type { Deps } from "../cli/deps.ts";
-import { EXIT, UsageError } from "../errors.ts";
+import { EXIT, NetworkError } from "../errors.ts";
 import { resolveCredentials } from "../session/credentials.ts";
 import { formatVariables, SHELL_FORMATS, type ShellFormat } from "../session/export_formats.ts";
 
@@ -66,7 +66,10 @@ export async function run(options: ServeOptions, deps: Deps): Promise<number> {
     server = startCredentialServer(deps, { profile: creds.profile, port: options.port });
   } catch (err) {
     if (err instanceof Deno.errors.AddrInUse) {
-      throw new UsageError(
+      // Not a usage error: the command line is right and the port is busy now. A listener that
+      // cannot listen is a network failure (exit 6).
+      throw new NetworkError(
+        "ERR_NETWORK",
         `Cannot listen on 127.0.0.1:${options.port}: the port is in use. ` +
           `Choose another --port, or 0 for any free port`,
         { cause: err },

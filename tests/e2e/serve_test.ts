@@ -133,11 +133,12 @@ posix.test("serve --port listens there, prints other formats, stops on SIGINT", 
   );
   assert.match(lines[1]!, /^AWS_CONTAINER_AUTHORIZATION_TOKEN=[A-Za-z0-9_-]{43}$/);
 
-  // A second server cannot have the same port.
+  // A second server cannot have the same port: not a usage error (the command line is right), the
+  // listener's failure.
   const taken = await runCli(["serve", "--profile", "dev", "--port", String(port)], {
     env: t.session.env,
   });
-  assert.equal(taken.code, EXIT.usage);
+  assert.equal(taken.code, EXIT.network);
   assert.match(
     taken.stderr,
     new RegExp(`Cannot listen on 127\\.0\\.0\\.1:${port}: the port is in use`),
