@@ -11,7 +11,7 @@
 import { parseArgs } from "../cli/args.ts";
 import type { Deps } from "../cli/deps.ts";
 import { EXIT } from "../errors.ts";
-import { resolveCredentials } from "../session/credentials.ts";
+import { resolveProfileCredentials } from "../session/profile_credentials.ts";
 import { credentialProcessJson } from "../session/export_formats.ts";
 
 export const help = `Usage: aws-login credential-process [--profile NAME]
@@ -42,7 +42,7 @@ export function parse(argv: readonly string[]): CredentialProcessOptions {
 
 /** Resolves the credentials and prints the JSON. */
 export async function run(options: CredentialProcessOptions, deps: Deps): Promise<number> {
-  const creds = await resolveCredentials(deps, { profile: options.profile });
+  const creds = await resolveProfileCredentials(deps, { profile: options.profile });
   deps.stdout.write(credentialProcessJson(creds));
   return EXIT.ok;
 }

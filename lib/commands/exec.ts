@@ -17,7 +17,8 @@
 import { parseArgs } from "../cli/args.ts";
 import type { Deps } from "../cli/deps.ts";
 import { UsageError } from "../errors.ts";
-import { resolveCredentials, type SessionCredentials } from "../session/credentials.ts";
+import { resolveProfileCredentials } from "../session/profile_credentials.ts";
+import type { ResolvedCredentials } from "../session/credential_types.ts";
 import { credentialVariables, quotePosix } from "../session/export_formats.ts";
 import { runChild } from "../session/child_process.ts";
 
@@ -115,7 +116,7 @@ const CREDENTIAL_SOURCES = [
  */
 export function childEnvironment(
   parent: Record<string, string>,
-  creds: SessionCredentials,
+  creds: ResolvedCredentials,
   endpoint?: readonly [string, string][],
 ): Record<string, string> {
   const env = { ...parent };
@@ -140,7 +141,7 @@ export function childEnvironment(
 export async function run(options: ExecOptions, deps: Deps): Promise<number> {
   const outer = deps.env.get("AWS_LOGIN_PROFILE");
   // Resolved first either way: a missing or ended session fails before the command starts.
-  const creds = await resolveCredentials(deps, { profile: options.profile });
+  const creds = await resolveProfileCredentials(deps, { profile: options.profile });
   if (outer !== undefined) {
     deps.stderr.write(
       `aws-login: warning: already inside "aws-login exec" for profile "${outer}"; ` +

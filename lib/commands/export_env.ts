@@ -9,7 +9,7 @@
 import { choiceOption, parseArgs } from "../cli/args.ts";
 import type { Deps } from "../cli/deps.ts";
 import { EXIT } from "../errors.ts";
-import { resolveCredentials } from "../session/credentials.ts";
+import { resolveProfileCredentials } from "../session/profile_credentials.ts";
 import { EXPORT_FORMATS, type ExportFormat, formatCredentials } from "../session/export_formats.ts";
 
 export const help = `Usage: aws-login export-env [--profile NAME] [--format FORMAT]
@@ -52,7 +52,7 @@ export function parse(argv: readonly string[]): ExportEnvOptions {
 
 /** Resolves the credentials and prints them in the chosen format. */
 export async function run(options: ExportEnvOptions, deps: Deps): Promise<number> {
-  const creds = await resolveCredentials(deps, { profile: options.profile });
+  const creds = await resolveProfileCredentials(deps, { profile: options.profile });
   // Format before writing anything, so a refused value leaves stdout empty.
   deps.stdout.write(formatCredentials(creds, options.format));
   return EXIT.ok;

@@ -27,7 +27,8 @@ import {
   type ProfileSession,
   sessionWithoutProfile,
 } from "../session/profile_session.ts";
-import { cacheFilePath, readCacheFile, removeCachedToken } from "../session/token_cache.ts";
+import { cacheFilePath, removeCachedToken } from "../session/token_cache.ts";
+import { readCacheFile } from "../session/cache_read.ts";
 
 export const help = `Usage: aws-login logout [--profile NAME] [--all] [--no-revoke]
 

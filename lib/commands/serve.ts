@@ -12,7 +12,7 @@
 import { choiceOption, intOption, parseArgs } from "../cli/args.ts";
 import type { Deps } from "../cli/deps.ts";
 import { EXIT, NetworkError } from "../errors.ts";
-import { resolveCredentials } from "../session/credentials.ts";
+import { resolveProfileCredentials } from "../session/profile_credentials.ts";
 import { formatVariables, SHELL_FORMATS, type ShellFormat } from "../session/export_formats.ts";
 
 export const help = `Usage: aws-login serve [--profile NAME] [--port N] [--format FORMAT]
@@ -59,7 +59,7 @@ export function parse(argv: readonly string[]): ServeOptions {
 /** Serves until a signal (exit 0) or the end of the session (its error). */
 export async function run(options: ServeOptions, deps: Deps): Promise<number> {
   // A missing or ended session fails here, before anything is printed.
-  const creds = await resolveCredentials(deps, { profile: options.profile });
+  const creds = await resolveProfileCredentials(deps, { profile: options.profile });
   const { startCredentialServer } = await import("../session/credential_server.ts");
   let server;
   try {

@@ -34,12 +34,8 @@ import {
   readCachedToken,
   secureCacheDir,
 } from "../session/token_cache.ts";
-import {
-  nameProfileInHint,
-  REFRESH_WINDOW_MS,
-  resolveCredentials,
-  sessionEndpoint,
-} from "../session/credentials.ts";
+import { nameProfileInHint, REFRESH_WINDOW_MS, sessionEndpoint } from "../session/credentials.ts";
+import { resolveProfileCredentials } from "../session/profile_credentials.ts";
 import type { CachedLoginToken } from "../session/token_cache.ts";
 
 export const help = `Usage: aws-login status [--profile NAME] [--json] [--refresh] [--offline]
@@ -193,7 +189,7 @@ async function statusOf(
   let failure: number | undefined;
   if (options.refresh) {
     try {
-      const creds = await resolveCredentials(deps, {
+      const creds = await resolveProfileCredentials(deps, {
         profile: session.profile,
         forceRefresh: true,
         strict: true,

@@ -4,7 +4,7 @@
  * `AWS_CONTAINER_CREDENTIALS_FULL_URI` and `AWS_CONTAINER_AUTHORIZATION_TOKEN`, so a long-running
  * tool gets refreshed credentials for the whole session instead of a 15-minute snapshot.
  *
- * Each answer comes from the same locked resolver as every other command (`resolveCredentials`):
+ * Each answer comes from the same locked resolver as every other command (`resolveProfileCredentials`):
  * credentials are refreshed when 5 minutes or less remain, and concurrent requests share one
  * resolution (and across processes, one refresh under the cache file's lock).
  *
@@ -22,7 +22,8 @@
  * @module
  */
 import { AwsLoginError, CacheError, ConfigError, SigninError } from "../errors.ts";
-import { type CredentialDeps, resolveCredentials, type SessionCredentials } from "./credentials.ts";
+import { type CredentialDeps, resolveProfileCredentials } from "./profile_credentials.ts";
+import type { ResolvedCredentials } from "./credential_types.ts";
 
 /** The variable that holds the endpoint's URL. */
 export const FULL_URI_VARIABLE = "AWS_CONTAINER_CREDENTIALS_FULL_URI";
@@ -99,7 +100,7 @@ export function containerExpiration(ms: number): string {
 }
 
 /** The 200 body for `creds`. */
-export function containerCredentialsJson(creds: SessionCredentials): Record<string, string> {
+export function containerCredentialsJson(creds: ResolvedCredentials): Record<string, string> {
   const body: Record<string, string> = {
     AccessKeyId: creds.accessKeyId,
     SecretAccessKey: creds.secretAccessKey,
@@ -135,9 +136,9 @@ export function startCredentialServer(
   const sessionOver = new Promise<AwsLoginError>((resolve) => (reportOver = resolve));
 
   // Requests that arrive together share one resolution: one read, and at most one refresh.
-  let pending: Promise<SessionCredentials> | undefined;
+  let pending: Promise<ResolvedCredentials> | undefined;
   const resolve = () =>
-    pending ??= resolveCredentials(deps, { profile: options.profile }).finally(() => {
+    pending ??= resolveProfileCredentials(deps, { profile: options.profile }).finally(() => {
       pending = undefined;
     });
 

@@ -1,6 +1,7 @@
 /**
- * The credential resolver every command uses: profile → `login_session` → cache file → the access
- * credentials, refreshed when they expire within 5 minutes.
+ * The login-session resolver: `login_session` → cache file → the access credentials, refreshed when
+ * they expire within 5 minutes. Every command reaches it through `resolveProfileCredentials`
+ * (profile_credentials.ts), directly for a login profile or at the bottom of a role chain.
  *
  * This is the hot path of `credential-process`, `export-env` and `exec`, so at top level it loads
  * only `Deno.*`, WebCrypto and small modules; the refresh machinery (DPoP signing, the Sign-In
@@ -8,8 +9,9 @@
  * exclusive lock, after re-reading the file: when another process refreshed meanwhile, its result
  * is used and no request is made. Programs that take no lock (the AWS CLI, the SDKs) may still
  * refresh at the same time: before writing, the file is read once more, and credentials another
- * program wrote are kept when they last at least as long as ours. The write-back is atomic and
- * keeps every other field.
+ * program wrote are kept when they last at least as long as ours (the sequence is
+ * locked_refresh.ts, shared with the role cache). The write-back is atomic and keeps every other
+ * field.
  *
  * A refresh rotates the refresh token at the server, so nothing may fail after it that loses the
  * new one: the refresh goes only to the endpoint the session was made with (`signInEndpoint`), the
@@ -20,9 +22,9 @@
  * @module
  */
 import type { Deps } from "../cli/deps.ts";
-import { CacheError, ConfigError, isTransient } from "../errors.ts";
+import { CacheError, ConfigError } from "../errors.ts";
 import { dirname } from "../files.ts";
-import { loadProfileSession, type ProfileSession, type SigninEndpoint } from "./profile_session.ts";
+import type { ProfileSession, SigninEndpoint } from "./profile_session.ts";
 import {
   type CachedLoginToken,
   cacheFilePath,
@@ -30,31 +32,13 @@ import {
   expiresAtMs,
   readCachedToken,
   secureCacheDir,
-  withCacheLock,
   writeCachedToken,
 } from "./token_cache.ts";
+import { refreshUnderLock } from "./locked_refresh.ts";
+import type { ResolvedCredentials } from "./credential_types.ts";
 
 /** Refresh when the credentials expire within this window. */
 export const REFRESH_WINDOW_MS = 300_000;
-/** How long to wait for another process's refresh (longer than a refresh with all its retries). */
-export const LOCK_TIMEOUT_MS = 45_000;
-
-/** The resolved session and its access credentials. */
-export interface SessionCredentials {
-  readonly profile: string;
-  /** The login session ARN. */
-  readonly loginSession: string;
-  /** The region for tools (AWS_REGION, AWS_DEFAULT_REGION, profile `region`), if any. */
-  readonly region: string | undefined;
-  readonly cachePath: string;
-  readonly accessKeyId: string;
-  readonly secretAccessKey: string;
-  readonly sessionToken: string;
-  readonly accountId: string;
-  readonly expiresAtMs: number;
-  /** Whether this call refreshed the credentials (false when another process did). */
-  readonly refreshed: boolean;
-}
 
 /** Tuning and test seams. */
 export interface ResolveOptions {
@@ -75,7 +59,7 @@ export interface ResolveOptions {
   readonly requestTimeoutMs?: number;
   /** Longest wait between attempts, whatever Retry-After says (default 3 s). */
   readonly maxRetryDelayMs?: number;
-  /** Longest wait for the cache lock (default {@link LOCK_TIMEOUT_MS}). */
+  /** Longest wait for the cache lock (default `LOCK_TIMEOUT_MS` of cache_lock.ts, 45 s). */
   readonly lockTimeoutMs?: number;
 }
 
@@ -83,57 +67,62 @@ export interface ResolveOptions {
 export type CredentialDeps = Pick<Deps, "env" | "fetch" | "now" | "stderr" | "debug" | "reached">;
 
 /**
- * Resolves the access credentials of a profile's login session, refreshing them when needed.
+ * Resolves the access credentials of a login session, refreshing them when needed.
  *
+ * @param session The profile's login session.
  * @param deps Environment, fetch, clock, stderr (warnings) and debug log.
- * @param options Profile, forced refresh, retry and timeout settings.
+ * @param options Forced refresh, retry and timeout settings.
  * @returns The credentials and where they came from.
- * @throws {ConfigError} When the profile does not exist or has no `login_session`.
  * @throws {CacheError} When the cache file is missing, corrupt or unreadable, or the lock fails.
  * @throws {SigninError} When AWS Sign-In refuses the refresh.
  * @throws {NetworkError} When the refresh failed on the network and the credentials have expired.
  */
-export async function resolveCredentials(
+export async function resolveLoginCredentials(
+  session: ProfileSession,
   deps: CredentialDeps,
   options: ResolveOptions = {},
-): Promise<SessionCredentials> {
-  const session = await loadProfileSession(deps.env, options.profile);
+): Promise<ResolvedCredentials> {
   const path = await cacheFilePath(deps.env, session.loginSession);
-  const first = await readToken(path, session);
+  const read = () => readToken(path, session);
+  const first = await read();
   if (!options.forceRefresh && isFresh(first, deps.now())) {
     deps.debug(`using cached credentials from "${path}"`);
-    deps.reached?.("credentials-fresh");
     return toCredentials(session, path, first, false);
   }
   const notice = secureCacheDir(dirname(path));
   if (notice !== undefined) deps.stderr.write(`aws-login: ${notice}\n`);
-  try {
-    return await withCacheLock(
-      path,
-      () => refreshLocked(session, path, first, deps, options),
-      {
-        timeoutMs: options.lockTimeoutMs ?? LOCK_TIMEOUT_MS,
-        // Another process is refreshing: once it is done, use its result without queueing for
-        // the lock behind every other waiter.
-        whenReleased: async () => {
-          const latest = await readToken(path, session);
-          if (!refreshedSince(first, latest, deps.now())) return undefined;
-          deps.debug(`another process refreshed "${path}"; using its credentials`);
-          return toCredentials(session, path, latest, false);
-        },
-      },
-    );
-  } catch (err) {
-    // Another process holds the lock for too long: still-valid credentials beat an error.
-    if (err instanceof CacheError && err.code === "ERR_CACHE_LOCK" && !options.strict) {
-      const latest = await readToken(path, session);
-      if (expiresAtMs(latest) > deps.now()) {
-        warnStale(deps, session, latest, err.message);
-        return toCredentials(session, path, latest, false);
-      }
-    }
-    throw err;
-  }
+  const { value, refreshed } = await refreshUnderLock(first, {
+    path,
+    now: deps.now,
+    debug: deps.debug,
+    force: options.forceRefresh,
+    strict: options.strict,
+    lockTimeoutMs: options.lockTimeoutMs,
+    read,
+    isFresh,
+    refreshedSince: (before, latest) =>
+      latest.accessToken.accessKeyId !== before.accessToken.accessKeyId,
+    writtenSince: (before, disk) =>
+      disk.accessToken.accessKeyId !== before.accessToken.accessKeyId ||
+      disk.refreshToken !== before.refreshToken,
+    expiresAtMs,
+    // Before the server rotates the refresh token: a write-back that cannot happen fails now.
+    prepare: (current) => checkCacheWritable(path, current),
+    fetch: (current, stillValid) => refreshToken(session, current, stillValid, deps, options),
+    write: (next) => writeCachedToken(path, next),
+    warnStale: (current, reason) => warnStale(deps, session, current, reason),
+    writeFailed: (next, err) => {
+      // The old refresh token may already be void: the fresh credentials are all this run has.
+      const why = err instanceof Error ? err.message : String(err);
+      deps.stderr.write(
+        `aws-login: warning: the login session of profile "${session.profile}" was refreshed, but ` +
+          `the token cache could not be updated (${why}). Using the new credentials, which expire ` +
+          `at ${next.accessToken.expiresAt}; if the next refresh fails, run ` +
+          `"aws-login login --profile ${session.profile}"\n`,
+      );
+    },
+  });
+  return toCredentials(session, path, value, refreshed);
 }
 
 /** Reads the cache file; its errors name the profile in the `login` command they suggest. */
@@ -160,79 +149,36 @@ function isFresh(token: CachedLoginToken, now: number): boolean {
   return expiresAtMs(token) - now > REFRESH_WINDOW_MS;
 }
 
-/** Whether another process has refreshed the session since `before` was read. */
-function refreshedSince(before: CachedLoginToken, latest: CachedLoginToken, now: number): boolean {
-  return latest.accessToken.accessKeyId !== before.accessToken.accessKeyId && isFresh(latest, now);
-}
-
-async function refreshLocked(
+/** The Sign-In refresh of `current` (the refresh machinery is loaded only now). */
+async function refreshToken(
   session: ProfileSession,
-  path: string,
-  before: CachedLoginToken,
+  current: CachedLoginToken,
+  stillValid: boolean,
   deps: CredentialDeps,
   options: ResolveOptions,
-): Promise<SessionCredentials> {
-  // Re-read: another process may have refreshed while we waited for the lock.
-  const current = await readToken(path, session);
-  const now = deps.now();
-  if (options.forceRefresh ? refreshedSince(before, current, now) : isFresh(current, now)) {
-    deps.debug(`another process refreshed "${path}"; using its credentials`);
-    return toCredentials(session, path, current, false);
-  }
+): Promise<CachedLoginToken> {
   const { region, endpoint } = await sessionEndpoint(session, current);
   const tokenUrl = `${endpoint.url}/v1/token`;
   deps.debug(
     `refreshing the login session at ${tokenUrl}` +
       (endpoint.source ? ` (a custom endpoint, from ${endpoint.source})` : ""),
   );
-  // Before the server rotates the refresh token: a write-back that cannot happen fails now.
-  checkCacheWritable(path, current);
   // A variable specifier: Deno then reads the refresh machinery only when a refresh happens, not
   // on every warm run (it prepares every literal `import("…")` of a module up front).
   const refreshModule = "./refresh.ts";
   const { refreshCachedToken }: typeof import("./refresh.ts") = await import(refreshModule);
-  const stillValid = !options.strict && expiresAtMs(current) > deps.now();
-  let next: CachedLoginToken;
-  try {
-    next = await refreshCachedToken(current, {
-      profile: session.profile,
-      region,
-      tokenUrl,
-      fetch: deps.fetch,
-      now: deps.now,
-      sleep: options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))),
-      debug: deps.debug,
-      maxAttempts: options.maxAttempts,
-      timeoutMs: options.requestTimeoutMs,
-      maxDelayMs: options.maxRetryDelayMs,
-    }, stillValid);
-  } catch (err) {
-    if (isTransient(err) && stillValid) {
-      warnStale(deps, session, current, (err as Error).message);
-      return toCredentials(session, path, current, false);
-    }
-    throw err;
-  }
-  const newer = await refreshedElsewhere(path, session, current, next);
-  if (newer !== undefined) {
-    deps.debug(`another program refreshed "${path}" meanwhile; keeping its newer credentials`);
-    return toCredentials(session, path, newer, false);
-  }
-  try {
-    writeCachedToken(path, next);
-  } catch (err) {
-    // The old refresh token may already be void: the fresh credentials are all this run has.
-    const why = err instanceof Error ? err.message : String(err);
-    deps.stderr.write(
-      `aws-login: warning: the login session of profile "${session.profile}" was refreshed, but ` +
-        `the token cache could not be updated (${why}). Using the new credentials, which expire ` +
-        `at ${next.accessToken.expiresAt}; if the next refresh fails, run ` +
-        `"aws-login login --profile ${session.profile}"\n`,
-    );
-    return toCredentials(session, path, next, true);
-  }
-  deps.debug(`wrote refreshed credentials to "${path}"`);
-  return toCredentials(session, path, next, true);
+  return await refreshCachedToken(current, {
+    profile: session.profile,
+    region,
+    tokenUrl,
+    fetch: deps.fetch,
+    now: deps.now,
+    sleep: options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))),
+    debug: deps.debug,
+    maxAttempts: options.maxAttempts,
+    timeoutMs: options.requestTimeoutMs,
+    maxDelayMs: options.maxRetryDelayMs,
+  }, stillValid);
 }
 
 /**
@@ -296,31 +242,6 @@ function sameEndpoint(a: string, b: string): boolean {
   return ka !== undefined && ka === key(b);
 }
 
-/**
- * The token on disk when a program that takes no lock (the AWS CLI, an SDK) refreshed the session
- * since `before` was read and its credentials last at least as long as `ours`: then it is kept, as
- * writing ours would replace newer credentials with older ones. Sign-In answers a repeated refresh
- * with the same token consistently (docs/PROTOCOL.md §14), so both programs hold working credentials.
- * Undefined when ours should be written (also when the file cannot be read: ours repair it).
- */
-async function refreshedElsewhere(
-  path: string,
-  session: ProfileSession,
-  before: CachedLoginToken,
-  ours: CachedLoginToken,
-): Promise<CachedLoginToken | undefined> {
-  let disk: CachedLoginToken;
-  try {
-    disk = await readToken(path, session);
-  } catch (err) {
-    if (err instanceof CacheError) return undefined;
-    throw err;
-  }
-  const changed = disk.accessToken.accessKeyId !== before.accessToken.accessKeyId ||
-    disk.refreshToken !== before.refreshToken;
-  return changed && expiresAtMs(disk) >= expiresAtMs(ours) ? disk : undefined;
-}
-
 function warnStale(
   deps: CredentialDeps,
   session: ProfileSession,
@@ -340,12 +261,11 @@ function toCredentials(
   path: string,
   token: CachedLoginToken,
   refreshed: boolean,
-): SessionCredentials {
+): ResolvedCredentials {
   return {
     profile: session.profile,
-    loginSession: session.loginSession,
     region: session.region,
-    cachePath: path,
+    login: { profile: session.profile, loginSession: session.loginSession, cachePath: path },
     accessKeyId: token.accessToken.accessKeyId,
     secretAccessKey: token.accessToken.secretAccessKey,
     sessionToken: token.accessToken.sessionToken,

@@ -65,8 +65,19 @@ export async function findLoginSession(
  *   login command); `ERR_CONFIG_IO`/`ERR_CONFIG_SYNTAX` when a shared file is unreadable.
  */
 export async function loadProfileSession(env: EnvLike, flag?: string): Promise<ProfileSession> {
-  const profile = profileName(env, flag);
-  const config = await readProfile(env, profile);
+  return await profileSessionOf(env, await readProfile(env, profileName(env, flag)));
+}
+
+/**
+ * The login session of an already-read profile.
+ *
+ * @throws {ConfigError} As {@link loadProfileSession}.
+ */
+export async function profileSessionOf(
+  env: EnvLike,
+  config: ProfileConfig,
+): Promise<ProfileSession> {
+  const profile = config.name;
   if (!config.keys.login_session?.trim()) {
     const why = config.exists ? "has no login session" : "does not exist";
     const hint = config.exists ? "" : await missingProfileHint(env, profile);

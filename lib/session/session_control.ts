@@ -15,12 +15,12 @@ import {
   revokeRefreshToken,
 } from "../signin/revoke_introspect.ts";
 import type { ProfileSession } from "./profile_session.ts";
-import { LOCK_TIMEOUT_MS, sessionEndpoint } from "./credentials.ts";
+import { sessionEndpoint } from "./credentials.ts";
+import { LOCK_TIMEOUT_MS, withCacheLock } from "./cache_lock.ts";
 import {
   type CachedLoginToken,
   expiresAtMs,
   readCachedToken,
-  withCacheLock,
   writeCachedToken,
 } from "./token_cache.ts";
 

@@ -1,11 +1,8 @@
 /**
  * The login token cache: the files `aws login` keeps in `~/.aws/login/cache/<sha256>.json`, shared
- * with the AWS CLI and SDKs. Finds a session's file, reads and validates it, writes it back
- * atomically in the CLI's layout, and serialises refreshes with an exclusive cross-process lock.
- *
- * Every read goes through {@link readCacheFile}: only the user's own regular file is read, and a
- * file that looks damaged is read again for a moment first, since the AWS CLI and the JS SDK
- * rewrite it in place (truncate, then write) and a reader can catch it half-written.
+ * with the AWS CLI and SDKs. The login-token schema: finds a session's file, reads and validates
+ * it, writes it back atomically in the CLI's layout, and removes it (logout). The careful reader is
+ * `cache_read.ts`, the lock `cache_lock.ts`.
  *
  * On the credential hot path: `Deno.*` and WebCrypto only. Messages name files and fields, never
  * field values (they are secrets).
@@ -16,18 +13,16 @@
 import { CacheError } from "../errors.ts";
 import {
   DIR_MODE,
-  dirname,
   FILE_MODE,
   joinPath,
-  openOwnFile,
-  readOwnFile,
   removeTempFile,
   resolveWriteTarget,
-  stillAt,
-  UnsafePathError,
   writeFileAtomic,
 } from "../files.ts";
 import { type EnvLike, loginCacheDir } from "../aws/paths.ts";
+import { cacheFileError, ioReason, readCacheFile } from "./cache_read.ts";
+import { withCacheLock } from "./cache_lock.ts";
+import { isObject, orderKeys, pythonJson } from "./python_json.ts";
 import { formatUtcSeconds, parseRfc3339 } from "./utc_time.ts";
 
 export { parseRfc3339 };
@@ -59,21 +54,6 @@ export interface CachedLoginToken {
   /** Fields other tools wrote; kept on write-back. */
   [key: string]: unknown;
 }
-
-/** Default longest wait for another process's lock. */
-export const LOCK_TIMEOUT_MS = 30_000;
-
-/**
- * How long a cache file that looks damaged is re-read before it is reported. An in-place writer
- * leaves it torn for a fraction of a millisecond typically; on 2 busy cores the JS SDK's writer
- * (`fs.writeFile`) was measured torn for up to 17 ms, the AWS CLI's for up to 8 ms.
- */
-export const TORN_READ_WINDOW_MS = 50;
-/**
- * How long, in all, re-reading goes on while the file was modified within that time: a writer the
- * OS has paused mid-write (measured: up to 180 ms with the CPU overcommitted 4 times).
- */
-export const TORN_WRITE_WAIT_MS = 1000;
 
 const LOGIN_HINT = 'Run "aws-login login" again.';
 const ACCESS_FIELDS = ["accessKeyId", "secretAccessKey", "sessionToken", "accountId", "expiresAt"];
@@ -196,68 +176,18 @@ export function readCachedToken(
   path: string,
   options: { loginSession?: string } = {},
 ): Promise<CachedLoginToken> {
-  return readCacheFile(path, (text) => parseCachedToken(text, path), options);
+  return readCacheFile(path, (text) => parseCachedToken(text, path), {
+    missing: (_, cause) => missingSession(path, options.loginSession, cause),
+  });
 }
 
-/**
- * Reads a cache file the way every reader must: only the user's own regular file, at most 1 MiB
- * (see `readOwnFile`). When `parse` throws — the file is empty, not JSON, or lacks fields — the
- * AWS CLI or an SDK may be rewriting it in place (truncate, then write): it is read again, with
- * pauses growing to 20 ms, for {@link TORN_READ_WINDOW_MS}, and for up to
- * {@link TORN_WRITE_WAIT_MS} while it was modified that recently, before `parse`'s error is thrown.
- * No pause when the first read parses.
- *
- * @param path The cache file.
- * @param parse Turns the text into the value; throws when the text is not (yet) valid.
- * @param options.loginSession The session ARN, to name it when the file is missing.
- * @param options.reread Whether to read again when `parse` throws (default true).
- * @throws {CacheError} `ERR_CACHE_MISSING`, `ERR_CACHE_UNSAFE` or `ERR_CACHE_IO` as
- *   {@link readCachedToken}; whatever `parse` throws last.
- */
-export async function readCacheFile<T>(
-  path: string,
-  parse: (text: string) => T,
-  options: { loginSession?: string; reread?: boolean } = {},
-): Promise<T> {
-  const started = Date.now();
-  for (let pause = 1;; pause = Math.min(pause * 2, 20)) {
-    const text = readCacheText(path, options.loginSession);
-    try {
-      return parse(text);
-    } catch (err) {
-      if (options.reread === false) throw err;
-      const waited = Date.now() - started;
-      const writing = waited < TORN_WRITE_WAIT_MS && modifiedWithin(path, TORN_WRITE_WAIT_MS);
-      if (waited >= TORN_READ_WINDOW_MS && !writing) throw err;
-      await new Promise((resolve) => setTimeout(resolve, pause));
-    }
-  }
-}
-
-/** Whether `path` was modified less than `ms` ago (false when that cannot be told). */
-function modifiedWithin(path: string, ms: number): boolean {
-  try {
-    const mtime = Deno.statSync(path).mtime;
-    return mtime !== null && Date.now() - mtime.getTime() < ms;
-  } catch {
-    return false;
-  }
-}
-
-function readCacheText(path: string, loginSession: string | undefined): string {
-  try {
-    return new TextDecoder().decode(readOwnFile(path));
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) {
-      const which = loginSession ? ` for "${loginSession}"` : "";
-      throw new CacheError(
-        "ERR_CACHE_MISSING",
-        `No cached login session${which} (file "${path}"). Run "aws-login login" to sign in.`,
-        { cause: err },
-      );
-    }
-    throw fileError(path, err, "Cannot read token cache");
-  }
+function missingSession(path: string, loginSession: string | undefined, cause: Error): CacheError {
+  const which = loginSession ? ` for "${loginSession}"` : "";
+  return new CacheError(
+    "ERR_CACHE_MISSING",
+    `No cached login session${which} (file "${path}"). Run "aws-login login" to sign in.`,
+    { cause },
+  );
 }
 
 /**
@@ -267,7 +197,7 @@ function readCacheText(path: string, loginSession: string | undefined): string {
  */
 export function serializeCachedToken(token: CachedLoginToken): string {
   const access: Record<string, unknown> = orderKeys(token.accessToken, ACCESS_FIELDS);
-  return pythonJson({ ...orderKeys(token, TOP_ORDER), accessToken: access }, TOP_ORDER);
+  return pythonJson({ ...orderKeys(token, TOP_ORDER), accessToken: access }, { order: TOP_ORDER });
 }
 
 /**
@@ -299,7 +229,7 @@ export function checkCacheWritable(path: string, token: CachedLoginToken): void 
     // createNew: never through a name someone else planted.
     Deno.writeTextFileSync(probe, text, { createNew: true, mode: FILE_MODE });
   } catch (err) {
-    throw fileError(path, err, "Cannot write token cache");
+    throw cacheFileError(path, err, "Cannot write token cache");
   } finally {
     if (probe !== undefined) removeTempFile(probe);
   }
@@ -319,7 +249,7 @@ export function writeCachedToken(path: string, token: CachedLoginToken): void {
   try {
     writeFileAtomic(path, text, { mode: FILE_MODE, dirMode: DIR_MODE });
   } catch (err) {
-    throw fileError(path, err, "Cannot write token cache");
+    throw cacheFileError(path, err, "Cannot write token cache");
   }
 }
 
@@ -349,70 +279,10 @@ export function secureCacheDir(dir: string): string | undefined {
   try {
     Deno.chmodSync(dir, DIR_MODE);
   } catch (err) {
-    return `${open} and cannot be made private (${reason(err)}). Run "chmod 700 '${dir}'"`;
+    return `${open} and cannot be made private (${ioReason(err)}). Run "chmod 700 '${dir}'"`;
   }
   return `The login cache directory "${dir}" was open to other users (mode ${octal}); ` +
     `aws-login changed it to 700`;
-}
-
-/**
- * Runs `fn` holding an exclusive lock on `<path>.lock`, shared by every aws-login process. The lock
- * is an OS file lock (flock / LockFileEx), which the OS releases when its holder dies, so a killed
- * process cannot leave it stuck.
- *
- * A lock on a file that no longer has the name locks nothing: logout removes the lock file (under
- * the lock, see {@link removeCachedToken}), and so may the user or another tool, while a process
- * waits on it; a newcomer then creates and locks a fresh file, and both would be "in". So once a
- * lock is taken, the locked file must still be the one at the path (same device and inode), else
- * it is let go and the path opened and locked again, within the same deadline.
- *
- * @param path The cache file to guard.
- * @param fn The critical section.
- * @param options.timeoutMs Longest wait for the lock (default 30 s).
- * @param options.whenReleased Called, under a shared lock, each time another process's exclusive
- *   hold has ended while this one waited (its refresh may be all the caller needed): a value other
- *   than undefined ends the wait and is returned without running `fn`. All waiters can hold the
- *   shared lock at once, so they look at the holder's result together instead of queueing for the
- *   exclusive lock one by one. Its errors are ignored.
- * @returns What `fn` (or `whenReleased`) returns.
- * @throws {CacheError} `ERR_CACHE_LOCK` when the lock is not acquired in time, `ERR_CACHE_UNSAFE`
- *   or `ERR_CACHE_IO` when the lock file cannot be opened; whatever `fn` throws.
- */
-export async function withCacheLock<T>(
-  path: string,
-  fn: () => Promise<T>,
-  options: { timeoutMs?: number; whenReleased?: () => Promise<T | undefined> } = {},
-): Promise<T> {
-  const lockPath = `${path}.lock`;
-  const timeoutMs = options.timeoutMs ?? LOCK_TIMEOUT_MS;
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    let file: Deno.FsFile;
-    try {
-      Deno.mkdirSync(dirname(path), { recursive: true, mode: DIR_MODE });
-      file = openOwnFile(lockPath, FILE_MODE);
-    } catch (err) {
-      throw fileError(lockPath, err, "Cannot open the lock file");
-    }
-    try {
-      const got = await acquire(file, lockPath, deadline, timeoutMs, options.whenReleased);
-      // The file was unlinked or replaced: lock the one there now.
-      if (got === STALE && Date.now() < deadline) continue;
-      if (got === STALE) throw lockTimeout(lockPath, timeoutMs);
-      if (got !== undefined) return got.value;
-      try {
-        return await fn();
-      } finally {
-        try {
-          file.unlockSync();
-        } catch {
-          // closing the file below releases the lock too
-        }
-      }
-    } finally {
-      file.close();
-    }
-  }
 }
 
 /**
@@ -422,7 +292,7 @@ export async function withCacheLock<T>(
  * {@link withCacheLock}); so no lock files are left behind.
  *
  * @param path The cache file.
- * @param options.timeoutMs Longest wait for a refresh in progress (default 30 s).
+ * @param options.timeoutMs Longest wait for a refresh in progress (default 45 s).
  * @returns Whether the cache file existed.
  * @throws {CacheError} `ERR_CACHE_IO` when a file cannot be removed, `ERR_CACHE_LOCK` when another
  *   process holds the lock for too long.
@@ -440,7 +310,7 @@ export async function removeCachedToken(
       await Deno.remove(path);
     } catch (err) {
       if (!(err instanceof Deno.errors.NotFound)) {
-        throw new CacheError("ERR_CACHE_IO", `Cannot remove "${path}": ${reason(err)}`, {
+        throw new CacheError("ERR_CACHE_IO", `Cannot remove "${path}": ${ioReason(err)}`, {
           cause: err,
         });
       }
@@ -450,82 +320,6 @@ export async function removeCachedToken(
     await Deno.remove(lockPath).catch(() => {});
     return removed;
   }, options);
-}
-
-/** How often a waiting process tries the lock again. */
-export const LOCK_POLL_MS = 5;
-
-/** What {@link acquire} returns when the file it locked no longer has the lock file's name. */
-const STALE = Symbol("stale lock file");
-
-/**
- * Polls the lock at a short fixed interval until it is ours (undefined), `whenReleased` gives a
- * value ({ value }), the locked file turns out to be unlinked or replaced (STALE, unlocked), or
- * `deadline` has passed. `lock()` would wake at once but cannot time out (a blocked flock cannot be
- * cancelled, and would keep the process alive); a fixed short poll wakes a waiter within 5 ms of the
- * release, where a growing interval let the last of 32 waiters sleep up to 100 ms after the refresh
- * was done. Once it has found the lock taken, a waiter with `whenReleased` asks for the shared lock
- * first, so waiters do not take the exclusive lock from each other just to find that the refresh is
- * done.
- */
-async function acquire<T>(
-  file: Deno.FsFile,
-  lockPath: string,
-  deadline: number,
-  timeoutMs: number,
-  whenReleased: (() => Promise<T | undefined>) | undefined,
-): Promise<{ value: T } | undefined | typeof STALE> {
-  const tryLock = (exclusive: boolean) => {
-    try {
-      if (!file.tryLockSync(exclusive)) return false;
-      if (stillAt(file, lockPath)) return true;
-    } catch (err) {
-      throw new CacheError("ERR_CACHE_IO", `Cannot lock "${lockPath}": ${reason(err)}`, {
-        cause: err,
-      });
-    }
-    try {
-      file.unlockSync();
-    } catch {
-      // the caller closes the file, which releases the lock too
-    }
-    return STALE;
-  };
-  let got = tryLock(true);
-  if (got !== false) return got === STALE ? STALE : undefined;
-  for (;;) {
-    if (whenReleased === undefined) {
-      got = tryLock(true);
-      if (got !== false) return got === STALE ? STALE : undefined;
-    } else {
-      got = tryLock(false);
-      if (got === STALE) return STALE;
-      if (got) {
-        // The holder let go: look at its result together with the other waiters.
-        let value: T | undefined;
-        try {
-          value = await whenReleased().catch(() => undefined);
-        } finally {
-          file.unlockSync();
-        }
-        if (value !== undefined) return { value };
-        // Not what we need: take the lock ourselves.
-        got = tryLock(true);
-        if (got !== false) return got === STALE ? STALE : undefined;
-      }
-    }
-    const left = deadline - Date.now();
-    if (left <= 0) throw lockTimeout(lockPath, timeoutMs);
-    await new Promise((resolve) => setTimeout(resolve, Math.min(LOCK_POLL_MS, left)));
-  }
-}
-
-function lockTimeout(lockPath: string, timeoutMs: number): CacheError {
-  return new CacheError(
-    "ERR_CACHE_LOCK",
-    `Cannot lock "${lockPath}": another aws-login process has held it for more than ` +
-      `${Math.round(timeoutMs / 1000)} s. Try again, or end that process.`,
-  );
 }
 
 /**
@@ -549,86 +343,4 @@ export function expiresAtMs(token: CachedLoginToken): number {
 /** Formats epoch milliseconds as the CLI does: `YYYY-MM-DDTHH:MM:SSZ` (UTC, seconds truncated). */
 export function formatExpiresAt(ms: number): string {
   return formatUtcSeconds(ms);
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
-}
-
-/** A copy of `obj` with the `order` keys first (when present), then the rest as they came. */
-function orderKeys<T extends Record<string, unknown>>(obj: T, order: readonly string[]): T {
-  // No prototype, so a "__proto__" key from the file stays an ordinary key.
-  const out: Record<string, unknown> = Object.create(null);
-  for (const key of order) if (obj[key] !== undefined) out[key] = obj[key];
-  for (const [key, v] of Object.entries(obj)) if (!(key in out) && v !== undefined) out[key] = v;
-  return out as T;
-}
-
-/**
- * JSON as Python's `json.dumps` writes it: `", "` and `": "` separators, non-ASCII as `\uXXXX`; keys
- * of the top-level object in `order` first. An explicit stack, not recursion, so a field nested
- * 20,000 deep (another tool's, or a hostile one) cannot overflow the call stack mid-write.
- */
-function pythonJson(root: unknown, order?: readonly string[]): string {
-  const out: string[] = [];
-  // Work items, last first: text to emit as is, or a value to write.
-  const work: ({ text: string } | { value: unknown; order?: readonly string[] })[] = [
-    { value: root, order },
-  ];
-  for (let item = work.pop(); item !== undefined; item = work.pop()) {
-    if ("text" in item) {
-      out.push(item.text);
-      continue;
-    }
-    const value = item.value;
-    if (Array.isArray(value)) {
-      const parts: typeof work = [{ text: "[" }];
-      value.forEach((v, i) => {
-        if (i > 0) parts.push({ text: ", " });
-        parts.push({ value: v });
-      });
-      parts.push({ text: "]" });
-      for (let i = parts.length - 1; i >= 0; i--) work.push(parts[i]!);
-    } else if (isObject(value)) {
-      const obj = item.order ? orderKeys(value, item.order) : value;
-      const parts: typeof work = [{ text: "{" }];
-      for (const [key, v] of Object.entries(obj)) {
-        if (v === undefined || typeof v === "function") continue;
-        if (parts.length > 1) parts.push({ text: ", " });
-        parts.push({ text: `${pythonString(key)}: ` }, { value: v });
-      }
-      parts.push({ text: "}" });
-      for (let i = parts.length - 1; i >= 0; i--) work.push(parts[i]!);
-    } else if (typeof value === "string") out.push(pythonString(value));
-    else out.push(JSON.stringify(value) ?? "null");
-  }
-  return out.join("");
-}
-
-function pythonString(s: string): string {
-  return JSON.stringify(s).replace(
-    /[^\x20-\x7e]/g,
-    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
-  );
-}
-
-function fileError(path: string, err: unknown, action: string): CacheError {
-  if (err instanceof CacheError) return err;
-  if (err instanceof UnsafePathError) {
-    return new CacheError(
-      "ERR_CACHE_UNSAFE",
-      `${action} "${path}": ${err.reason}. Remove it, then run "aws-login login" again.`,
-      { cause: err },
-    );
-  }
-  return new CacheError("ERR_CACHE_IO", `${action} "${path}": ${reason(err)}`, { cause: err });
-}
-
-/** A short reason for a Deno I/O error (its message names the OS error, not file contents). */
-function reason(err: unknown): string {
-  if (err instanceof Deno.errors.PermissionDenied) return "permission denied";
-  if (err instanceof Deno.errors.NotCapable) return "aws-login lacks the file permission";
-  if (err instanceof Deno.errors.IsADirectory) return "it is a directory";
-  if (err instanceof Error) return err.message.replace(/\s+/g, " ").trim() || err.name;
-  return String(err);
 }

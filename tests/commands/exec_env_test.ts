@@ -1,13 +1,16 @@
 import assert from "node:assert/strict";
 import { childEnvironment, parse } from "../../lib/commands/exec.ts";
-import type { SessionCredentials } from "../../lib/session/credentials.ts";
+import type { ResolvedCredentials } from "../../lib/session/credential_types.ts";
 import { UsageError } from "../../lib/errors.ts";
 
-const CREDS: SessionCredentials = {
+const CREDS: ResolvedCredentials = {
   profile: "dev",
-  loginSession: "arn:aws:iam::123456789012:user/Alice",
   region: "eu-west-1",
-  cachePath: "/tmp/x.json",
+  login: {
+    profile: "dev",
+    loginSession: "arn:aws:iam::123456789012:user/Alice",
+    cachePath: "/tmp/x.json",
+  },
   accessKeyId: "ASIAEXAMPLE",
   secretAccessKey: "secret",
   sessionToken: "token",

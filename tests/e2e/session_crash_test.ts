@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
-import { readCachedToken, withCacheLock } from "../../lib/session/token_cache.ts";
+import { readCachedToken } from "../../lib/session/token_cache.ts";
+import { withCacheLock } from "../../lib/session/cache_lock.ts";
 import { type BoundedChild, spawnBounded, until } from "../helpers/bounded.ts";
 import { ROOT, runCli, tempHome } from "../helpers/cli.ts";
 import { createSession, expireIn, startEmulator } from "../helpers/session.ts";

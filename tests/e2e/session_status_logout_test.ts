@@ -15,9 +15,9 @@ import { revokeRefreshToken } from "../../lib/signin/revoke_introspect.ts";
 import {
   type CachedLoginToken,
   readCachedToken,
-  withCacheLock,
   writeCachedToken,
 } from "../../lib/session/token_cache.ts";
+import { withCacheLock } from "../../lib/session/cache_lock.ts";
 import { until } from "../helpers/bounded.ts";
 
 /** File modes (chmod, "open to other users") exist on POSIX only. */

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { fromLoginCredentials, GetCallerIdentityCommand, STSClient } from "../dev_deps.ts";
 import { joinPath } from "../../lib/files.ts";
-import { resolveCredentials } from "../../lib/session/credentials.ts";
+import { resolveProfileCredentials } from "../../lib/session/profile_credentials.ts";
 import { readCachedToken } from "../../lib/session/token_cache.ts";
 import { ROOT, runCli } from "../helpers/cli.ts";
 import { addProfile, expireIn, sdkSessionFixture, testDeps } from "../helpers/session.ts";
@@ -40,13 +40,13 @@ Deno.test("the SDK refreshes our cache with our DPoP key, and we read what it wr
   assert.equal(written.signInEndpoint, t.emulator.url);
   assert.equal(written.signInRegion, "us-east-1");
   const { deps } = testDeps(t.session.env);
-  const ours = await resolveCredentials(deps, { profile: "dev" });
+  const ours = await resolveProfileCredentials(deps, { profile: "dev" });
   assert.equal(ours.accessKeyId, sdk.accessKeyId);
   assert.equal(ours.secretAccessKey, sdk.secretAccessKey);
   assert.equal(ours.sessionToken, sdk.sessionToken);
   assert.equal(ours.refreshed, false);
   // And we refresh the cache the SDK rewrote, with the refresh token it stored.
-  const again = await resolveCredentials(deps, { profile: "dev", forceRefresh: true });
+  const again = await resolveProfileCredentials(deps, { profile: "dev", forceRefresh: true });
   assert.equal(again.refreshed, true);
   assert.notEqual(again.accessKeyId, sdk.accessKeyId);
   assert.equal(t.emulator.controls.counters().refresh_token, 2);
@@ -55,7 +55,7 @@ Deno.test("the SDK refreshes our cache with our DPoP key, and we read what it wr
 Deno.test("we refresh, then the SDK refreshes the cache we wrote", async () => {
   await using t = await setup();
   const { deps } = testDeps(t.session.env);
-  const ours = await resolveCredentials(deps, { profile: "dev", forceRefresh: true });
+  const ours = await resolveProfileCredentials(deps, { profile: "dev", forceRefresh: true });
   assert.equal(ours.refreshed, true);
   await expireIn(t.session.cachePath, 60_000);
   const sdk = await fromLoginCredentials({ profile: "dev" })();

@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { ConfigError, EXIT } from "../../lib/errors.ts";
-import { resolveCredentials } from "../../lib/session/credentials.ts";
+import { resolveProfileCredentials } from "../../lib/session/profile_credentials.ts";
 import { readCachedToken, writeCachedToken } from "../../lib/session/token_cache.ts";
 import { closeAtDeadline } from "../helpers/bounded.ts";
 import { expireIn, sessionFixture, testDeps } from "../helpers/session.ts";
@@ -39,7 +39,7 @@ function otherSignin() {
   });
 }
 
-Deno.test("resolveCredentials() refuses to refresh at another endpoint than the session's, naming both", async () => {
+Deno.test("resolveProfileCredentials() refuses to refresh at another endpoint than the session's, naming both", async () => {
   for (const variable of ["AWS_ENDPOINT_URL_SIGNIN", "AWS_ENDPOINT_URL"]) {
     await using t = await sessionFixture({ arn: ARN, region: "eu-west-1" });
     await using other = otherSignin();
@@ -48,7 +48,7 @@ Deno.test("resolveCredentials() refuses to refresh at another endpoint than the 
     const env = { ...t.session.env, [variable]: other.url };
     if (variable === "AWS_ENDPOINT_URL") delete env.AWS_ENDPOINT_URL_SIGNIN;
     const { deps } = testDeps(env);
-    await assert.rejects(() => resolveCredentials(deps, { profile: "dev" }), (err) => {
+    await assert.rejects(() => resolveProfileCredentials(deps, { profile: "dev" }), (err) => {
       assert.ok(err instanceof ConfigError, String(err));
       assert.equal(err.code, "ERR_CONFIG_ENDPOINT");
       assert.equal(err.exitCode, EXIT.config);
@@ -68,7 +68,7 @@ Deno.test("resolveCredentials() refuses to refresh at another endpoint than the 
   }
 });
 
-Deno.test("resolveCredentials() refuses the region's default endpoint for a session made elsewhere", async () => {
+Deno.test("resolveProfileCredentials() refuses the region's default endpoint for a session made elsewhere", async () => {
   await using t = await sessionFixture({ arn: ARN, region: "eu-west-1" });
   await expireIn(t.session.cachePath, -1000);
   const env = { ...t.session.env };
@@ -78,7 +78,7 @@ Deno.test("resolveCredentials() refuses the region's default endpoint for a sess
     fetch: (input) => (urls.push(new Request(input).url), Promise.reject(new TypeError("offline"))),
   });
   await assert.rejects(
-    () => resolveCredentials(deps, { profile: "dev" }),
+    () => resolveProfileCredentials(deps, { profile: "dev" }),
     (err) =>
       err instanceof ConfigError && err.code === "ERR_CONFIG_ENDPOINT" &&
       err.message.includes(
@@ -89,14 +89,14 @@ Deno.test("resolveCredentials() refuses the region's default endpoint for a sess
   assert.deepEqual(urls, []);
 });
 
-Deno.test("resolveCredentials() refreshes at the session's endpoint however it is written", async () => {
+Deno.test("resolveProfileCredentials() refreshes at the session's endpoint however it is written", async () => {
   await using t = await sessionFixture({ arn: ARN });
   const token = await expireIn(t.session.cachePath, -1000);
   // Written with a trailing slash; the setting without.
   writeCachedToken(t.session.cachePath, { ...token, signInEndpoint: `${t.emulator.url}/` });
   const debug: string[] = [];
   const { deps } = testDeps(t.session.env, { debug: (line) => debug.push(line) });
-  const creds = await resolveCredentials(deps, { profile: "dev" });
+  const creds = await resolveProfileCredentials(deps, { profile: "dev" });
   assert.equal(creds.refreshed, true);
   // --debug says the refresh went to a custom endpoint, and where that came from.
   assert.ok(
@@ -108,11 +108,11 @@ Deno.test("resolveCredentials() refreshes at the session's endpoint however it i
   );
 });
 
-Deno.test("resolveCredentials() refreshes a session the AWS CLI made wherever the settings point", async () => {
+Deno.test("resolveProfileCredentials() refreshes a session the AWS CLI made wherever the settings point", async () => {
   await using t = await sessionFixture({ arn: ARN, signInEndpoint: null });
   await expireIn(t.session.cachePath, -1000);
   const { deps } = testDeps(t.session.env);
-  const creds = await resolveCredentials(deps, { profile: "dev" });
+  const creds = await resolveProfileCredentials(deps, { profile: "dev" });
   assert.equal(creds.refreshed, true);
   assert.equal(t.emulator.controls.counters().refresh_token, 1);
   // Not pinned behind the user's back: only login pins a session.

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { CacheError, ConfigError, EXIT, NetworkError, SigninError } from "../../lib/errors.ts";
-import { resolveCredentials } from "../../lib/session/credentials.ts";
+import { resolveProfileCredentials } from "../../lib/session/profile_credentials.ts";
 import {
   type CachedLoginToken,
   expiresAtMs,
@@ -8,9 +8,9 @@ import {
   parseCachedToken,
   readCachedToken,
   serializeCachedToken,
-  withCacheLock,
   writeCachedToken,
 } from "../../lib/session/token_cache.ts";
+import { withCacheLock } from "../../lib/session/cache_lock.ts";
 import { tempHome } from "../helpers/cli.ts";
 import { startInPlaceWriter } from "../helpers/in_place_writer.ts";
 import { addProfile, expireIn, readJson, sessionFixture, testDeps } from "../helpers/session.ts";
@@ -30,22 +30,22 @@ function setup(
   });
 }
 
-Deno.test("resolveCredentials() returns fresh cached credentials without a request", async () => {
+Deno.test("resolveProfileCredentials() returns fresh cached credentials without a request", async () => {
   await using t = await setup();
   const { deps } = testDeps(t.session.env);
-  const creds = await resolveCredentials(deps, { profile: "dev" });
+  const creds = await resolveProfileCredentials(deps, { profile: "dev" });
   const access = t.session.token.accessToken;
   assert.equal(creds.accessKeyId, access.accessKeyId);
   assert.equal(creds.secretAccessKey, access.secretAccessKey);
   assert.equal(creds.sessionToken, access.sessionToken);
   assert.equal(creds.accountId, "123456789012");
-  assert.equal(creds.loginSession, ARN);
+  assert.equal(creds.login.loginSession, ARN);
   assert.equal(creds.region, "eu-west-1");
   assert.equal(creds.refreshed, false);
   assert.equal(t.emulator.controls.counters().refresh_token, 0);
 });
 
-Deno.test("resolveCredentials() refreshes credentials that expire within 5 minutes", async () => {
+Deno.test("resolveProfileCredentials() refreshes credentials that expire within 5 minutes", async () => {
   await using t = await setup();
   await expireIn(t.session.cachePath, 299_000);
   const before = await readJson(t.session.cachePath);
@@ -56,7 +56,7 @@ Deno.test("resolveCredentials() refreshes credentials that expire within 5 minut
   );
   const { deps } = testDeps(t.session.env);
   const started = Date.now();
-  const creds = await resolveCredentials(deps, { profile: "dev" });
+  const creds = await resolveProfileCredentials(deps, { profile: "dev" });
   assert.equal(creds.refreshed, true);
   assert.equal(t.emulator.controls.counters().refresh_token, 1);
   const after = await readJson(t.session.cachePath);
@@ -79,7 +79,7 @@ Deno.test("resolveCredentials() refreshes credentials that expire within 5 minut
   }
 });
 
-Deno.test("resolveCredentials() refreshes with exactly 300 s left, not with 301 s (injected clock)", async () => {
+Deno.test("resolveProfileCredentials() refreshes with exactly 300 s left, not with 301 s (injected clock)", async () => {
   await using t = await setup();
   // A clock on a whole second, as expiresAt has whole seconds: the distances are exact.
   const now = Math.floor(Date.now() / 1000) * 1000;
@@ -89,26 +89,26 @@ Deno.test("resolveCredentials() refreshes with exactly 300 s left, not with 301 
 
   token.accessToken.expiresAt = formatExpiresAt(now + 301_000);
   writeCachedToken(t.session.cachePath, token);
-  const kept = await resolveCredentials(deps, { profile: "dev" });
+  const kept = await resolveProfileCredentials(deps, { profile: "dev" });
   assert.equal(kept.refreshed, false);
   assert.equal(kept.accessKeyId, oldKey);
   assert.equal(t.emulator.controls.counters().refresh_token, 0);
 
   token.accessToken.expiresAt = formatExpiresAt(now + 300_000);
   writeCachedToken(t.session.cachePath, token);
-  const renewed = await resolveCredentials(deps, { profile: "dev" });
+  const renewed = await resolveProfileCredentials(deps, { profile: "dev" });
   assert.equal(renewed.refreshed, true);
   assert.notEqual(renewed.accessKeyId, oldKey);
   assert.equal(t.emulator.controls.counters().refresh_token, 1);
 });
 
-Deno.test("resolveCredentials() uses credentials another process refreshed while it waited", async () => {
+Deno.test("resolveProfileCredentials() uses credentials another process refreshed while it waited", async () => {
   await using t = await setup();
   const stale = await expireIn(t.session.cachePath, 60_000);
   const { deps } = testDeps(t.session.env);
   let resolving: Promise<unknown> | undefined;
   await withCacheLock(t.session.cachePath, async () => {
-    resolving = resolveCredentials(deps, { profile: "dev" });
+    resolving = resolveProfileCredentials(deps, { profile: "dev" });
     await new Promise((r) => setTimeout(r, 100)); // let it reach the lock
     // "Another process" refreshes and writes, still holding the lock.
     writeCachedToken(t.session.cachePath, {
@@ -126,16 +126,16 @@ Deno.test("resolveCredentials() uses credentials another process refreshed while
   assert.equal(t.emulator.controls.counters().refresh_token, 0);
 });
 
-Deno.test("resolveCredentials() with forceRefresh refreshes fresh credentials", async () => {
+Deno.test("resolveProfileCredentials() with forceRefresh refreshes fresh credentials", async () => {
   await using t = await setup();
   const { deps } = testDeps(t.session.env);
-  const creds = await resolveCredentials(deps, { profile: "dev", forceRefresh: true });
+  const creds = await resolveProfileCredentials(deps, { profile: "dev", forceRefresh: true });
   assert.equal(creds.refreshed, true);
   assert.notEqual(creds.accessKeyId, t.session.token.accessToken.accessKeyId);
   assert.equal(t.emulator.controls.counters().refresh_token, 1);
 });
 
-Deno.test("resolveCredentials() refreshes at the cache's signInRegion, else the profile's", async () => {
+Deno.test("resolveProfileCredentials() refreshes at the cache's signInRegion, else the profile's", async () => {
   for (
     const [signInRegion, expected] of [
       ["ap-south-1", "https://ap-south-1.signin.aws.amazon.com/v1/token"],
@@ -156,19 +156,19 @@ Deno.test("resolveCredentials() refreshes at the cache's signInRegion, else the 
       },
     });
     await assert.rejects(
-      () => resolveCredentials(deps, { profile: "dev", sleep: noSleep, maxAttempts: 1 }),
+      () => resolveProfileCredentials(deps, { profile: "dev", sleep: noSleep, maxAttempts: 1 }),
       NetworkError,
     );
     assert.deepEqual(urls, [expected]);
   }
 });
 
-Deno.test("resolveCredentials() names login when the profile has no login_session", async () => {
+Deno.test("resolveProfileCredentials() names login when the profile has no login_session", async () => {
   await using home = await tempHome();
   await addProfile(home.home, "plain", { region: "us-east-1" });
   const { deps } = testDeps(home.env);
   await assert.rejects(
-    () => resolveCredentials(deps, { profile: "plain" }),
+    () => resolveProfileCredentials(deps, { profile: "plain" }),
     (err) =>
       err instanceof ConfigError && err.exitCode === EXIT.config &&
       err.message.includes("aws-login login --profile plain"),
@@ -188,7 +188,7 @@ for (
     ],
   ] as const
 ) {
-  Deno.test(`resolveCredentials() reports a ${name} cache file and leaves it alone`, async () => {
+  Deno.test(`resolveProfileCredentials() reports a ${name} cache file and leaves it alone`, async () => {
     await using t = await setup();
     if (contents === undefined) await Deno.remove(t.session.cachePath);
     else {
@@ -199,7 +199,7 @@ for (
     }
     const { deps } = testDeps(t.session.env);
     await assert.rejects(
-      () => resolveCredentials(deps, { profile: "dev" }),
+      () => resolveProfileCredentials(deps, { profile: "dev" }),
       (err) =>
         err instanceof CacheError && err.code === code && err.exitCode === EXIT.cache &&
         err.message.includes(fragment) && err.message.includes(t.session.cachePath) &&
@@ -219,14 +219,14 @@ for (
     ["INSUFFICIENT_PERMISSIONS", '"signin:CreateOAuth2Token" (INSUFFICIENT_PERMISSIONS)'],
   ] as const
 ) {
-  Deno.test(`resolveCredentials() explains ${value} and leaves the cache untouched`, async () => {
+  Deno.test(`resolveProfileCredentials() explains ${value} and leaves the cache untouched`, async () => {
     await using t = await setup();
     await expireIn(t.session.cachePath, -1000);
     const before = await Deno.readTextFile(t.session.cachePath);
     t.emulator.controls.failNextTokenCalls(1, { error: value });
     const { deps } = testDeps(t.session.env);
     await assert.rejects(
-      () => resolveCredentials(deps, { profile: "dev", sleep: noSleep }),
+      () => resolveProfileCredentials(deps, { profile: "dev", sleep: noSleep }),
       (err) =>
         err instanceof SigninError && err.code === "ERR_SIGNIN_ACCESS_DENIED" &&
         err.exitCode === EXIT.signin && err.message.includes(fragment) &&
@@ -236,13 +236,13 @@ for (
   });
 }
 
-Deno.test("resolveCredentials() warns and keeps valid credentials when Sign-In fails", async () => {
+Deno.test("resolveProfileCredentials() warns and keeps valid credentials when Sign-In fails", async () => {
   await using t = await setup();
   const stale = await expireIn(t.session.cachePath, 120_000);
   const before = await Deno.readTextFile(t.session.cachePath);
   t.emulator.controls.failNextTokenCalls(5, { status: 500 });
   const { deps, stderr } = testDeps(t.session.env);
-  const creds = await resolveCredentials(deps, { profile: "dev", sleep: noSleep });
+  const creds = await resolveProfileCredentials(deps, { profile: "dev", sleep: noSleep });
   assert.equal(creds.accessKeyId, stale.accessToken.accessKeyId);
   assert.equal(creds.refreshed, false);
   assert.match(
@@ -253,43 +253,43 @@ Deno.test("resolveCredentials() warns and keeps valid credentials when Sign-In f
   assert.equal(await Deno.readTextFile(t.session.cachePath), before);
 });
 
-Deno.test("resolveCredentials() retries 500 and 429 with backoff, then succeeds", async () => {
+Deno.test("resolveProfileCredentials() retries 500 and 429 with backoff, then succeeds", async () => {
   await using t = await setup();
   await expireIn(t.session.cachePath, -1000);
   t.emulator.controls.failNextTokenCalls(1, { status: 500 });
   const sleeps: number[] = [];
   const sleep = (ms: number) => (sleeps.push(ms), Promise.resolve());
   const { deps } = testDeps(t.session.env);
-  const first = resolveCredentials(deps, { profile: "dev", sleep });
+  const first = resolveProfileCredentials(deps, { profile: "dev", sleep });
   assert.equal((await first).refreshed, true);
   t.emulator.controls.failNextTokenCalls(1, { status: 429, retryAfterSeconds: 2 });
   await expireIn(t.session.cachePath, -1000);
-  assert.equal((await resolveCredentials(deps, { profile: "dev", sleep })).refreshed, true);
+  assert.equal((await resolveProfileCredentials(deps, { profile: "dev", sleep })).refreshed, true);
   assert.deepEqual(sleeps, [250, 2000]);
 });
 
-Deno.test("resolveCredentials() gives up after 3 attempts on expired credentials", async () => {
+Deno.test("resolveProfileCredentials() gives up after 3 attempts on expired credentials", async () => {
   await using t = await setup();
   await expireIn(t.session.cachePath, -1000);
   const before = await Deno.readTextFile(t.session.cachePath);
   t.emulator.controls.failNextTokenCalls(3, { status: 500 });
   const { deps } = testDeps(t.session.env);
   await assert.rejects(
-    () => resolveCredentials(deps, { profile: "dev", sleep: noSleep }),
+    () => resolveProfileCredentials(deps, { profile: "dev", sleep: noSleep }),
     (err) => err instanceof SigninError && err.code === "ERR_SIGNIN_SERVER" && err.exitCode === 5,
   );
   assert.equal(t.emulator.controls.counters().refresh_token, 3);
   assert.equal(await Deno.readTextFile(t.session.cachePath), before);
 });
 
-Deno.test("resolveCredentials() times out a slow reply and retries", async () => {
+Deno.test("resolveProfileCredentials() times out a slow reply and retries", async () => {
   await using t = await setup();
   await expireIn(t.session.cachePath, -1000);
   t.emulator.controls.failNextTokenCalls(2, { delayMs: 1500 });
   const { deps } = testDeps(t.session.env);
   await assert.rejects(
     () =>
-      resolveCredentials(deps, {
+      resolveProfileCredentials(deps, {
         profile: "dev",
         sleep: noSleep,
         maxAttempts: 2,
@@ -300,13 +300,13 @@ Deno.test("resolveCredentials() times out a slow reply and retries", async () =>
   );
 });
 
-Deno.test("resolveCredentials() refreshes with the emulator's clock 10 minutes off", async () => {
+Deno.test("resolveProfileCredentials() refreshes with the emulator's clock 10 minutes off", async () => {
   for (const offset of [600_000, -600_000]) {
     await using t = await setup();
     await expireIn(t.session.cachePath, -1000);
     t.emulator.controls.setClockOffset(offset);
     const { deps } = testDeps(t.session.env);
-    const creds = await resolveCredentials(deps, { profile: "dev", sleep: noSleep });
+    const creds = await resolveProfileCredentials(deps, { profile: "dev", sleep: noSleep });
     assert.equal(creds.refreshed, true, `offset ${offset}`);
     const token = await readCachedToken(t.session.cachePath);
     // The expiry is on our clock, not the server's.
@@ -314,7 +314,7 @@ Deno.test("resolveCredentials() refreshes with the emulator's clock 10 minutes o
   }
 });
 
-Deno.test("resolveCredentials() retries a reset connection, then refreshes", async () => {
+Deno.test("resolveProfileCredentials() retries a reset connection, then refreshes", async () => {
   await using t = await setup();
   await expireIn(t.session.cachePath, -1000);
   t.emulator.controls.failNextTokenCalls(1, { reset: true });
@@ -324,7 +324,7 @@ Deno.test("resolveCredentials() retries a reset connection, then refreshes", asy
   const { deps } = testDeps(t.session.env, {
     fetch: (input, init) => fetch(input, { ...init, client }),
   });
-  const creds = await resolveCredentials(deps, {
+  const creds = await resolveProfileCredentials(deps, {
     profile: "dev",
     sleep: (ms) => (sleeps.push(ms), Promise.resolve()),
   });
@@ -333,7 +333,7 @@ Deno.test("resolveCredentials() retries a reset connection, then refreshes", asy
   assert.equal(t.emulator.controls.counters().refresh_token, 2);
 });
 
-Deno.test("resolveCredentials() refreshes at a custom endpoint even with FIPS and dual-stack on", async () => {
+Deno.test("resolveProfileCredentials() refreshes at a custom endpoint even with FIPS and dual-stack on", async () => {
   await using t = await setup();
   await expireIn(t.session.cachePath, 60_000);
   // As the AWS CLI: the custom endpoint (AWS_ENDPOINT_URL_SIGNIN here) wins; FIPS is ignored.
@@ -342,23 +342,23 @@ Deno.test("resolveCredentials() refreshes at a custom endpoint even with FIPS an
     AWS_USE_FIPS_ENDPOINT: "true",
     AWS_USE_DUALSTACK_ENDPOINT: "true",
   });
-  const creds = await resolveCredentials(deps, { profile: "dev" });
+  const creds = await resolveProfileCredentials(deps, { profile: "dev" });
   assert.equal(creds.refreshed, true);
   assert.equal(t.emulator.controls.counters().refresh_token, 1);
 });
 
-Deno.test("resolveCredentials() always refreshes with the newest refresh token it has", async () => {
+Deno.test("resolveProfileCredentials() always refreshes with the newest refresh token it has", async () => {
   await using t = await setup();
   const { deps } = testDeps(t.session.env);
-  const first = await resolveCredentials(deps, { profile: "dev", forceRefresh: true });
-  const second = await resolveCredentials(deps, { profile: "dev", forceRefresh: true });
+  const first = await resolveProfileCredentials(deps, { profile: "dev", forceRefresh: true });
+  const second = await resolveProfileCredentials(deps, { profile: "dev", forceRefresh: true });
   // With the superseded token, the (idempotent) Sign-In would have answered the first keys again.
   assert.notEqual(first.accessKeyId, t.session.token.accessToken.accessKeyId);
   assert.notEqual(second.accessKeyId, first.accessKeyId);
   assert.equal(t.emulator.controls.counters().refresh_token, 2);
 });
 
-Deno.test("resolveCredentials() never fails while another program rewrites the file in place", async () => {
+Deno.test("resolveProfileCredentials() never fails while another program rewrites the file in place", async () => {
   await using t = await setup();
   const path = t.session.cachePath;
   const { deps } = testDeps(t.session.env);
@@ -375,7 +375,7 @@ Deno.test("resolveCredentials() never fails while another program rewrites the f
         torn++;
       }
       try {
-        const creds = await resolveCredentials(deps, { profile: "dev" });
+        const creds = await resolveProfileCredentials(deps, { profile: "dev" });
         assert.equal(creds.accessKeyId, t.session.token.accessToken.accessKeyId);
       } catch (err) {
         failures.push((err as Error).message);
@@ -403,7 +403,7 @@ function writeInPlace(path: string, token: CachedLoginToken, gapMs: number): Pro
 }
 
 for (const [foreignMinutes, kept] of [[20, "theirs"], [10, "ours"]] as const) {
-  Deno.test(`resolveCredentials() racing another program's refresh keeps the newest (${kept})`, async () => {
+  Deno.test(`resolveProfileCredentials() racing another program's refresh keeps the newest (${kept})`, async () => {
     await using t = await setup();
     const path = t.session.cachePath;
     const stale = await expireIn(path, 60_000);
@@ -425,7 +425,7 @@ for (const [foreignMinutes, kept] of [[20, "theirs"], [10, "ours"]] as const) {
         return fetch(input, init);
       },
     });
-    const creds = await resolveCredentials(deps, { profile: "dev" });
+    const creds = await resolveProfileCredentials(deps, { profile: "dev" });
     await foreignWrite;
     assert.equal(t.emulator.controls.counters().refresh_token, 1);
     const disk = await readCachedToken(path);

@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { CacheError, SigninError } from "../../lib/errors.ts";
-import { resolveCredentials } from "../../lib/session/credentials.ts";
+import { resolveProfileCredentials } from "../../lib/session/profile_credentials.ts";
 import { readCachedToken } from "../../lib/session/token_cache.ts";
 import { dirname } from "../../lib/files.ts";
 import { outputBounded } from "../helpers/bounded.ts";
@@ -20,7 +20,7 @@ function setup() {
   return sessionFixture({ arn: ARN });
 }
 
-Deno.test("resolveCredentials() refreshes a cache holding a field nested 20,000 deep, and keeps it", async () => {
+Deno.test("resolveProfileCredentials() refreshes a cache holding a field nested 20,000 deep, and keeps it", async () => {
   await using t = await setup();
   const token = await expireIn(t.session.cachePath, -1000);
   // Another tool's field, written as it might be (JSON.stringify would overflow on it too).
@@ -28,7 +28,7 @@ Deno.test("resolveCredentials() refreshes a cache holding a field nested 20,000 
     `"bottom"${"}".repeat(20_000)}}`;
   await Deno.writeTextFile(t.session.cachePath, text);
   const { deps } = testDeps(t.session.env);
-  const creds = await resolveCredentials(deps, { profile: "dev" });
+  const creds = await resolveProfileCredentials(deps, { profile: "dev" });
   assert.equal(creds.refreshed, true);
   const after = await Deno.readTextFile(t.session.cachePath);
   assert.ok(after.includes(`"extra": ${'{"d": '.repeat(20_000)}"bottom"`), "the field was lost");
@@ -39,7 +39,7 @@ Deno.test("resolveCredentials() refreshes a cache holding a field nested 20,000 
 });
 
 Deno.test({
-  name: "resolveCredentials() refuses a planted cache symlink before asking the server",
+  name: "resolveProfileCredentials() refuses a planted cache symlink before asking the server",
   ignore: !isRoot, // only root can make a link owned by someone else
   async fn() {
     await using t = await setup();
@@ -53,7 +53,7 @@ Deno.test({
     const before = await Deno.readTextFile(real);
     const { deps } = testDeps(t.session.env);
     await assert.rejects(
-      () => resolveCredentials(deps, { profile: "dev" }),
+      () => resolveProfileCredentials(deps, { profile: "dev" }),
       (err) => err instanceof CacheError && err.code === "ERR_CACHE_UNSAFE",
     );
     assert.equal(t.emulator.controls.counters().refresh_token, 0, "the refresh token was spent");
@@ -62,7 +62,7 @@ Deno.test({
 });
 
 Deno.test({
-  name: "resolveCredentials() refuses to refresh onto a full disk before asking the server",
+  name: "resolveProfileCredentials() refuses to refresh onto a full disk before asking the server",
   ignore: !canFillDisk, // root on Linux: a small tmpfs
   async fn() {
     await using t = await setup();
@@ -75,7 +75,7 @@ Deno.test({
     }, async () => {
       const { deps } = testDeps(t.session.env);
       await assert.rejects(
-        () => resolveCredentials(deps, { profile: "dev" }),
+        () => resolveProfileCredentials(deps, { profile: "dev" }),
         (err) =>
           err instanceof CacheError && err.code === "ERR_CACHE_IO" &&
           err.message.startsWith(`Cannot write token cache "${t.session.cachePath}": `),
@@ -86,7 +86,7 @@ Deno.test({
   },
 });
 
-Deno.test("resolveCredentials() returns the fresh credentials with a warning when the write-back fails", async () => {
+Deno.test("resolveProfileCredentials() returns the fresh credentials with a warning when the write-back fails", async () => {
   await using t = await setup();
   const old = await expireIn(t.session.cachePath, -1000);
   const path = t.session.cachePath;
@@ -100,7 +100,7 @@ Deno.test("resolveCredentials() returns the fresh credentials with a warning whe
       return reply;
     },
   });
-  const creds = await resolveCredentials(deps, { profile: "dev" });
+  const creds = await resolveProfileCredentials(deps, { profile: "dev" });
   assert.equal(creds.refreshed, true);
   assert.notEqual(creds.accessKeyId, old.accessToken.accessKeyId);
   assert.equal(t.emulator.controls.counters().refresh_token, 1);
@@ -116,7 +116,7 @@ Deno.test("resolveCredentials() returns the fresh credentials with a warning whe
   assert.ok(!stderr.text.includes(creds.secretAccessKey));
 });
 
-Deno.test("resolveCredentials() caches nothing from a reply whose credentials have the wrong shape", async () => {
+Deno.test("resolveProfileCredentials() caches nothing from a reply whose credentials have the wrong shape", async () => {
   await using t = await setup();
   await expireIn(t.session.cachePath, -1000);
   const before = await readJson(t.session.cachePath);
@@ -134,7 +134,7 @@ Deno.test("resolveCredentials() caches nothing from a reply whose credentials ha
       })),
   });
   await assert.rejects(
-    () => resolveCredentials(deps, { profile: "dev" }),
+    () => resolveProfileCredentials(deps, { profile: "dev" }),
     (err) =>
       err instanceof SigninError && err.code === "ERR_SIGNIN_RESPONSE" &&
       err.message.includes("accessToken.secretAccessKey (not printable ASCII without spaces)"),

@@ -9,13 +9,13 @@ import {
   formatExpiresAt,
   parseCachedToken,
   readCachedToken,
-  readCacheFile,
   removeCachedToken,
   secureCacheDir,
   serializeCachedToken,
-  withCacheLock,
   writeCachedToken,
 } from "../../lib/session/token_cache.ts";
+import { readCacheFile } from "../../lib/session/cache_read.ts";
+import { withCacheLock } from "../../lib/session/cache_lock.ts";
 import { type BoundedChild, outputBounded, spawnBounded } from "../helpers/bounded.ts";
 import {
   canFillDisk,
@@ -271,7 +271,7 @@ Deno.test({
 
 /** Spawns a `deno eval` child that takes the lock, prints "locked", holds it for `holdMs`. */
 function lockHolder(path: string, holdMs: number): BoundedChild {
-  const module = new URL("../../lib/session/token_cache.ts", import.meta.url).href;
+  const module = new URL("../../lib/session/cache_lock.ts", import.meta.url).href;
   const code = `
     const { withCacheLock } = await import(${JSON.stringify(module)});
     await withCacheLock(${JSON.stringify(path)}, async () => {
@@ -753,7 +753,7 @@ Deno.test("withCacheLock() lets only one of several contending processes in at a
   try {
     const path = `${dir}/t.json`;
     const log = `${dir}/log`;
-    const module = new URL("../../lib/session/token_cache.ts", import.meta.url).href;
+    const module = new URL("../../lib/session/cache_lock.ts", import.meta.url).href;
     const code = `
       const { withCacheLock } = await import(${JSON.stringify(module)});
       const id = Deno.args[0];

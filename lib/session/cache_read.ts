@@ -1,0 +1,113 @@
+/**
+ * Careful reads of the cache files other programs share with us (the login cache, the AWS CLI's
+ * role cache): only the user's own regular file, a size cap, and re-reads of a file that looks
+ * torn, since the AWS CLI and the JS SDK rewrite cache files in place (truncate, then write). Also
+ * the error shapes every cache module uses for a file that cannot be read or written.
+ *
+ * On the credential hot path: `Deno.*` only. Messages name files, never their contents.
+ *
+ * @module
+ */
+import { CacheError } from "../errors.ts";
+import { readOwnFile, UnsafePathError } from "../files.ts";
+
+/**
+ * How long a cache file that looks damaged is re-read before it is reported. An in-place writer
+ * leaves it torn for a fraction of a millisecond typically; on 2 busy cores the JS SDK's writer
+ * (`fs.writeFile`) was measured torn for up to 17 ms, the AWS CLI's for up to 8 ms.
+ */
+export const TORN_READ_WINDOW_MS = 50;
+/**
+ * How long, in all, re-reading goes on while the file was modified within that time: a writer the
+ * OS has paused mid-write (measured: up to 180 ms with the CPU overcommitted 4 times).
+ */
+export const TORN_WRITE_WAIT_MS = 1000;
+
+/** What to say when the file does not exist. */
+export type MissingError = (path: string, cause: Deno.errors.NotFound) => CacheError;
+
+/**
+ * Reads a cache file the way every reader must: only the user's own regular file, at most 1 MiB
+ * (see `readOwnFile`). When `parse` throws — the file is empty, not JSON, or lacks fields — the
+ * AWS CLI or an SDK may be rewriting it in place (truncate, then write): it is read again, with
+ * pauses growing to 20 ms, for {@link TORN_READ_WINDOW_MS}, and for up to
+ * {@link TORN_WRITE_WAIT_MS} while it was modified that recently, before `parse`'s error is thrown.
+ * No pause when the first read parses.
+ *
+ * @param path The cache file.
+ * @param parse Turns the text into the value; throws when the text is not (yet) valid.
+ * @param options.missing The error for a missing file (default: `ERR_CACHE_MISSING` naming it).
+ * @param options.reread Whether to read again when `parse` throws (default true).
+ * @throws {CacheError} `ERR_CACHE_MISSING` when there is no file, `ERR_CACHE_UNSAFE` when it is
+ *   not the user's own regular file, `ERR_CACHE_IO` when it cannot be read; whatever `parse`
+ *   throws last.
+ */
+export async function readCacheFile<T>(
+  path: string,
+  parse: (text: string) => T,
+  options: { missing?: MissingError; reread?: boolean } = {},
+): Promise<T> {
+  const started = Date.now();
+  for (let pause = 1;; pause = Math.min(pause * 2, 20)) {
+    const text = readCacheText(path, options.missing);
+    try {
+      return parse(text);
+    } catch (err) {
+      if (options.reread === false) throw err;
+      const waited = Date.now() - started;
+      const writing = waited < TORN_WRITE_WAIT_MS && modifiedWithin(path, TORN_WRITE_WAIT_MS);
+      if (waited >= TORN_READ_WINDOW_MS && !writing) throw err;
+      await new Promise((resolve) => setTimeout(resolve, pause));
+    }
+  }
+}
+
+/** Whether `path` was modified less than `ms` ago (false when that cannot be told). */
+function modifiedWithin(path: string, ms: number): boolean {
+  try {
+    const mtime = Deno.statSync(path).mtime;
+    return mtime !== null && Date.now() - mtime.getTime() < ms;
+  } catch {
+    return false;
+  }
+}
+
+function readCacheText(path: string, missing: MissingError | undefined): string {
+  try {
+    return new TextDecoder().decode(readOwnFile(path));
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) {
+      throw missing?.(path, err) ??
+        new CacheError("ERR_CACHE_MISSING", `No cache file "${path}"`, { cause: err });
+    }
+    throw cacheFileError(path, err, "Cannot read token cache");
+  }
+}
+
+/**
+ * The CacheError for a failed file operation: `ERR_CACHE_UNSAFE` for a path another user could
+ * have planted (with `unsafeHint`, what to do), `ERR_CACHE_IO` for anything else.
+ */
+export function cacheFileError(
+  path: string,
+  err: unknown,
+  action: string,
+  unsafeHint = 'Remove it, then run "aws-login login" again.',
+): CacheError {
+  if (err instanceof CacheError) return err;
+  if (err instanceof UnsafePathError) {
+    return new CacheError("ERR_CACHE_UNSAFE", `${action} "${path}": ${err.reason}. ${unsafeHint}`, {
+      cause: err,
+    });
+  }
+  return new CacheError("ERR_CACHE_IO", `${action} "${path}": ${ioReason(err)}`, { cause: err });
+}
+
+/** A short reason for a Deno I/O error (its message names the OS error, not file contents). */
+export function ioReason(err: unknown): string {
+  if (err instanceof Deno.errors.PermissionDenied) return "permission denied";
+  if (err instanceof Deno.errors.NotCapable) return "aws-login lacks the file permission";
+  if (err instanceof Deno.errors.IsADirectory) return "it is a directory";
+  if (err instanceof Error) return err.message.replace(/\s+/g, " ").trim() || err.name;
+  return String(err);
+}
