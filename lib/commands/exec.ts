@@ -10,7 +10,9 @@
  * 15 minutes. Either way it gets `AWS_ACCOUNT_ID`, `AWS_REGION`/`AWS_DEFAULT_REGION` (when a
  * region is known) and `AWS_LOGIN_PROFILE`; `AWS_PROFILE` and `AWS_DEFAULT_PROFILE` are removed
  * so SDKs inside do not resolve the profile again. Stdio, the exit code and signals pass through;
- * the endpoint stops when the child exits.
+ * the endpoint stops when the child exits. Whatever fails in the endpoint while the child runs
+ * (even an uncaught error) never ends the child: exec says that credentials can no longer be
+ * served, stops the endpoint and still returns the child's exit status.
  *
  * @module
  */
@@ -30,7 +32,8 @@ COMMAND gets a local credential endpoint that every current AWS SDK, the AWS CLI
 read: AWS_CONTAINER_CREDENTIALS_FULL_URI (http://127.0.0.1:PORT/PATH, for this run only) and
 AWS_CONTAINER_AUTHORIZATION_TOKEN (a random token it must send), and no static keys. The endpoint
 answers with credentials refreshed when 5 minutes or less remain, until the session ends, and
-stops when COMMAND exits.
+stops when COMMAND exits. Should the endpoint fail, COMMAND keeps running: aws-login says on stderr
+that it can no longer serve credentials, and still exits with COMMAND's status.
 
 With --no-server, COMMAND gets static AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN
 and AWS_CREDENTIAL_EXPIRATION instead (refreshed first when they expire within 5 minutes), for
@@ -157,18 +160,61 @@ export async function run(options: ExecOptions, deps: Deps): Promise<number> {
     );
   }
   const { startCredentialServer } = await import("../session/credential_server.ts");
-  await using server = startCredentialServer(deps, { profile: creds.profile });
+  const server = startCredentialServer(deps, { profile: creds.profile });
   server.sessionOver.then((err) => {
     deps.stderr.write(
       `aws-login: the credential endpoint can no longer answer "${command}": ${err.message}\n`,
     );
   });
-  deps.debug(
-    `exec: running "${command}" with a credential endpoint on 127.0.0.1:${server.port} for ` +
-      `profile "${creds.profile}"`,
-  );
-  const env = childEnvironment(deps.env.toObject(), creds, server.variables());
-  return report(await runChild(command, args, env), deps);
+  // Nothing that goes wrong in the endpoint may take the command down with it (a `terraform
+  // apply` killed halfway): say that credentials cannot be served any more and keep waiting.
+  let lost = false;
+  const cannotServe = (what: string, err: unknown) => {
+    // The error's name only: a message could hold the endpoint's path or token.
+    deps.debug(`exec: ${what}: ${err instanceof Error ? err.name : typeof err}`);
+    if (lost) return;
+    lost = true;
+    deps.stderr.write(
+      `aws-login: ${what}; "${command}" keeps running, but aws-login can no longer serve it ` +
+        `credentials\n`,
+    );
+    server.close().catch(() => {});
+  };
+  server.failed.then((err) => cannotServe("the credential endpoint stopped", err));
+  const stopGuard = guardUncaught((err) => cannotServe("the credential endpoint failed", err));
+  try {
+    deps.debug(
+      `exec: running "${command}" with a credential endpoint on 127.0.0.1:${server.port} for ` +
+        `profile "${creds.profile}"`,
+    );
+    const env = childEnvironment(deps.env.toObject(), creds, server.variables());
+    return report(await runChild(command, args, env), deps);
+  } finally {
+    stopGuard();
+    await server.close().catch(() => {});
+  }
+}
+
+/**
+ * Catches what would otherwise end the process (an uncaught exception, an unhandled rejection)
+ * until the returned function is called: while the child runs, that can only come from the
+ * endpoint's code.
+ */
+function guardUncaught(onError: (err: unknown) => void): () => void {
+  const onException = (event: ErrorEvent) => {
+    event.preventDefault();
+    onError(event.error);
+  };
+  const onRejection = (event: PromiseRejectionEvent) => {
+    event.preventDefault();
+    onError(event.reason);
+  };
+  globalThis.addEventListener("error", onException);
+  globalThis.addEventListener("unhandledrejection", onRejection);
+  return () => {
+    globalThis.removeEventListener("error", onException);
+    globalThis.removeEventListener("unhandledrejection", onRejection);
+  };
 }
 
 function report(result: Awaited<ReturnType<typeof runChild>>, deps: Deps): number {

@@ -86,10 +86,18 @@ export async function run(options: ServeOptions, deps: Deps): Promise<number> {
       `aws-login: serving the credentials of profile "${creds.profile}" on 127.0.0.1:` +
         `${server.port} until Ctrl-C or SIGTERM\n`,
     );
-    const ended = await Promise.race([stop.signal, server.sessionOver]);
+    const failed = server.failed.then((err) => ({ failed: err }));
+    const ended = await Promise.race([stop.signal, server.sessionOver, failed]);
     if (typeof ended === "string") {
       deps.debug(`received ${ended}, stopping`);
       return EXIT.ok;
+    }
+    if (!(ended instanceof Error)) {
+      // The listener is gone for good (not a failure to accept: that is retried). Its name only:
+      // a message could hold the endpoint's path.
+      const name = ended.failed instanceof Error ? ended.failed.name : typeof ended.failed;
+      deps.stderr.write(`aws-login: stopped serving credentials: the endpoint failed (${name})\n`);
+      return EXIT.failure;
     }
     await server.close();
     deps.stderr.write(

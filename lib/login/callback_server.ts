@@ -19,7 +19,7 @@
  */
 import { LoginError } from "../errors.ts";
 import { base64UrlEncode } from "../signin/pkce.ts";
-import { type LoopbackRequest, type LoopbackServer, serveLoopback } from "./loopback_http.ts";
+import { type LoopbackRequest, type LoopbackServer, serveLoopback } from "../net/loopback_http.ts";
 import { checkState, displayText } from "./verification_code.ts";
 
 /** The callback path the authorize request names in `redirect_uri`. */

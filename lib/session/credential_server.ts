@@ -13,6 +13,13 @@
  * `Authorization` (none: 401; another: 403; compared in constant time), before the random path is
  * even looked at. The server binds 127.0.0.1 only, never another address.
  *
+ * Who cannot stop it: it runs on the bounded loopback listener of login (`lib/net/loopback_http.ts`:
+ * at most 32 connections, idle ones evicted, a request head due within 10 s), so another local user
+ * who floods the port with idle or half-sent connections neither exhausts the process's
+ * descriptors nor keeps a client out; when accepting fails anyway (a low descriptor limit), it
+ * backs off and keeps serving instead of failing. One request per connection, answered with
+ * `Connection: close`.
+ *
  * Answers: 200 `{"AccessKeyId","SecretAccessKey","Token","Expiration","AccountId"}` with
  * `Expiration` in the `…Z` form the JS SDK requires; 403 `{"Code":"LoginRequired","Message":…}`
  * once the session is over (ended, revoked, logged out: the message says to log in again); 503
@@ -22,6 +29,7 @@
  * @module
  */
 import { AwsLoginError, CacheError, ConfigError, SigninError } from "../errors.ts";
+import { type LoopbackRequest, serveLoopback } from "../net/loopback_http.ts";
 import { type CredentialDeps, resolveProfileCredentials } from "./profile_credentials.ts";
 import type { ResolvedCredentials } from "./credential_types.ts";
 
@@ -36,6 +44,8 @@ export interface CredentialServerOptions {
   readonly profile?: string;
   /** Port on 127.0.0.1; 0 (default) picks a free one. */
   readonly port?: number;
+  /** Opens the listener (tests replace it); default `Deno.listen`. */
+  readonly listen?: (options: Deno.TcpListenOptions) => Deno.Listener;
 }
 
 /** A running credential server. */
@@ -50,6 +60,12 @@ export interface CredentialServer extends AsyncDisposable {
    * (403); never rejects.
    */
   readonly sessionOver: Promise<AwsLoginError>;
+  /**
+   * Settles with the error that stopped the listener for good (it no longer answers); never
+   * rejects, and stays pending while it serves. A failure to accept a connection is not one: the
+   * server backs off and keeps serving.
+   */
+  readonly failed: Promise<unknown>;
   /** The two variables a client needs, URI first. */
   variables(): [string, string][];
   /** Stops listening; requests already being answered are finished first. */
@@ -143,7 +159,7 @@ export function startCredentialServer(
     });
 
   let host = "";
-  async function answer(request: Request): Promise<Response> {
+  async function answer(request: LoopbackRequest): Promise<Response> {
     if (request.headers.get("host") !== host) {
       return problem(400, "InvalidHost", `This endpoint answers only requests to ${host}`);
     }
@@ -154,7 +170,7 @@ export function startCredentialServer(
     if (!timingSafeEqual(authorization, token)) {
       return problem(403, "InvalidToken", `The Authorization header is not the endpoint's token`);
     }
-    if (new URL(request.url).pathname !== path) {
+    if (request.url.pathname !== path) {
       return problem(404, "NotFound", `Use the URL in ${FULL_URI_VARIABLE}`);
     }
     if (request.method !== "GET") {
@@ -176,31 +192,34 @@ export function startCredentialServer(
     }
   }
 
-  const server = Deno.serve({
-    hostname: "127.0.0.1",
+  const server = serveLoopback({
     port: options.port ?? 0,
-    onListen: () => {},
-    onError: () => problem(500, "InternalError", "Unexpected error"),
-  }, async (request) => {
-    const response = await answer(request);
-    // Method and status only: the path and the headers are secrets.
-    deps.debug(`credential endpoint: ${request.method} → ${response.status}`);
-    return response;
+    keepServing: true,
+    listen: options.listen,
+    onAcceptError: (err, retryInMs) =>
+      deps.debug(
+        `credential endpoint: accepting a connection failed (${(err as Error)?.message}); ` +
+          `trying again in ${retryInMs} ms`,
+      ),
+    handler: async (request) => {
+      const response = await answer(request);
+      // Method and status only: the path and the headers are secrets.
+      deps.debug(`credential endpoint: ${request.method} → ${response.status}`);
+      return response;
+    },
   });
-  const port = server.addr.port;
+  const port = server.port;
   host = `127.0.0.1:${port}`;
   const url = `http://${host}${path}`;
+  const failed = server.finished.then(() => new Promise<never>(() => {}), (err) => err);
 
-  let closed: Promise<void> | undefined;
-  const close = () =>
-    closed ??= (async () => {
-      await server.shutdown();
-    })();
+  const close = () => server.close();
   return {
     url,
     port,
     authorizationToken: token,
     sessionOver,
+    failed,
     variables: () => [[FULL_URI_VARIABLE, url], [TOKEN_VARIABLE, token]],
     close,
     [Symbol.asyncDispose]: close,

@@ -7,7 +7,8 @@
  */
 import assert from "node:assert/strict";
 import { EXIT } from "../../lib/errors.ts";
-import { outputBounded, spawnBounded } from "../helpers/bounded.ts";
+import { spawnBounded } from "../helpers/bounded.ts";
+import { closeAll, flood, limitDescriptors, openDescriptors } from "../helpers/flood.ts";
 import { type CliResult, ROOT, tempHome } from "../helpers/cli.ts";
 import { denoDir, startEmulator } from "../helpers/session.ts";
 import { browse, type Browsed, CookieJar } from "../helpers/browser.ts";
@@ -176,50 +177,6 @@ Deno.test("login: a code for the right state but without the link's cookie is re
   );
   assert.equal(t.emulator.controls.counters().authorization_code, 1);
 });
-
-/** The number of descriptors process `pid` has open. */
-async function openDescriptors(pid: number): Promise<number> {
-  return (await Array.fromAsync(Deno.readDir(`/proc/${pid}/fd`))).length;
-}
-
-/** Lowers the open-files limit of the running process `pid` (util-linux `prlimit`). */
-async function limitDescriptors(pid: number, limit: number): Promise<void> {
-  const out = await outputBounded("prlimit", {
-    args: ["--pid", String(pid), `--nofile=${limit}:${limit}`],
-    stdout: "null",
-  });
-  assert.ok(out.success, `prlimit failed: ${out.stderr}`);
-}
-
-/**
- * Opens up to `count` idle connections to 127.0.0.1:`port` (the caller closes them). It stops early
- * when the listener is gone: a listener out of descriptors may already have shut down, even while
- * the first connection is being made (the kernel queued it, then the listener closed and reset
- * it), which is for the test's own assertions to judge.
- */
-async function flood(port: number, count: number): Promise<Deno.Conn[]> {
-  const conns: Deno.Conn[] = [];
-  for (let i = 0; i < count; i++) {
-    try {
-      conns.push(await Deno.connect({ hostname: "127.0.0.1", port }));
-    } catch (err) {
-      // Refused once it has closed; reset when it closes while the connection is made.
-      const gone = err instanceof Deno.errors.ConnectionRefused ||
-        err instanceof Deno.errors.ConnectionReset;
-      if (gone) break;
-      throw err;
-    }
-  }
-  return conns;
-}
-
-function closeAll(conns: Deno.Conn[]): void {
-  for (const conn of conns) {
-    try {
-      conn.close();
-    } catch { /* closed by the listener */ }
-  }
-}
 
 /** Stops the login if it still runs, and waits for it. */
 async function stop(run: ReturnType<typeof startLogin>): Promise<void> {

@@ -1,12 +1,14 @@
 import assert from "node:assert/strict";
-import { type LoopbackServer, serveLoopback } from "../../lib/login/loopback_http.ts";
+import { type LoopbackServer, serveLoopback } from "../../lib/net/loopback_http.ts";
 import { closeAtDeadline } from "../helpers/bounded.ts";
 
 /**
  * A server answering every request with 200 and the request's method and path; closed at scope end
  * or at its deadline.
  */
-function echo(options: { maxConnections?: number; headTimeoutMs?: number } = {}) {
+function echo(
+  options: { maxConnections?: number; headTimeoutMs?: number; idleTimeoutMs?: number } = {},
+) {
   const server = serveLoopback({
     port: 0,
     handler: ({ method, url, headers }) =>
@@ -134,4 +136,44 @@ Deno.test("serveLoopback()'s finished rejects when accepting fails, and close() 
   await assert.rejects(server.finished, (err) => err === failure);
   await server.close();
   await assert.rejects(() => Deno.connect({ hostname: "127.0.0.1", port: server.port }));
+});
+
+Deno.test("serveLoopback() drops a connection that stays silent, long before the head timeout", async () => {
+  await using server = echo({ headTimeoutMs: 600_000, idleTimeoutMs: 100 });
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port: server.port });
+  try {
+    await conn.write(new TextEncoder().encode("GET /slow HTTP/1.1\r\n")); // then silence
+    await within(closedByServer(conn), 10_000, "dropping the silent connection");
+  } finally {
+    conn.close();
+  }
+});
+
+Deno.test("serveLoopback() with keepServing backs off after a failure to accept and keeps answering", async () => {
+  const real = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const failure = new Error("Too many open files (os error 24)");
+  let failures = 3;
+  const flaky = {
+    addr: real.addr,
+    accept: () => failures-- > 0 ? Promise.reject(failure) : real.accept(),
+    close: () => real.close(),
+  };
+  const seen: [unknown, number | undefined][] = [];
+  await using server = closeAtDeadline(serveLoopback({
+    port: 0,
+    handler: () => new Response("still here"),
+    keepServing: true,
+    onAcceptError: (err, retryInMs) => seen.push([err, retryInMs]),
+    listen: () => flaky as unknown as Deno.Listener,
+  }));
+  const reply = await fetch(`http://127.0.0.1:${server.port}/`);
+  assert.equal(await reply.text(), "still here");
+  assert.deepEqual(seen.map(([err]) => err), [failure, failure, failure]);
+  // Each pause is longer than the one before (up to a bound).
+  const pauses = seen.map(([, ms]) => ms!);
+  assert.ok(pauses[0]! > 0 && pauses[0]! < pauses[1]! && pauses[1]! < pauses[2]!, `${pauses}`);
+  let settled = false;
+  server.finished.then(() => settled = true, () => settled = true);
+  await new Promise((r) => setTimeout(r, 0));
+  assert.equal(settled, false, "the server stopped");
 });
