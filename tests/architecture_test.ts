@@ -90,6 +90,27 @@ Deno.test("no module under lib/ imports against the layering", async () => {
   assert.deepEqual(await violations(), []);
 });
 
+/**
+ * tools/ (demo, smoke, install) runs from a checkout and in the release workflow: it may use lib/
+ * and its own modules, and the declared dev dependencies (tests/dev_deps.ts), but no test helper,
+ * which would make the tools break whenever the tests are reorganized.
+ */
+Deno.test("tools/ imports no test module", async () => {
+  const tools = new URL("../tools/", import.meta.url);
+  const found: string[] = [];
+  for await (const path of modules(tools)) {
+    const source = await Deno.readTextFile(new URL(path, tools));
+    for (const specifier of importsOf(source)) {
+      const target = new URL(specifier, new URL(path, tools)).href;
+      const tests = new URL("../tests/", import.meta.url).href;
+      if (target.startsWith(tests) && target !== `${tests}dev_deps.ts`) {
+        found.push(`tools/${path} imports ${specifier}`);
+      }
+    }
+  }
+  assert.deepEqual(found, []);
+});
+
 Deno.test("importsOf() sees static, dynamic, type-only and re-exporting imports", () => {
   const source = [
     `import { a } from "../login/a.ts";`,

@@ -12,7 +12,7 @@
  */
 import { fileURLToPath } from "node:url";
 import { startEmulator } from "../lib/emulator/server.ts";
-import { browse } from "../tests/helpers/browser.ts";
+import { browse } from "./browser.ts";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 const MAIN = fileURLToPath(new URL("../main.ts", import.meta.url));

@@ -2,7 +2,7 @@
  * `deno task smoke [BINARY]`: the release smoke test. Runs one aws-login — a compiled binary, or
  * without an argument `deno run -P main.ts` from this checkout — through what a new user does, with
  * nothing but itself: `--version`; its own `emulator` (auto-approving); `login` with a browser
- * stand-in as BROWSER (tests/helpers/browser.ts: it follows redirects and keeps cookies like a
+ * stand-in as BROWSER (tools/browser.ts: it follows redirects and keeps cookies like a
  * browser); `credential-process`; `logout`, after which `credential-process` has no session. Everything runs in a temporary HOME
  * that is removed at the end; every step has a time limit. Exits 0 when all steps pass.
  *
@@ -11,7 +11,7 @@
  * @module
  */
 import { fileURLToPath } from "node:url";
-import { browserCommandLine } from "../tests/helpers/browser.ts";
+import { browserCommandLine } from "./browser.ts";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 const ARN = "arn:aws:iam::123456789012:user/smoke";

@@ -14,7 +14,7 @@ import { fileURLToPath } from "node:url";
 import { EXIT } from "../../lib/errors.ts";
 import { cliResult, spawnCli, tempHome } from "../helpers/cli.ts";
 import { denoDir, startEmulator } from "../helpers/session.ts";
-import { browserEntry } from "../helpers/browser.ts";
+import { browserEntry } from "../../tools/browser.ts";
 import { findBrowser } from "./find_browser.ts";
 
 const ARN = "arn:aws:iam::123456789012:user/Carol";

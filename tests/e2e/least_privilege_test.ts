@@ -68,7 +68,7 @@ Deno.test("login: the browser starts, then no program; only Sign-In hosts", asyn
   const arn = "arn:aws:iam::123456789012:user/Alice";
   await using emulator = await startEmulator({ autoApprove: arn });
   await using home = await tempHome();
-  const browser = `${ROOT}tests/helpers/browser.ts`;
+  const browser = `${ROOT}tools/browser.ts`;
   const log = `${home.home}/browser-opened`;
   const out = await runCli(["login", "--profile", "dev", "--region", "us-east-1"], {
     env: {

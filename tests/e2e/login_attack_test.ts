@@ -11,7 +11,7 @@ import { spawnBounded } from "../helpers/bounded.ts";
 import { closeAll, flood, limitDescriptors, openDescriptors } from "../helpers/flood.ts";
 import { type CliResult, ROOT, tempHome } from "../helpers/cli.ts";
 import { denoDir, startEmulator } from "../helpers/session.ts";
-import { browse, type Browsed, CookieJar } from "../helpers/browser.ts";
+import { browse, type Browsed, CookieJar } from "../../tools/browser.ts";
 
 /** Descriptor limits are read from /proc and set with util-linux `prlimit`: Linux only. */
 const linux = { test: Deno.build.os === "linux" ? Deno.test : Deno.test.ignore };
@@ -20,7 +20,7 @@ const ARN = "arn:aws:iam::123456789012:user/Alice";
 const ATTACKER_ARN = "arn:aws:iam::666666666666:user/Mallory";
 const MAIN = `${ROOT}main.ts`;
 const LINK_RE = /(http:\/\/127\.0\.0\.1:\d+\/[\w-]{43})\s/;
-const BROWSER_STAND_IN = `${ROOT}tests/helpers/browser.ts`;
+const BROWSER_STAND_IN = `${ROOT}tools/browser.ts`;
 
 /**
  * A login subprocess; `link` resolves with the sign-in link once stderr shows it. It and what it

@@ -9,14 +9,14 @@ import { parseCachedToken } from "../../lib/session/token_cache.ts";
 import { outputBounded } from "../helpers/bounded.ts";
 import { type CliResult, ROOT, runCli, spawnCli, tempHome } from "../helpers/cli.ts";
 import { addProfile, denoDir, startEmulator } from "../helpers/session.ts";
-import { browse, CookieJar } from "../helpers/browser.ts";
+import { browse, CookieJar } from "../../tools/browser.ts";
 
 const ARN = "arn:aws:iam::123456789012:user/Alice";
 const OTHER_ARN = "arn:aws:iam::210987654321:user/Bob";
 const URL_RE = /(https?:\/\/\S+\/v1\/authorize\?\S+)/;
 /** The one-time sign-in link of the same-device login. */
 const LINK_RE = /(http:\/\/127\.0\.0\.1:\d+\/[\w-]{43})\s/;
-const BROWSER_STAND_IN = `${ROOT}tests/helpers/browser.ts`;
+const BROWSER_STAND_IN = `${ROOT}tools/browser.ts`;
 
 /** A login subprocess whose stderr is watched for the authorize URL; killed at scope end. */
 interface LoginRun extends AsyncDisposable {
@@ -103,7 +103,7 @@ async function setup(options: { autoApprove?: string | null; browser?: string } 
     paths,
     /**
      * A BROWSER that follows the URL's redirects with cookies, like a browser, and records its
-     * argv, environment and visits as JSON in `paths.browserLog` (see tests/helpers/browser.ts).
+     * argv, environment and visits as JSON in `paths.browserLog` (see tools/browser.ts).
      */
     followingBrowser(): string {
       return `'${Deno.execPath()}' run -q -A '${BROWSER_STAND_IN}' --log '${paths.browserLog}' %s`;

@@ -11,7 +11,7 @@ import { ROOT, runCli, tempHome } from "../helpers/cli.ts";
 import { denoDir } from "../helpers/session.ts";
 
 const MAIN = `${ROOT}main.ts`;
-const BROWSER_STAND_IN = fileURLToPath(new URL("../helpers/browser.ts", import.meta.url));
+const BROWSER_STAND_IN = fileURLToPath(new URL("../../tools/browser.ts", import.meta.url));
 
 /** The commands of the README's emulator block, comments and blank lines dropped. */
 function emulatorExample(readme: string): string[] {

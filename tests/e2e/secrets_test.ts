@@ -11,7 +11,7 @@ import assert from "node:assert/strict";
 import { spawnBounded } from "../helpers/bounded.ts";
 import { type CliResult, ROOT, runCli, tempHome } from "../helpers/cli.ts";
 import { denoDir, expireIn } from "../helpers/session.ts";
-import { browse } from "../helpers/browser.ts";
+import { browse } from "../../tools/browser.ts";
 import { readCachedToken } from "../../lib/session/token_cache.ts";
 
 /** The flows include `exec` of `sh` and `curl`: POSIX only. */

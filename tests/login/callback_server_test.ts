@@ -5,7 +5,7 @@ import {
   parseCallbackQuery,
   startCallbackServer,
 } from "../../lib/login/callback_server.ts";
-import { browse, CookieJar } from "../helpers/browser.ts";
+import { browse, CookieJar } from "../../tools/browser.ts";
 import { closeAtDeadline } from "../helpers/bounded.ts";
 
 const STATE = "0b8a5b1e-2f7c-4d0a-9c1e-5a6b7c8d9e0f";

@@ -16,7 +16,7 @@ import { readCachedToken } from "../../lib/session/token_cache.ts";
 import { until } from "../helpers/bounded.ts";
 import { canMakeReadOnly, withReadOnlyDir } from "../helpers/fs_faults.ts";
 import { addProfile, buffer, startEmulator, testDeps } from "../helpers/session.ts";
-import { browse, CookieJar } from "../helpers/browser.ts";
+import { browse, CookieJar } from "../../tools/browser.ts";
 
 const ARN = "arn:aws:iam::123456789012:user/Alice";
 const OTHER_ARN = "arn:aws:iam::210987654321:user/Bob";

@@ -1,12 +1,13 @@
 /**
- * Test helper: a stand-in for the user's browser. Like a browser, it follows redirects and keeps
- * cookies — the login's loopback listener needs both: its sign-in link redirects to the authorize
- * URL and sets a cookie that the callback must carry.
+ * A stand-in for the user's browser, for the tests and for the tools (`demo`, `smoke`), so it lives
+ * here rather than under tests/. Like a browser, it follows redirects and keeps cookies — the
+ * login's loopback listener needs both: its sign-in link redirects to the authorize URL and sets a
+ * cookie that the callback must carry.
  *
  * In-process: `await browse(url)`, or one {@link CookieJar} shared by several `browse` calls (the
  * same browser). As a `BROWSER` command:
  *
- *   deno run -A tests/helpers/browser.ts --log FILE [--no-open] URL
+ *   deno run -A tools/browser.ts --log FILE [--no-open] URL
  *
  * writes `{ argv, env, visits }` as JSON to FILE — what a process listing shows of the browser, and
  * every URL it visited — after following URL (or without opening it, with `--no-open`: a browser
