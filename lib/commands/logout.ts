@@ -38,7 +38,8 @@ config file is not changed: run "aws-login login" to sign in again. Tools that a
 access credentials can use them until they expire (at most 15 minutes).
 
 Revoking needs the permission signin:RevokeOAuth2TokenWithIAM and is signed with the session's own
-credentials (refreshed first when they have expired). When it fails, the file is removed all the
+credentials (refreshed first when they have expired). Each session is revoked at the Sign-In
+endpoint recorded in its cache file (where it was made), whatever the endpoint settings say now. When it fails, the file is removed all the
 same and a warning says the refresh token stays usable until the session ends.
 
 Options:

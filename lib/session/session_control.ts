@@ -1,14 +1,18 @@
 /**
  * Asking AWS Sign-In about a cached session, or ending it there: revocation for `logout` and
  * introspection for `status`. Both calls carry the refresh token, signed with the session's own
- * credentials, so they go exactly where its refreshes go: the session's own region, at the endpoint
- * the session was made with (`sessionEndpoint` refuses any other). Loaded only by those two
- * commands (it pulls in the SigV4 signer).
+ * credentials, so they go only where the session was made: its own region, at the endpoint the
+ * session was made with. Introspection goes where a refresh would (`sessionEndpoint` refuses an
+ * endpoint setting that is not the session's); a revocation goes straight to the endpoint recorded
+ * in the session's own cache file (`signInEndpoint`), whatever the settings say now, so that
+ * `logout` with an endpoint variable set still ends every session and a copy of the file is
+ * worthless afterwards. Loaded only by those two commands (it pulls in the SigV4 signer).
  *
  * @see docs/PROTOCOL.md §14
  * @module
  */
 import type { Deps } from "../cli/deps.ts";
+import { isLoopbackHost } from "../aws/endpoints.ts";
 import {
   type Introspection,
   introspectRefreshToken,
@@ -40,15 +44,47 @@ async function target(session: ProfileSession, token: CachedLoginToken) {
 }
 
 /**
+ * Where a revocation goes: the endpoint the cache file records (the one that issued the refresh
+ * token, so sending the token back there discloses nothing), in the session's region; a session
+ * without a recorded endpoint (the AWS CLI's) goes where the settings point, as its refreshes do.
+ */
+async function revokeTarget(session: ProfileSession, token: CachedLoginToken) {
+  const pinned = issuingEndpoint(token);
+  const region = token.signInRegion || session.profileRegion || session.region;
+  if (pinned === undefined || !region) return await target(session, token);
+  return { region, baseUrl: pinned, tokenUrl: `${pinned}/v1/token` };
+}
+
+/**
+ * The cache file's `signInEndpoint` as a base URL, when it is one `login` could have used: https,
+ * or http on a loopback host (the rule of every endpoint setting).
+ */
+function issuingEndpoint(token: CachedLoginToken): string | undefined {
+  const text = token.signInEndpoint?.trim();
+  if (!text) return undefined;
+  try {
+    const url = new URL(text);
+    const secure = url.protocol === "https:" ||
+      (url.protocol === "http:" && isLoopbackHost(url.hostname));
+    if (!secure) return undefined;
+    return `${url.protocol}//${url.host}${url.pathname.replace(/\/+$/, "")}`;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
  * Revokes the session in `path` at AWS Sign-In, under the cache file's lock so no refresh rotates
  * the token meanwhile. Credentials that have expired (or expire within a minute) are refreshed
  * first and written back, since they sign the call.
  *
  * @param path The cache file.
- * @param session The profile (or stand-in) that names the endpoint.
+ * @param session The profile (or stand-in) that names the region, and the endpoint when the file
+ *   records none.
  * @param deps Fetch, clock, debug log.
  * @throws {CacheError} When the file cannot be read or locked.
- * @throws {ConfigError} When no region is known, or the endpoint is not the session's.
+ * @throws {ConfigError} When no region is known, or (for a file that records no endpoint) the
+ *   settings name no usable endpoint.
  * @throws {SigninError} When the refresh or the revocation is refused.
  * @throws {NetworkError} When Sign-In cannot be reached.
  */
@@ -59,7 +95,7 @@ export async function revokeCachedSession(
 ): Promise<void> {
   await withCacheLock(path, async () => {
     let token = await readCachedToken(path, { loginSession: session.loginSession });
-    const endpoint = await target(session, token);
+    const endpoint = await revokeTarget(session, token);
     if (expiresAtMs(token) - deps.now() < SIGNING_MARGIN_MS) {
       deps.debug(`refreshing the login session first: its credentials sign the revocation`);
       const { refreshCachedToken } = await import("./refresh.ts");

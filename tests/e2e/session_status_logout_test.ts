@@ -488,10 +488,41 @@ Deno.test("status and logout send the refresh token only to the session's own en
   const [dev] = JSON.parse(status.stdout).profiles;
   assert.equal(dev.sessionState, "unknown");
   assert.match(dev.sessionNote, /it was made with AWS Sign-In at/);
+  // logout revokes at the endpoint recorded in the session's own file, whatever is set now.
   const logout = await runCli(["logout", "--profile", "dev"], { env });
-  assert.equal(logout.code, 0);
-  assert.match(logout.stderr, /was not revoked at AWS Sign-In: .*it was made with AWS Sign-In at/);
+  assert.equal(logout.code, 0, logout.stderr);
+  assert.equal(logout.stderr, "");
+  assert.match(logout.stdout, /^Revoked the login session of profile 'dev' at AWS Sign-In\.\n/);
+  assert.equal(t.emulator.controls.counters().revoke, 1);
   await assert.rejects(() => Deno.stat(t.session.cachePath), Deno.errors.NotFound);
   const seen = other.controls.counters();
   assert.deepEqual([seen.introspect, seen.revoke, seen.refresh_token], [0, 0, 0]);
+});
+
+Deno.test("logout --all with an endpoint variable set revokes each session where it was made", async () => {
+  await using t = await setup();
+  const BOB = "arn:aws:iam::210987654321:user/Bob";
+  await using other = await startEmulator({ autoApprove: BOB });
+  const second = await createSession({ url: other.url, home: t.home, profile: "second" });
+  // Expired credentials too: the refresh that signs the revocation goes to the same place.
+  await expireIn(second.cachePath, -1000);
+  // AWS_ENDPOINT_URL_SIGNIN names the first emulator (t.session.env); "second" was made at the other.
+  const { code, stdout, stderr } = await runCli(["logout", "--all"], { env: t.session.env });
+  assert.equal(code, 0, stderr);
+  assert.equal(stderr, "");
+  assert.match(
+    stdout,
+    /^Revoked 2 login sessions at AWS Sign-In\.\nRemoved 2 cached login credentials\./,
+  );
+  assert.deepEqual(
+    [other.controls.counters().refresh_token, other.controls.counters().revoke],
+    [1, 1],
+  );
+  assert.equal(t.emulator.controls.counters().revoke, 1);
+  assert.equal(t.emulator.controls.counters().refresh_token, 0, "nothing of Bob's went there");
+  // A copy of either file is worthless now.
+  for (const [emulator, session] of [[t.emulator, t.session], [other, second]] as const) {
+    const key = await importDpopKeyPem(session.token.dpopKey);
+    assert.equal((await refreshCall(emulator.url, key, session.token.refreshToken)).status, 400);
+  }
 });
