@@ -90,6 +90,12 @@ export async function run(options: LogoutOptions, deps: Deps): Promise<number> {
   }
   const removed = await removeCachedToken(path);
   deps.debug(removed ? `removed "${path}"` : `"${path}" did not exist`);
+  if (!removed) {
+    deps.stdout.write(
+      `Profile '${profile}' is already logged out: there was no cached login session to remove.\n`,
+    );
+    return EXIT.ok;
+  }
   deps.stdout.write(
     `Removed cached login credentials for profile '${profile}'. Note, any local developer tools ` +
       `that have already loaded the access token may continue to use it until its expiration. ` +

@@ -7,8 +7,11 @@
  * ask is a note, never an error). Nothing else of a secret is shown.
  *
  * Status only reads: it never refreshes, unless `--refresh` asks it to (then the keys visibly
- * change). It exits 0 when every listed session's cache file is valid, 4 when one is missing or
- * invalid (so scripts can check) or the exit code of a failed `--refresh`, makes a cache directory
+ * change). A session known to have ended (introspection, a refused refresh, 12 hours since the id
+ * token's `iat`) is shown as such, never as "refreshed on next use"; a profile without a cache
+ * file is logged out, not a problem. It exits 0 when every listed session is usable or logged
+ * out, 4 when a cache file is invalid, 5 when a session has ended (so scripts can check) or the
+ * exit code of a failed `--refresh`, makes a cache directory
  * other users can open private (saying so), and reports a Sign-In endpoint that is not the region's
  * default (or not the one the session was made with, which a refresh refuses).
  *
@@ -19,7 +22,7 @@
  */
 import { parseArgs } from "../cli/args.ts";
 import type { Deps } from "../cli/deps.ts";
-import { AwsLoginError, CacheError, ConfigError, EXIT } from "../errors.ts";
+import { AwsLoginError, CacheError, ConfigError, EXIT, SigninError } from "../errors.ts";
 import { printable } from "../cli/output.ts";
 import { loginCacheDir } from "../aws/paths.ts";
 import { accountIdOf } from "../aws/arn.ts";
@@ -43,9 +46,12 @@ export const help = `Usage: aws-login status [--profile NAME] [--json] [--refres
 Show every profile with a login session: its identity (the login session ARN), account, region,
 when its access credentials expire, whether its cache file exists and is valid, the access key
 id and secret key masked to their last 4 characters, and when the session ends (asked of AWS
-Sign-In, which needs signin:IntrospectOAuth2TokenWithIAM; a failure is only noted). Status does
-not refresh anything unless --refresh is given. Exit status: 0 when every cache file is valid, 4
-when one is missing or invalid, or the exit status of a failed --refresh.
+Sign-In, which needs signin:IntrospectOAuth2TokenWithIAM; a failure is only noted). A session
+known to have ended (AWS Sign-In says so, a --refresh was refused for that reason, or 12 hours have
+passed since sign-in) shows "ended — log in again"; a profile without a cached session (after
+logout) shows "logged out". Status does not refresh anything unless --refresh is given. Exit
+status: 0 when every session is usable or logged out, 4 when a cache file is invalid, 5 when a
+session has ended, or the exit status of a failed --refresh.
 
 Options:
   --profile NAME  Show only this profile
@@ -116,6 +122,10 @@ export interface ProfileStatus {
    * valid cache file.
    */
   sessionState?: "active" | "ended" | "unknown";
+  /** How it is known that the session has ended (introspection, a refused refresh, its age). */
+  sessionEndedReason?: string;
+  /** The profile has a `login_session` but no cached session: logged out (or never signed in). */
+  loggedOut?: boolean;
   /** When the session ends (RFC 3339), when active. */
   sessionEndsAt?: string;
   sessionEndsInSeconds?: number;
@@ -187,6 +197,7 @@ async function statusOf(
     cacheState: "valid",
   };
   let failure: number | undefined;
+  let refusal: SigninError | undefined;
   if (options.refresh) {
     try {
       const creds = await resolveProfileCredentials(deps, {
@@ -201,6 +212,7 @@ async function statusOf(
       status.refreshFailed = true;
       status.problem = printable(err.message, 2000);
       failure = err.exitCode;
+      if (err instanceof SigninError) refusal = err;
     }
   }
   try {
@@ -223,9 +235,21 @@ async function statusOf(
     status.expiresAt = token.accessToken.expiresAt;
     status.expiresInSeconds = Math.floor((expires - now) / 1000);
     status.refreshDue = expires - now <= REFRESH_WINDOW_MS;
-    if (!options.offline) await checkSession(status, token, session, deps);
+    const ended = endedLocally(token, refusal, now);
+    if (ended !== undefined) {
+      status.sessionState = "ended";
+      status.sessionEndedReason = ended;
+    } else if (!options.offline) await checkSession(status, token, session, deps);
+    // Nothing but a new login helps a session that has ended: scripts must see it.
+    if (status.sessionState === "ended") failure ??= EXIT.signin;
   } catch (err) {
     if (!(err instanceof AwsLoginError)) throw err;
+    if (err.code === "ERR_CACHE_MISSING" && !options.refresh) {
+      // No cached session is what logout leaves: a state, not a problem.
+      status.cacheState = "missing";
+      status.loggedOut = true;
+      return { status, failure };
+    }
     status.cacheState = err.code === "ERR_CACHE_MISSING" ? "missing" : "invalid";
     status.problem = printable(
       err instanceof CacheError ? nameProfileInHint(err, session.profile).message : err.message,
@@ -234,6 +258,51 @@ async function statusOf(
     failure ??= err.exitCode;
   }
   return { status, failure };
+}
+
+/** Sessions last at most this long after sign-in (docs/PROTOCOL.md §4). */
+const SESSION_MAX_MS = 12 * 3600_000;
+
+/**
+ * What shows, without asking AWS Sign-In, that a session has ended: a refresh just refused for that
+ * reason, or a sign-in (the id token's `iat`) longer ago than a session can last.
+ *
+ * @returns Why the session has ended, or undefined when nothing shows it.
+ */
+function endedLocally(
+  token: CachedLoginToken,
+  refusal: SigninError | undefined,
+  now: number,
+): string | undefined {
+  if (refusal?.code === "ERR_SIGNIN_ACCESS_DENIED" && refusal.error === "TOKEN_EXPIRED") {
+    return "AWS Sign-In refused the refresh: the session has ended (TOKEN_EXPIRED)";
+  }
+  const rejected = refusal?.code === "ERR_SIGNIN_VALIDATION" &&
+    (refusal.error === undefined || refusal.error === "INVALID_REQUEST" ||
+      refusal.error === "invalid_grant");
+  // In the region the session recorded, a rejected refresh token is a revoked or ended session.
+  if (rejected && token.signInRegion) {
+    return "AWS Sign-In no longer accepts its refresh token: the session was revoked or has ended";
+  }
+  const signedIn = signedInAtMs(token);
+  if (signedIn !== undefined && now - signedIn >= SESSION_MAX_MS) {
+    const at = new Date(signedIn).toISOString().replace(/\.\d{3}Z$/, "Z");
+    return `signed in at ${at}, and sessions last at most 12 hours`;
+  }
+  return undefined;
+}
+
+/** When the user signed in: the id token's `iat` (login writes it; refreshes keep it), if any. */
+function signedInAtMs(token: CachedLoginToken): number | undefined {
+  const payload = token.idToken?.split(".")[1];
+  if (!payload) return undefined;
+  try {
+    const json = atob(payload.replace(/-/g, "+").replace(/_/g, "/"));
+    const iat = (JSON.parse(json) as { iat?: unknown }).iat;
+    return typeof iat === "number" && Number.isFinite(iat) && iat > 0 ? iat * 1000 : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Fills the session fields from AWS Sign-In's introspection; a failure becomes a note. */
@@ -257,6 +326,10 @@ async function checkSession(
       timeoutMs: INTROSPECT_TIMEOUT_MS,
     });
     status.sessionState = answer.active ? "active" : "ended";
+    if (!answer.active) {
+      status.sessionEndedReason =
+        "AWS Sign-In says it is no longer active (revoked, or past its end)";
+    }
     if (answer.expiresAtMs !== undefined) {
       status.sessionEndsAt = new Date(answer.expiresAtMs).toISOString().replace(".000Z", "Z");
       status.sessionEndsInSeconds = Math.floor((answer.expiresAtMs - now) / 1000);
@@ -281,13 +354,15 @@ export function describeRemaining(seconds: number): string {
 
 /** The `session` row: when it ends, that it has ended, or why that is unknown. */
 function describeSession(s: ProfileStatus): string | undefined {
+  if (s.loggedOut) return `logged out: run "aws-login login --profile ${s.profile}" to sign in`;
   switch (s.sessionState) {
     case "active":
       return s.sessionEndsAt === undefined || s.sessionEndsInSeconds === undefined
         ? "active (AWS Sign-In did not say when it ends)"
         : `ends ${s.sessionEndsAt} (${describeRemaining(s.sessionEndsInSeconds)})`;
     case "ended":
-      return `revoked or ended: run "aws-login login --profile ${s.profile}"`;
+      return `ended — log in again: run "aws-login login --profile ${s.profile}" ` +
+        `(${s.sessionEndedReason})`;
     case "unknown":
       return `unknown: ${s.sessionNote}`;
     default:
@@ -312,9 +387,10 @@ function render(statuses: readonly ProfileStatus[]): string {
     if (s.refreshProblem !== undefined && s.refreshProblem !== s.problem) {
       rows.push(["refresh", s.refreshProblem]);
     }
-    rows.push(["cache file", `${s.cacheFile} (${s.cacheState})`]);
+    rows.push(["cache file", `${s.cacheFile} (${s.loggedOut ? "none" : s.cacheState})`]);
     if (s.expiresAt !== undefined && s.expiresInSeconds !== undefined) {
-      const note = s.refreshDue ? "; refreshed on next use" : "";
+      // No refresh can succeed once the session has ended.
+      const note = s.refreshDue && s.sessionState !== "ended" ? "; refreshed on next use" : "";
       rows.push(["expires", `${s.expiresAt} (${describeRemaining(s.expiresInSeconds)}${note})`]);
       rows.push(["access key", s.accessKeyId!], ["secret key", s.secretAccessKey!]);
     }

@@ -96,7 +96,7 @@ export async function refreshCachedToken(
         refreshToken: result.refreshToken,
       };
     } catch (err) {
-      if (!isTransient(err)) throw explain(err, ctx);
+      if (!isTransient(err)) throw explain(err, ctx, token.signInRegion === ctx.region);
       ctx.debug(`refresh attempt ${attempt} of ${attempts} failed: ${(err as Error).message}`);
       if (attempt >= attempts) throw err;
       await ctx.sleep(retryDelayMs(err, attempt, ctx.maxDelayMs ?? 3_000));
@@ -104,8 +104,13 @@ export async function refreshCachedToken(
   }
 }
 
-/** Rewrites a final Sign-In refusal into a message that says what happened and what to do. */
-function explain(err: unknown, ctx: RefreshContext): unknown {
+/**
+ * Rewrites a final Sign-In refusal into a message that says what happened and what to do.
+ *
+ * @param regionRecorded Whether the refresh went to the region the cache file records for the
+ *   session (`login` writes it): then a rejected refresh token cannot be a region mistake.
+ */
+function explain(err: unknown, ctx: RefreshContext, regionRecorded: boolean): unknown {
   if (!(err instanceof SigninError)) return err;
   const login = `Run "aws-login login --profile ${ctx.profile}" to sign in again`;
   const head = `Cannot refresh the login session of profile "${ctx.profile}"`;
@@ -134,10 +139,15 @@ function explain(err: unknown, ctx: RefreshContext): unknown {
     err.code === "ERR_SIGNIN_VALIDATION" &&
     (err.error === undefined || err.error === "INVALID_REQUEST" || err.error === "invalid_grant")
   ) {
-    // What a refresh in the wrong region, or after the session ended, looks like (§11).
-    message = `${head}: AWS Sign-In in "${ctx.region}" rejected the refresh token ` +
-      `(${err.error ?? "ValidationException"}). A session can only be refreshed in the region ` +
-      `it was created in, and ends after 12 hours. ${login}`;
+    // What a refresh after a revocation, after the session ended, or in the wrong region looks
+    // like (§11). In the region the session recorded, only the first two remain.
+    message = regionRecorded
+      ? `${head}: the session was revoked (a logout) or has ended: AWS Sign-In no longer ` +
+        `accepts its refresh token (${err.error ?? "ValidationException"}). ${login}`
+      : `${head}: AWS Sign-In in "${ctx.region}" rejected the refresh token ` +
+        `(${err.error ?? "ValidationException"}). The session was revoked or has ended (after ` +
+        `at most 12 hours), or it was made in another region: a session can only be refreshed ` +
+        `in the region it was created in. ${login}`;
   }
   if (message === undefined) return err;
   return new SigninError(err.code, message, {

@@ -58,21 +58,47 @@ Deno.test("status shows identity, account, region, expiry and masked keys", asyn
   assert.equal(t.emulator.controls.counters().refresh_token, 0, "status does not refresh");
 });
 
-Deno.test("status --json reports a missing cache file and exits 4", async () => {
+Deno.test("after logout, status shows the profile logged out (exit 0); a second logout has nothing to remove", async () => {
   await using t = await setup();
-  await Deno.remove(t.session.cachePath);
-  const { code, stdout } = await runCli(["status", "--json"], { env: t.session.env });
-  assert.equal(code, EXIT.cache);
+  const logout = await runCli(["logout", "--profile", "dev"], { env: t.session.env });
+  assert.equal(logout.code, 0, logout.stderr);
+  const { code, stdout, stderr } = await runCli(["status", "--json"], { env: t.session.env });
+  assert.equal(code, 0, stderr);
   const report = JSON.parse(stdout);
   assert.equal(report.profiles.length, 1);
   const [dev] = report.profiles;
   assert.equal(dev.profile, "dev");
   assert.equal(dev.loginSession, ARN);
   assert.equal(dev.cacheState, "missing");
+  assert.equal(dev.loggedOut, true);
+  assert.equal(dev.problem, undefined, "being logged out is not a problem");
+  assert.equal(dev.accessKeyId, undefined);
+  const text = await runCli(["status"], { env: t.session.env });
+  assert.equal(text.code, 0, text.stderr);
+  assert.equal(
+    row(text.stdout, "session"),
+    'logged out: run "aws-login login --profile dev" to sign in',
+  );
+  assert.equal(row(text.stdout, "cache file"), `${t.session.cachePath} (none)`);
+  assert.equal(row(text.stdout, "problem"), undefined);
+  const again = await runCli(["logout", "--profile", "dev"], { env: t.session.env });
+  assert.equal(again.code, 0, again.stderr);
+  assert.equal(
+    again.stdout,
+    "Profile 'dev' is already logged out: there was no cached login session to remove.\n",
+  );
+  assert.equal(t.emulator.controls.counters().revoke, 1, "nothing more to revoke");
+});
+
+Deno.test("status --refresh of a logged-out profile says there is nothing to refresh (exit 4)", async () => {
+  await using t = await setup();
+  await Deno.remove(t.session.cachePath);
+  const { code, stdout } = await runCli(["status", "--json", "--refresh"], { env: t.session.env });
+  assert.equal(code, EXIT.cache);
+  const [dev] = JSON.parse(stdout).profiles;
   assert.match(dev.problem, /No cached login session/);
   // The hint names the profile, as every other command's does.
   assert.match(dev.problem, /Run "aws-login login --profile dev" to sign in/);
-  assert.equal(dev.accessKeyId, undefined);
 });
 
 posix.test("status --refresh changes the keys and makes the cache dir private, saying so once", async () => {
@@ -437,15 +463,74 @@ Deno.test("status says the session is revoked after a revocation", async () => {
     { fetch },
   );
   const text = await runCli(["status"], { env: t.session.env });
-  assert.equal(text.code, 0, text.stderr);
+  assert.equal(text.code, EXIT.signin, text.stderr);
   assert.equal(
     row(text.stdout, "session"),
-    'revoked or ended: run "aws-login login --profile dev"',
+    'ended — log in again: run "aws-login login --profile dev" (AWS Sign-In says it is no ' +
+      "longer active (revoked, or past its end))",
   );
   const json = await runCli(["status", "--json"], { env: t.session.env });
+  assert.equal(json.code, EXIT.signin);
   const [dev] = JSON.parse(json.stdout).profiles;
   assert.equal(dev.sessionState, "ended");
   assert.equal(dev.sessionEndsAt, undefined);
+  // Once the credentials have expired, a refresh finds the same, and blames no region.
+  await expireIn(t.session.cachePath, -72_000);
+  const refreshed = await runCli(["status", "--refresh"], { env: t.session.env });
+  assert.equal(refreshed.code, EXIT.signin, refreshed.stderr);
+  assert.match(row(refreshed.stdout, "session")!, /^ended — log in again: .*revoked or has ended/);
+  assert.match(
+    row(refreshed.stdout, "problem")!,
+    /the session was revoked \(a logout\) or has ended/,
+  );
+  assert.ok(!refreshed.stdout.includes("region it was created in"), refreshed.stdout);
+  assert.match(row(refreshed.stdout, "expires")!, /\(expired 1 min ago\)$|\(expired 7\d s ago\)$/);
+  const used = await runCli(["credential-process", "--profile", "dev"], { env: t.session.env });
+  assert.equal(used.code, EXIT.signin);
+  assert.match(used.stderr, /the session was revoked \(a logout\) or has ended/);
+  assert.ok(!used.stderr.includes("region"), used.stderr);
+});
+
+Deno.test("status shows a session ended when a refresh is refused with TOKEN_EXPIRED", async () => {
+  await using t = await setup();
+  await expireIn(t.session.cachePath, -72_000);
+  t.emulator.controls.failNextTokenCalls(1, { error: "TOKEN_EXPIRED" });
+  const { code, stdout, stderr } = await runCli(["status", "--refresh"], { env: t.session.env });
+  assert.equal(code, EXIT.signin, stderr);
+  assert.equal(
+    row(stdout, "session"),
+    'ended — log in again: run "aws-login login --profile dev" (AWS Sign-In refused the ' +
+      "refresh: the session has ended (TOKEN_EXPIRED))",
+  );
+  assert.ok(!stdout.includes("refreshed on next use"), stdout);
+});
+
+/** The cached id token with its `iat` (the sign-in time) moved `ms` into the past. */
+async function signedInAgo(cachePath: string, ms: number): Promise<void> {
+  const token = await readCachedToken(cachePath);
+  const [header, payload, signature] = token.idToken!.split(".");
+  const claims = JSON.parse(atob(payload!.replace(/-/g, "+").replace(/_/g, "/")));
+  claims.iat = Math.floor((Date.now() - ms) / 1000);
+  const encoded = btoa(JSON.stringify(claims)).replace(/=+$/, "").replace(/\+/g, "-")
+    .replace(/\//g, "_");
+  token.idToken = `${header}.${encoded}.${signature}`;
+  writeCachedToken(cachePath, token);
+}
+
+Deno.test("status shows a session ended once 12 hours have passed since sign-in, without asking", async () => {
+  await using t = await setup();
+  await signedInAgo(t.session.cachePath, 13 * 3600_000);
+  await expireIn(t.session.cachePath, -72_000);
+  const { code, stdout, stderr } = await runCli(["status"], { env: t.session.env });
+  assert.equal(code, EXIT.signin, stderr);
+  assert.match(
+    row(stdout, "session")!,
+    /^ended — log in again: run "aws-login login --profile dev" \(signed in at \S+Z, and sessions last at most 12 hours\)$/,
+  );
+  assert.match(row(stdout, "expires")!, /\(expired (1 min|7\d s) ago\)$/);
+  assert.equal(row(stdout, "cache file"), `${t.session.cachePath} (valid)`);
+  const counters = t.emulator.controls.counters();
+  assert.deepEqual([counters.introspect, counters.refresh_token], [0, 0]);
 });
 
 Deno.test("status --offline asks nothing of AWS Sign-In", async () => {

@@ -198,14 +198,30 @@ for (
   });
 }
 
-Deno.test("refreshCachedToken() names the region when the refresh token is rejected", async () => {
+Deno.test("refreshCachedToken() names the region too when a session without one is rejected", async () => {
+  const { ctx } = context([error(400, "ValidationException", "INVALID_REQUEST")]);
+  // A session the AWS CLI made records no region: the profile's may not be the login's.
+  const { signInRegion: _, ...cliSession } = await token();
+  await assert.rejects(
+    async () => refreshCachedToken(cliSession, ctx, false),
+    (err) =>
+      err instanceof SigninError && err.code === "ERR_SIGNIN_VALIDATION" &&
+      err.message.includes('AWS Sign-In in "eu-west-1" rejected the refresh token') &&
+      err.message.includes("revoked or has ended") &&
+      err.message.includes("only be refreshed in the region it was created in"),
+  );
+});
+
+Deno.test("refreshCachedToken() blames no region when the session's own region rejects it", async () => {
   const { ctx } = context([error(400, "ValidationException", "INVALID_REQUEST")]);
   await assert.rejects(
     async () => refreshCachedToken(await token(), ctx, false),
     (err) =>
       err instanceof SigninError && err.code === "ERR_SIGNIN_VALIDATION" &&
-      err.message.includes('AWS Sign-In in "eu-west-1" rejected the refresh token') &&
-      err.message.includes("only be refreshed in the region it was created in"),
+      err.message ===
+        'Cannot refresh the login session of profile "dev": the session was revoked (a logout) ' +
+          "or has ended: AWS Sign-In no longer accepts its refresh token (INVALID_REQUEST). " +
+          'Run "aws-login login --profile dev" to sign in again',
   );
 });
 
