@@ -203,7 +203,7 @@ Deno.test("refreshCachedToken() names the region too when a session without one 
   // A session the AWS CLI made records no region: the profile's may not be the login's.
   const { signInRegion: _, ...cliSession } = await token();
   await assert.rejects(
-    async () => refreshCachedToken(cliSession, ctx, false),
+    () => refreshCachedToken(cliSession, ctx, false),
     (err) =>
       err instanceof SigninError && err.code === "ERR_SIGNIN_VALIDATION" &&
       err.message.includes('AWS Sign-In in "eu-west-1" rejected the refresh token') &&
