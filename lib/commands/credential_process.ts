@@ -23,6 +23,9 @@ add a second profile to ~/.aws/config:
   [profile dev-process]
   credential_process = aws-login credential-process --profile dev
 
+The --profile of that line names the profile with the login session (dev), not the profile the
+line is in (dev-process), which would run itself without end.
+
 Options:
   --profile NAME  Profile with the login session (default: AWS_PROFILE, AWS_DEFAULT_PROFILE,
                   then "default")

@@ -26,7 +26,9 @@ import { AwsLoginError, CacheError, ConfigError, EXIT, SigninError } from "../er
 import { printable } from "../cli/output.ts";
 import { loginCacheDir } from "../aws/paths.ts";
 import { accountIdOf } from "../aws/arn.ts";
+import { loadSharedFiles } from "../aws/profile.ts";
 import {
+  credentialProcessSource,
   listLoginSessions,
   missingProfileHint,
   type ProfileSession,
@@ -152,6 +154,11 @@ export async function run(options: StatusOptions, deps: Deps): Promise<number> {
   if (options.profile !== undefined) {
     sessions = sessions.filter((s) => s.profile === options.profile);
     if (sessions.length === 0) {
+      const other = await credentialProcessSource(
+        await loadSharedFiles(deps.env),
+        options.profile,
+      );
+      if (other !== undefined) throw new ConfigError("ERR_CONFIG_PROFILE", other.message);
       const hint = await missingProfileHint(deps.env, options.profile);
       throw new ConfigError(
         "ERR_CONFIG_PROFILE",

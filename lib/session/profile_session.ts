@@ -79,6 +79,11 @@ export async function profileSessionOf(
 ): Promise<ProfileSession> {
   const profile = config.name;
   if (!config.keys.login_session?.trim()) {
+    if (config.exists) {
+      const { loadSharedFiles }: ProfileModule = await import(PROFILE_MODULE);
+      const other = await credentialProcessSource(await loadSharedFiles(env), profile);
+      if (other !== undefined) throw new ConfigError("ERR_CONFIG_PROFILE", other.message);
+    }
     const why = config.exists ? "has no login session" : "does not exist";
     const hint = config.exists ? "" : await missingProfileHint(env, profile);
     throw new ConfigError(
@@ -88,6 +93,122 @@ export async function profileSessionOf(
     );
   }
   return session(env, config);
+}
+
+/** What {@link credentialProcessSource} finds out about a profile that uses `credential_process`. */
+export interface CredentialProcessSource {
+  /** The profile that uses `credential_process`. */
+  readonly profile: string;
+  /**
+   * The profile its command hands out, when the command is aws-login's `credential-process` or the
+   * AWS CLI's `export-credentials` (`--profile NAME`, or "default" without one).
+   */
+  readonly target: string | undefined;
+  /** Whether that is the profile itself: the command would call itself without end. */
+  readonly selfReference: boolean;
+  /** The profile holding the login session the command uses (`target`, when it has one). */
+  readonly loginProfile: string | undefined;
+  /** One message saying all of it and what to run instead, for an error. */
+  readonly message: string;
+}
+
+/**
+ * Explains a profile that gets its credentials from `credential_process` rather than holding a
+ * login session — often `aws-login credential-process --profile NAME` for tools that do not read
+ * `login_session`, and now and then naming itself (a loop). Used wherever a command needs the
+ * profile's login session (and by role profiles whose source profile is such a profile), so that
+ * the hint names the profile that holds the session instead of "aws-login login", which would be
+ * refused for a profile with another credential style. The command itself is shown only when it
+ * is one of those two known forms: another program's arguments are not aws-login's to print.
+ *
+ * @returns Undefined when the profile does not use `credential_process`.
+ */
+export async function credentialProcessSource(
+  files: SharedFiles,
+  profile: string,
+): Promise<CredentialProcessSource | undefined> {
+  const { profileFromFiles }: ProfileModule = await import(PROFILE_MODULE);
+  const { printable } = await import("../cli/output.ts"); // only for this message
+  const keys = profileFromFiles(files, profile).keys;
+  const command = Object.entries(keys).find(([k]) => k.toLowerCase() === "credential_process")?.[1];
+  if (!command?.trim()) return undefined;
+  const handedOut = handedOutProfile(command);
+  // Config text in a message: no escape sequences reach the terminal.
+  const target = handedOut === undefined ? undefined : printable(handedOut, 100);
+  const head = `Profile "${profile}" has no login session: it gets its credentials from ` +
+    `credential_process`;
+  const sessions = profileNames(files).filter((name) =>
+    profileFromFiles(files, name).keys.login_session?.trim()
+  ).map((name) => printable(name, 100));
+  const withSessions = sessions.length === 0
+    ? `sign in with "aws-login login --profile NEW-PROFILE-NAME"`
+    : `use a profile with a login session (${sessions.slice(0, 10).join(", ")}), or sign in with ` +
+      `"aws-login login --profile NEW-PROFILE-NAME"`;
+  if (target === undefined) {
+    return {
+      profile,
+      target,
+      selfReference: false,
+      loginProfile: undefined,
+      message: `${head} (its own program, not aws-login), which aws-login cannot use: ` +
+        withSessions,
+    };
+  }
+  const shown = `"… --profile ${target}"`;
+  if (handedOut === profile) {
+    return {
+      profile,
+      target,
+      selfReference: true,
+      loginProfile: undefined,
+      message: `${head} ${shown}, which names "${profile}" itself: it would run itself without ` +
+        `end. Its --profile must name the profile that holds the login session: ${withSessions}`,
+    };
+  }
+  const targetKeys = profileFromFiles(files, handedOut!).keys;
+  if (targetKeys.login_session?.trim()) {
+    return {
+      profile,
+      target,
+      selfReference: false,
+      loginProfile: target,
+      message: `${head} ${shown}; the login session is in profile "${target}": use ` +
+        `--profile ${target}`,
+    };
+  }
+  return {
+    profile,
+    target,
+    selfReference: false,
+    loginProfile: undefined,
+    message: `${head} ${shown}, and profile "${target}" has no login session either: run ` +
+      `"aws-login login --profile ${target}" to sign in`,
+  };
+}
+
+/**
+ * The profile a `credential_process` command hands out when it is aws-login's
+ * `credential-process` or the AWS CLI's `export-credentials`; undefined for any other program.
+ */
+export function handedOutProfile(command: string): string | undefined {
+  const words = splitCommand(command);
+  const known = words.includes("credential-process") || words.includes("export-credentials");
+  if (!known) return undefined;
+  for (let i = 0; i < words.length; i++) {
+    const word = words[i]!;
+    if (word === "--profile") return words[i + 1] ?? "default";
+    if (word.startsWith("--profile=")) return word.slice("--profile=".length);
+  }
+  return "default";
+}
+
+/** A command line split into words as a shell would for the simple cases (quotes, spaces). */
+function splitCommand(command: string): string[] {
+  const words: string[] = [];
+  for (const match of command.matchAll(/"([^"]*)"|'([^']*)'|(\S+)/g)) {
+    words.push(match[1] ?? match[2] ?? match[3]!);
+  }
+  return words;
 }
 
 /**

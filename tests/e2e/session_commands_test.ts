@@ -218,3 +218,45 @@ Deno.test("a refresh at a host the permission set lacks is a permission error, n
   assert.match(stderr, /Deno permissions do not allow connecting to "127\.0\.0\.2:8001"/);
   assert.ok(!/Cannot reach|network/i.test(stderr), stderr);
 });
+
+Deno.test("a credential_process profile names the profile that holds the login session", async () => {
+  await using t = await setup();
+  await addProfile(t.home.home, "dev-process", {
+    credential_process: "aws-login credential-process --profile dev",
+  });
+  for (const args of [["credential-process"], ["export-env"], ["status"]]) {
+    const run = await runCli([...args, "--profile", "dev-process"], { env: t.session.env });
+    assert.equal(run.code, EXIT.config, run.stderr);
+    assert.equal(
+      run.stderr,
+      'aws-login: Profile "dev-process" has no login session: it gets its credentials from ' +
+        'credential_process "… --profile dev"; the login session is in profile "dev": use ' +
+        "--profile dev\n",
+      args[0],
+    );
+    // Never the dead end: login refuses a profile with another credential style.
+    assert.ok(!run.stderr.includes("login --profile dev-process"), run.stderr);
+  }
+});
+
+Deno.test("a credential_process profile that names itself is called a loop", async () => {
+  await using t = await setup();
+  await addProfile(t.home.home, "loop", {
+    credential_process: "'/home/me/.deno/bin/aws-login' credential-process --profile=loop",
+  });
+  await addProfile(t.home.home, "tool", { credential_process: "/usr/local/bin/vault-creds --x" });
+  const loop = await runCli(["credential-process", "--profile", "loop"], { env: t.session.env });
+  assert.equal(loop.code, EXIT.config);
+  assert.equal(
+    loop.stderr,
+    'aws-login: Profile "loop" has no login session: it gets its credentials from ' +
+      'credential_process "… --profile loop", which names "loop" itself: it would run itself ' +
+      "without end. Its --profile must name the profile that holds the login session: use a " +
+      'profile with a login session (dev), or sign in with "aws-login login --profile ' +
+      'NEW-PROFILE-NAME"\n',
+  );
+  const tool = await runCli(["export-env", "--profile", "tool"], { env: t.session.env });
+  assert.equal(tool.code, EXIT.config);
+  assert.match(tool.stderr, /its own program, not aws-login\), which aws-login cannot use/);
+  assert.ok(!tool.stderr.includes("vault-creds"), "another program's command line is not shown");
+});

@@ -2,7 +2,9 @@ import assert from "node:assert/strict";
 import { ConfigError } from "../../lib/errors.ts";
 import { joinPath } from "../../lib/files.ts";
 import {
+  credentialProcessSource,
   findLoginSession,
+  handedOutProfile,
   listLoginSessions,
   loadProfileSession,
   profileName,
@@ -136,4 +138,45 @@ Deno.test("findLoginSession() returns undefined for a profile without a session"
       loginSession: "arn:aws:iam::111111111111:user/Default",
     });
   });
+});
+
+Deno.test("handedOutProfile() reads --profile of aws-login's and the AWS CLI's commands only", () => {
+  assert.equal(handedOutProfile("aws-login credential-process --profile dev"), "dev");
+  assert.equal(
+    handedOutProfile(`"C:\\bin\\aws-login.cmd" credential-process --profile=ops`),
+    "ops",
+  );
+  assert.equal(
+    handedOutProfile("aws configure export-credentials --profile dev --format process"),
+    "dev",
+  );
+  assert.equal(handedOutProfile("deno run -P main.ts credential-process"), "default");
+  assert.equal(handedOutProfile("/usr/bin/get-creds --profile dev"), undefined);
+});
+
+Deno.test("credentialProcessSource() names the login profile, or the loop", async () => {
+  const files = {
+    configPath: "config",
+    credentialsPath: "credentials",
+    config: [
+      { kind: "profile", name: "dev", keys: { login_session: "arn:aws:iam::1:user/A" } },
+      {
+        kind: "profile",
+        name: "a",
+        keys: { credential_process: "aws-login credential-process --profile dev" },
+      },
+      {
+        kind: "profile",
+        name: "b",
+        keys: { CREDENTIAL_PROCESS: "aws-login credential-process --profile b" },
+      },
+      { kind: "profile", name: "plain", keys: {} },
+    ],
+    credentials: [],
+  } as unknown as Parameters<typeof credentialProcessSource>[0];
+  const a = await credentialProcessSource(files, "a");
+  assert.deepEqual([a?.target, a?.loginProfile, a?.selfReference], ["dev", "dev", false]);
+  const b = await credentialProcessSource(files, "b");
+  assert.deepEqual([b?.target, b?.loginProfile, b?.selfReference], ["b", undefined, true]);
+  assert.equal(await credentialProcessSource(files, "plain"), undefined);
 });
