@@ -93,6 +93,8 @@ export function parseCallbackQuery(search: string, expectedState: string): strin
  *   listens); the sign-in link redirects there.
  * @param p.port The port (`--redirect-port`), or 0/undefined for any free port.
  * @param p.log Receives one line per request (method, path, outcome; never the query).
+ * @param p.refused Told at once, in words for the user, when a callback is refused while the login
+ *   keeps waiting (no sign-in cookie, or not this login's `state`); never the query's values.
  * @param p.listen Opens the listening socket (tests replace it); default `Deno.listen`.
  * @returns The running server; its {@link CallbackServer.code} settles on the first valid callback.
  * @throws {LoginError} `ERR_LOGIN_PORT` when the port is in use or not allowed.
@@ -102,9 +104,11 @@ export function startCallbackServer(p: {
   authorizeUrl: (redirectUri: string) => string;
   port?: number;
   log?: (line: string) => void;
+  refused?: (message: string) => void;
   listen?: (options: Deno.TcpListenOptions) => Deno.Listener;
 }): CallbackServer {
   const log = p.log ?? (() => {});
+  const refused = p.refused ?? (() => {});
   let settled = false;
   let resolveCode!: (code: string) => void;
   let rejectCode!: (err: unknown) => void;
@@ -173,6 +177,11 @@ export function startCallbackServer(p: {
     if (!sameSecret(cookieOf(headers, cookieName) ?? "", cookieValue)) {
       // Not the browser that opened the sign-in link: a code someone else obtained.
       line(400, "no sign-in cookie");
+      refused(
+        "aws-login refused a sign-in callback: it came from a browser that did not open the " +
+          "sign-in link printed above (no sign-in cookie). The browser must keep cookies and be " +
+          "the one that opened that link; without such a browser, use --remote. Still waiting.",
+      );
       return page(
         400,
         "Bad request",
@@ -202,6 +211,11 @@ export function startCallbackServer(p: {
       }
       // Not this login's callback (stray tab, forged link): refuse it and keep waiting.
       line(400, err instanceof LoginError ? err.code : "bad request");
+      refused(
+        "aws-login refused a sign-in callback that is not from this login (its state is " +
+          "missing or does not match: an old tab, or a link from someone else). Still waiting " +
+          "for the sign-in started from the link printed above.",
+      );
       return page(
         400,
         "Bad request",

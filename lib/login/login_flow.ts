@@ -284,6 +284,7 @@ async function authorizeSameDevice(
   options: LoginOptions,
   deps: LoginDeps,
 ): Promise<Authorization> {
+  let say = (text: string) => deps.stderr.write(text); // the spinner's note, once it runs
   await using server = startCallbackServer({
     state: ctx.state,
     authorizeUrl: (redirectUri) =>
@@ -296,6 +297,8 @@ async function authorizeSameDevice(
       }),
     port: options.redirectPort,
     log: (line) => deps.debug(`callback: ${line}`),
+    // Said at once, not only under --debug: else a browser without cookies just waits 300 s.
+    refused: (message) => say(`${message}\n`),
   });
   // The browser gets the one-time local link, never the authorize URL: a process listing shows
   // the browser's command line to every local user, and state + challenge would let one of them
@@ -325,6 +328,7 @@ async function authorizeSameDevice(
     const left = Math.max(0, Math.ceil((deadline - deps.now()) / 1000));
     return `Waiting for the sign-in in the browser (${left} s left; Ctrl-C to cancel)…`;
   });
+  say = (text) => spinner.note(text);
   if (!options.noBrowser) {
     deps.openBrowser(url).catch((e) => {
       const why = e instanceof Error ? e.message : String(e);
