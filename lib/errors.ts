@@ -180,8 +180,8 @@ export function netNotAllowed(host: string, options?: ErrorOptions): PermissionE
   return new PermissionError(
     `aws-login's Deno permissions do not allow connecting to "${host}" (the Sign-In endpoint). ` +
       `From a checkout, add "${host}" to "net" in deno.json's "default" permission set, or run ` +
-      `"deno run -P --allow-net=127.0.0.1,localhost,${host} main.ts …" (--allow-net replaces the ` +
-      `set's list). A release binary reaches only AWS Sign-In hosts, 127.0.0.1 and localhost`,
+      `"deno run -P --allow-net=127.0.0.1,localhost,[::1],${host} main.ts …" (--allow-net replaces the ` +
+      `set's list). A release binary reaches only AWS Sign-In hosts, 127.0.0.1, localhost and [::1]`,
     options,
   );
 }

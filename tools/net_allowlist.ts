@@ -1,6 +1,6 @@
 /**
- * The `net` allow-list of deno.json's "default" permission set: loopback (the callback listener and
- * the emulator), every AWS Sign-In host the endpoint rules of `lib/aws/endpoints.ts` can resolve for a
+ * The `net` allow-list of deno.json's "default" permission set: loopback (the callback listener, the
+ * emulator, a local endpoint: the three names endpoints.ts accepts), every AWS Sign-In host the endpoint rules of `lib/aws/endpoints.ts` can resolve for a
  * known region (default, FIPS, dual-stack, both), and each region's STS endpoint. A host whose first
  * label is the region becomes one `*.` entry for its Sign-In domain (`*.signin.aws.amazon.com`);
  * Deno accepts a wildcard only as the first label, so the rest are listed one by one.
@@ -10,7 +10,7 @@
  *
  * @module
  */
-import { partitionOf, signinBaseUrl } from "../lib/aws/endpoints.ts";
+import { partitionOf, PERMITTED_LOOPBACK, signinBaseUrl } from "../lib/aws/endpoints.ts";
 import type { ProfileConfig } from "../lib/aws/profile.ts";
 
 /** Every region of the AWS partitions data (`@aws-sdk/core` util-endpoints), `*-global` included. */
@@ -74,8 +74,6 @@ export const REGIONS = [
   "us-gov-west-1",
 ]; // deno-fmt-ignore
 
-const LOOPBACK = ["127.0.0.1", "localhost"];
-
 /** The Sign-In hosts of a region: default, FIPS, dual-stack, FIPS + dual-stack. */
 export function signinHosts(region: string): string[] {
   const profile: ProfileConfig = { name: "allowlist", exists: true, keys: {} };
@@ -100,7 +98,7 @@ export function netAllowlist(): string[] {
     }
     hosts.add(stsHost(region));
   }
-  return [...LOOPBACK, ...[...hosts].sort()];
+  return [...PERMITTED_LOOPBACK, ...[...hosts].sort()];
 }
 
 if (import.meta.main) {

@@ -222,9 +222,24 @@ function checkUrl(value: string, source: string): { url: string; source: string 
         `to a loopback host (127.0.0.1, localhost, [::1])`,
     );
   }
+  if (isLoopbackHost(url.hostname) && !PERMITTED_LOOPBACK.includes(url.hostname)) {
+    // The permission set (deno.json) names these three; another 127.x address would fail later
+    // with a bare Deno permission error, after the browser opened.
+    throw new ConfigError(
+      "ERR_CONFIG_ENDPOINT",
+      `Refusing the endpoint URL "${text}" in ${source}: aws-login may connect to this machine ` +
+        `only as ${PERMITTED_LOOPBACK.join(", ")} (its Deno permission set). Use one of those`,
+    );
+  }
   // The parsed form, not the text: the URL parser drops tabs and line breaks and encodes the rest.
   return { url: `${url.protocol}//${url.host}${url.pathname}`.replace(/\/+$/, ""), source };
 }
+
+/**
+ * The loopback hosts the "default" permission set allows (tools/net_allowlist.ts writes them to
+ * deno.json), so the only ones an endpoint URL may name.
+ */
+export const PERMITTED_LOOPBACK: readonly string[] = ["127.0.0.1", "localhost", "[::1]"];
 
 /** 127.0.0.0/8, `localhost` and `[::1]`: hosts that never leave this machine. */
 export function isLoopbackHost(hostname: string): boolean {

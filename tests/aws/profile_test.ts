@@ -441,13 +441,27 @@ Deno.test("signinBaseUrl() accepts plain http:// only for a loopback host, from 
     for (
       const [url, base] of [
         ["http://127.0.0.1:8000/", "http://127.0.0.1:8000"],
-        ["http://127.1.2.3:1/pfx", "http://127.1.2.3:1/pfx"],
         ["http://LOCALHOST:4566", "http://localhost:4566"],
         ["http://[::1]:8000/", "http://[::1]:8000"],
         ["https://example.com/signin/", "https://example.com/signin"],
       ]
     ) {
       assert.equal(resolve(url!), base, `${source} ${url}`);
+    }
+    // Loopback, but not in the permission set: refused here, not by Deno after the browser opened.
+    for (const url of ["http://127.1.2.3:1/pfx", "https://127.0.0.2:8443", "http://127.0.0.53"]) {
+      assert.throws(
+        () => resolve(url),
+        (err) =>
+          err instanceof ConfigError && err.code === "ERR_CONFIG_ENDPOINT" &&
+          err.message.startsWith(`Refusing the endpoint URL "${url}" in `) &&
+          err.message.includes(source) &&
+          err.message.endsWith(
+            ": aws-login may connect to this machine only as 127.0.0.1, localhost, [::1] (its " +
+              "Deno permission set). Use one of those",
+          ),
+        `${source} ${url}`,
+      );
     }
   }
 });

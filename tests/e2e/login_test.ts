@@ -437,15 +437,25 @@ Deno.test("login reports an unreachable Sign-In endpoint (exit 6, nothing writte
 
 Deno.test("login checks the endpoint's host against the permission set before the browser opens", async () => {
   await using t = await setup();
-  // 127.0.0.2 is loopback but not in the "default" set's net list.
+  // A valid https endpoint whose host is not in the "default" set's net list.
   const env = { ...t.env, BROWSER: await t.followingBrowser() };
   const { code, stderr } = await runLogin(
-    ["--region", "us-east-1", "--endpoint-url", "http://127.0.0.2:8001", "--timeout", "5"],
+    [
+      "--region",
+      "us-east-1",
+      "--endpoint-url",
+      "https://signin.example.com:8443",
+      "--timeout",
+      "5",
+    ],
     env,
   );
   assert.equal(code, EXIT.config, stderr);
-  assert.match(stderr, /Deno permissions do not allow connecting to "127\.0\.0\.2:8001"/);
-  assert.match(stderr, /deno run -P --allow-net=127\.0\.0\.1,localhost,127\.0\.0\.2:8001/);
+  assert.match(stderr, /Deno permissions do not allow connecting to "signin\.example\.com:8443"/);
+  assert.match(
+    stderr,
+    /deno run -P --allow-net=127\.0\.0\.1,localhost,\[::1\],signin\.example\.com:8443/,
+  );
   assert.ok(!/v1\/authorize|Cannot reach|network/i.test(stderr), stderr);
   assert.equal(await Deno.stat(t.paths.browserLog).then(() => true, () => false), false);
   await assertNothingWritten(t, undefined);

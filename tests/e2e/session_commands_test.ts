@@ -208,14 +208,14 @@ Deno.test("a refresh at a host the permission set lacks is a permission error, n
   await using t = await setup();
   const token = await expireIn(t.session.cachePath, 60_000);
   // The session's own endpoint (another one would be refused by the pin before any request).
-  const endpoint = "http://127.0.0.2:8001";
+  const endpoint = "https://signin.example.com:8443";
   writeCachedToken(t.session.cachePath, { ...token, signInEndpoint: endpoint });
   const { code, stdout, stderr } = await runCli(["credential-process", "--profile", "dev"], {
     env: { ...t.session.env, AWS_ENDPOINT_URL_SIGNIN: endpoint },
   });
   assert.equal(code, EXIT.config, stderr);
   assert.equal(stdout, "");
-  assert.match(stderr, /Deno permissions do not allow connecting to "127\.0\.0\.2:8001"/);
+  assert.match(stderr, /Deno permissions do not allow connecting to "signin\.example\.com:8443"/);
   assert.ok(!/Cannot reach|network/i.test(stderr), stderr);
 });
 
