@@ -67,14 +67,19 @@ export class UnsafePathError extends Error {
  * @throws {UnsafePathError} For a link that is not the user's.
  */
 export function resolveWriteTarget(path: string): string {
+  return inspectWriteTarget(path).target;
+}
+
+/** {@link resolveWriteTarget}, with what lstat says of the target (undefined when it is missing). */
+function inspectWriteTarget(path: string): { target: string; info?: Deno.FileInfo } {
   let info: Deno.FileInfo;
   try {
     info = Deno.lstatSync(path);
   } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return path;
+    if (err instanceof Deno.errors.NotFound) return { target: path };
     throw err;
   }
-  if (!info.isSymlink) return path;
+  if (!info.isSymlink) return { target: path, info };
   const uid = userId();
   if (uid !== null) {
     const dirInfo = Deno.statSync(dirname(path));
@@ -82,7 +87,8 @@ export function resolveWriteTarget(path: string): string {
       throw new UnsafePathError(path, "it is a symlink in a place another user controls");
     }
   }
-  return Deno.realPathSync(path);
+  const target = Deno.realPathSync(path);
+  return { target, info: unless(Deno.errors.NotFound, () => Deno.lstatSync(target)) };
 }
 
 /**
@@ -118,14 +124,18 @@ export function readOwnFile(path: string, maxBytes = MAX_READ_BYTES): Uint8Array
 /**
  * Opens `path` for reading and writing, creating it (mode `mode`) when missing, as a lock file is
  * opened: never creating or opening anything through a symlink planted after the check, and
- * refusing anything that is not the user's own regular file.
+ * refusing anything that is not the user's own regular file (a FIFO, socket or device is refused
+ * before it is opened, and the opened file is checked again).
  *
  * @throws {UnsafePathError} For a symlink another user could have planted, or a file that is not
  *   the user's own regular file.
  * @throws Deno's own errors.
  */
 export function openOwnFile(path: string, mode = FILE_MODE): Deno.FsFile {
-  const target = resolveWriteTarget(path);
+  const { target, info } = inspectWriteTarget(path);
+  // A socket or device is refused unopened: opening one fails oddly (a socket), or may block or
+  // act (a device). What is opened is checked again below.
+  if (info !== undefined) checkOwnFile(path, info, "write");
   let file: Deno.FsFile | undefined;
   for (let attempt = 1; file === undefined; attempt++) {
     if (attempt > 3) throw new UnsafePathError(path, "it keeps changing while it is being opened");

@@ -1179,3 +1179,58 @@ Deno.test({
     }
   },
 });
+
+// --- Anything but a regular file is refused, not only a FIFO (issue 20 item 8). ---
+
+Deno.test({
+  name: "readCachedToken() and withCacheLock() refuse a Unix socket, never opening it",
+  ignore: !posix,
+  async fn() {
+    const dir = await Deno.makeTempDir();
+    try {
+      const path = `${dir}/t.json`;
+      using _cache = Deno.listen({ transport: "unix", path });
+      await assertUnsafe(
+        () => readCachedToken(path),
+        /^Cannot read token cache ".*t\.json": it is not a regular file \(a FIFO, socket or device\)/,
+      );
+      const other = `${dir}/u.json`;
+      using _lock = Deno.listen({ transport: "unix", path: `${other}.lock` });
+      let entered = false;
+      await assertUnsafe(
+        () => withCacheLock(other, () => Promise.resolve(void (entered = true))),
+        /^Cannot open the lock file ".*u\.json\.lock": it is not a regular file/,
+      );
+      assert.equal(entered, false);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name: "readCachedToken() and withCacheLock() refuse the user's own link to a character device",
+  ignore: !posix,
+  async fn() {
+    const dir = await Deno.makeTempDir();
+    try {
+      // /dev/null stands in for the user's terminal (/dev/pts/N, the user's own): a read of that
+      // would wait for a line typed.
+      const path = `${dir}/t.json`;
+      await Deno.symlink("/dev/null", path);
+      await assertUnsafe(
+        () => readCachedToken(path),
+        /^Cannot read token cache ".*t\.json": it is not a regular file \(a FIFO, socket or device\)/,
+      );
+      await Deno.symlink("/dev/null", `${path}.lock`);
+      let entered = false;
+      await assertUnsafe(
+        () => withCacheLock(path, () => Promise.resolve(void (entered = true))),
+        /^Cannot open the lock file ".*t\.json\.lock": it is not a regular file/,
+      );
+      assert.equal(entered, false);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
