@@ -118,3 +118,25 @@ Deno.test("resolveProfileCredentials() refreshes a session the AWS CLI made wher
   // Not pinned behind the user's back: only login pins a session.
   assert.equal((await readCachedToken(t.session.cachePath)).signInEndpoint, undefined);
 });
+
+Deno.test("resolveCredentials() refuses the session's host and port with another scheme or path", async () => {
+  await using t = await sessionFixture({ arn: ARN });
+  const token = await expireIn(t.session.cachePath, -1000);
+  const url = new URL(t.emulator.url); // http://127.0.0.1:PORT, where the settings point
+  for (const pinned of [`https://${url.host}`, `${t.emulator.url}/other`]) {
+    writeCachedToken(t.session.cachePath, { ...token, signInEndpoint: pinned });
+    const before = await Deno.readTextFile(t.session.cachePath);
+    const { deps } = testDeps(t.session.env);
+    await assert.rejects(
+      () => resolveCredentials(deps, { profile: "dev" }),
+      (err) =>
+        err instanceof ConfigError && err.code === "ERR_CONFIG_ENDPOINT" &&
+        err.message.includes(
+          `it was made with AWS Sign-In at "${pinned}", but the endpoint is now`,
+        ),
+      pinned,
+    );
+    assert.equal(t.emulator.controls.counters().refresh_token, 0, `refreshed at ${pinned}`);
+    assert.equal(await Deno.readTextFile(t.session.cachePath), before);
+  }
+});
