@@ -872,6 +872,20 @@ Deno.test("an echoed secret is cut out of a message; a name that was a secret is
     (err) =>
       err instanceof SigninError && err.message.includes(`"The token [redacted] is malformed"`),
   );
+  // Quoted twice (and in each written form): every occurrence is cut, and the message is kept.
+  const forms = [refresh, JSON.stringify(refresh).slice(1, -1), encodeURIComponent(refresh)];
+  for (const form of forms) {
+    await assert.rejects(
+      () =>
+        call(json(400, { message: `The token ${form} is malformed; you sent ${form}` }, {
+          "x-amzn-errortype": "ValidationException",
+        })),
+      (err) =>
+        err instanceof SigninError &&
+        err.message.includes(`"The token [redacted] is malformed; you sent [redacted]"`),
+      form,
+    );
+  }
   await assert.rejects(
     () => call(json(400, { error: refresh }, { "x-amzn-errortype": `${refresh}:x` })),
     (err) =>
