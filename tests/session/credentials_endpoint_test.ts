@@ -119,7 +119,7 @@ Deno.test("resolveProfileCredentials() refreshes a session the AWS CLI made wher
   assert.equal((await readCachedToken(t.session.cachePath)).signInEndpoint, undefined);
 });
 
-Deno.test("resolveCredentials() refuses the session's host and port with another scheme or path", async () => {
+Deno.test("resolveProfileCredentials() refuses the session's host and port with another scheme or path", async () => {
   await using t = await sessionFixture({ arn: ARN });
   const token = await expireIn(t.session.cachePath, -1000);
   const url = new URL(t.emulator.url); // http://127.0.0.1:PORT, where the settings point
@@ -128,7 +128,7 @@ Deno.test("resolveCredentials() refuses the session's host and port with another
     const before = await Deno.readTextFile(t.session.cachePath);
     const { deps } = testDeps(t.session.env);
     await assert.rejects(
-      () => resolveCredentials(deps, { profile: "dev" }),
+      () => resolveProfileCredentials(deps, { profile: "dev" }),
       (err) =>
         err instanceof ConfigError && err.code === "ERR_CONFIG_ENDPOINT" &&
         err.message.includes(
