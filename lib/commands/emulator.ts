@@ -1,5 +1,6 @@
 /**
- * `aws-login emulator`: runs the local AWS Sign-In emulator (and STS GetCallerIdentity) on
+ * `aws-login emulator`: runs the local AWS Sign-In emulator (and STS GetCallerIdentity and
+ * AssumeRole) on
  * 127.0.0.1 until SIGINT or SIGTERM. The first stdout line is exactly
  * `listening on http://127.0.0.1:PORT`; then one line per request, never with a secret.
  *
@@ -10,13 +11,15 @@ import type { Deps } from "../cli/deps.ts";
 import { EmulatorError, EXIT, UsageError } from "../errors.ts";
 import type { EmulatorOptions } from "../emulator/server.ts";
 import { arnProblem, type TokenFailure } from "../emulator/state.ts";
+import { parseRoles, ROLES_FILE_EXAMPLE, type RolesFileEntry } from "../emulator/roles.ts";
 
 export const help = `Usage: aws-login emulator [options]
 
 Run a local AWS Sign-In emulator for demos and tests: no AWS account needed, nothing leaves this
 machine. Point the CLI or an AWS SDK at it with AWS_ENDPOINT_URL_SIGNIN=http://127.0.0.1:PORT; it
-also answers STS GetCallerIdentity (POST /) and the token revocation and introspection calls
-(POST /v1/revoke, /v1/introspect), each SigV4-signed with the credentials it issued.
+also answers STS GetCallerIdentity and AssumeRole (POST /, for AWS_ENDPOINT_URL_STS) and the token
+revocation and introspection calls (POST /v1/revoke, /v1/introspect), each SigV4-signed with the
+credentials it issued (AssumeRole's role credentials included).
 
 The first line on stdout is "listening on http://127.0.0.1:PORT", then one line per request.
 Stop it with Ctrl-C (SIGINT) or SIGTERM.
@@ -28,6 +31,12 @@ Options:
   --session-ttl S       How long a session can be refreshed, in seconds (default 43200)
   --accounts FILE       JSON array of {"arn": "...", "name": "..."} identities the page offers
                         (default: arn:aws:iam::123456789012:user/demo; not with --auto-approve)
+  --roles FILE          JSON array of the roles AssumeRole knows, each {"arn": "arn:aws:iam::
+                        210987654321:role/Admin", "trustedPrincipals"?: [ARN or account id, ...],
+                        "maxSessionDuration"?: 3600-43200, "externalId"?: "...", "mfaSerial"?:
+                        "arn:aws:iam::123456789012:mfa/demo", "mfaCode"?: "123456"}
+                        (default: any role in any account trusts every signed-in identity and
+                        role session of the emulator, for at most 1 h; chained roles: 1 h)
   --clock-offset S      Run the emulator clock S seconds ahead (negative: behind)
   --fail-next N         Fail the next N token calls, as the --fail-* options below say
   --fail-error VALUE    ... with this error value (TOKEN_EXPIRED, INVALID_REQUEST, server_error, ...)
@@ -39,7 +48,8 @@ Options:
   -h, --help            Show this help
 
 Test controls at runtime (loopback, JSON):
-  GET  /__admin/counters                          requests so far, token calls by grant type
+  GET  /__admin/counters                          requests so far, token calls by grant type,
+                                                   STS calls (AssumeRole also on its own)
   POST /__admin/clock  {"offsetMs": 600000}       set the clock offset
   POST /__admin/fail   {"count": 1, "error": "TOKEN_EXPIRED"}  (also status, retryAfterSeconds,
                                                    delayMs, reset) fail the next token calls
@@ -53,6 +63,7 @@ export interface EmulatorCommandOptions {
   readonly accessTtlSeconds?: number;
   readonly sessionTtlSeconds?: number;
   readonly accountsFile?: string;
+  readonly rolesFile?: string;
   readonly clockOffsetMs: number;
   readonly failNext?: { count: number; failure: TokenFailure };
 }
@@ -72,6 +83,7 @@ export function parse(argv: readonly string[]): EmulatorCommandOptions {
       "access-ttl",
       "session-ttl",
       "accounts",
+      "roles",
       "clock-offset",
       "fail-next",
       ...FAIL_OPTIONS,
@@ -125,6 +137,7 @@ export function parse(argv: readonly string[]): EmulatorCommandOptions {
     accessTtlSeconds: intOption("access-ttl", v["access-ttl"], { min: 1, max: 900 }),
     sessionTtlSeconds: intOption("session-ttl", v["session-ttl"], { min: 1, max: 31_622_400 }),
     accountsFile: v.accounts,
+    rolesFile: v.roles,
     clockOffsetMs: offset === undefined ? 0 : Number(offset) * 1000,
     failNext: count === undefined ? undefined : { count, failure },
   };
@@ -169,6 +182,38 @@ async function readAccounts(path: string): Promise<{ arn: string; name?: string 
   });
 }
 
+/**
+ * Reads a roles file (lib/emulator/roles.ts says what it holds).
+ *
+ * @throws {EmulatorError} When it cannot be read or a role in it is malformed.
+ */
+async function readRoles(path: string): Promise<RolesFileEntry[]> {
+  const fail = (why: string, cause?: unknown) =>
+    new EmulatorError(
+      `Cannot use the roles file "${path}": ${why}. It must be a JSON array like ` +
+        `${ROLES_FILE_EXAMPLE}.`,
+      { cause },
+    );
+  let text: string;
+  try {
+    text = await Deno.readTextFile(path);
+  } catch (err) {
+    throw fail(
+      err instanceof Deno.errors.NotFound ? "it does not exist" : "it cannot be read",
+      err,
+    );
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    throw fail("it is not valid JSON", err);
+  }
+  const problem = parseRoles(value);
+  if (typeof problem === "string") throw fail(problem);
+  return value as RolesFileEntry[];
+}
+
 /** Starts the emulator, logs requests to stdout, and stops cleanly on SIGINT or SIGTERM. */
 export async function run(options: EmulatorCommandOptions, deps: Deps): Promise<number> {
   const { startEmulator } = await import("../emulator/server.ts");
@@ -183,6 +228,7 @@ export async function run(options: EmulatorCommandOptions, deps: Deps): Promise<
   if (options.accountsFile !== undefined) {
     emulatorOptions.accounts = await readAccounts(options.accountsFile);
   }
+  if (options.rolesFile !== undefined) emulatorOptions.roles = await readRoles(options.rolesFile);
   const emulator = await startEmulator(emulatorOptions);
   if (options.failNext) {
     emulator.controls.failNextTokenCalls(options.failNext.count, options.failNext.failure);

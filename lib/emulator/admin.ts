@@ -7,7 +7,8 @@
  * page sends its own name).
  *
  * - `GET /__admin/counters` → `{"authorize":…,"authorization_code":…,"refresh_token":…,
- *   "other_grant":…,"sts":…,"revoke":…,"introspect":…}`
+ *   "other_grant":…,"sts":…,"assume_role":…,"revoke":…,"introspect":…}` (`sts` counts every STS
+ *   request, `assume_role` the AssumeRole ones among them)
  * - `POST /__admin/clock` `{"offsetMs": 600000}` → the emulator clock runs 10 minutes ahead
  * - `POST /__admin/fail` `{"count": 2, "error"?: "TOKEN_EXPIRED", "status"?: 500,
  *   "retryAfterSeconds"?: 2, "delayMs"?: 1500, "reset"?: true}` → the next 2 token calls fail so

@@ -1,5 +1,5 @@
 /**
- * A local AWS Sign-In emulator (plus STS GetCallerIdentity) for demos and tests: the browser
+ * A local AWS Sign-In emulator (plus STS GetCallerIdentity and AssumeRole) for demos and tests: the browser
  * authorize step, CreateOAuth2Token with DPoP, the SigV4-signed revoke and introspect calls, and
  * test controls (clock offset, injected failures, denied actions, counters). It listens on
  * 127.0.0.1 only.
@@ -26,6 +26,7 @@ import {
   type TokenFailure,
 } from "./state.ts";
 import { handleIamTokenCall, isIamTokenCall } from "./revoke_introspect.ts";
+import { parseRoles, type RoleDefinition, type RolesFileEntry } from "./roles.ts";
 import { handleSts } from "./sts.ts";
 import { handleToken, RESET, type TokenContext } from "./token_endpoint.ts";
 
@@ -43,6 +44,11 @@ export interface EmulatorOptions {
   accounts?: { arn: string; name?: string }[];
   /** Initial offset of the emulator clock from the system clock. */
   clockOffsetMs?: number;
+  /**
+   * The roles STS AssumeRole knows, as a roles file lists them (lib/emulator/roles.ts); default:
+   * any role ARN, trusting every identity the emulator issued credentials to, for at most 1 h.
+   */
+  roles?: RolesFileEntry[];
   /** Receives one line per request, with no secrets; default: no logging. */
   log?: (line: string) => void;
 }
@@ -71,7 +77,8 @@ export interface EmulatorControls {
 
 const MAX_BODY = 1 << 20;
 
-function validate(options: EmulatorOptions): void {
+/** Checks the options; returns the roles, read. */
+function validate(options: EmulatorOptions): RoleDefinition[] | undefined {
   const whole = (name: string, v: number | undefined, min: number, max: number) => {
     if (v !== undefined && (!Number.isSafeInteger(v) || v < min || v > max)) {
       throw new EmulatorError(`Cannot start the emulator: ${name} must be ${min} to ${max}`);
@@ -87,6 +94,10 @@ function validate(options: EmulatorOptions): void {
     const problem = arnProblem(arn);
     if (problem) throw new EmulatorError(`Cannot use "${arn}" as ${what}: ${problem}`);
   }
+  if (options.roles === undefined) return undefined;
+  const roles = parseRoles(options.roles);
+  if (typeof roles === "string") throw new EmulatorError(`Cannot use these roles: ${roles}`);
+  return roles;
 }
 
 /**
@@ -95,9 +106,10 @@ function validate(options: EmulatorOptions): void {
  * @throws {EmulatorError} On bad options, or when the port cannot be bound.
  */
 export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
-  validate(options);
+  const roles = validate(options);
   const state = new EmulatorState({
     ...options,
+    roles,
     accounts: options.accounts?.map((a): Account => ({ arn: a.arn, name: a.name })),
   });
   const closing = new AbortController();

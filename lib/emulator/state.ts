@@ -8,6 +8,7 @@
  */
 import { accountIdOf, parseArn } from "../aws/arn.ts";
 import { base64UrlEncode } from "../signin/pkce.ts";
+import { type RoleDefinition, RoleDirectory } from "./roles.ts";
 
 /** `client_id` of the same-device (loopback) flow. */
 export const SAME_DEVICE_CLIENT_ID = "arn:aws:signin:::devtools/same-device";
@@ -62,7 +63,7 @@ export interface RefreshAnswer {
   readonly credentials: IssuedCredentials;
 }
 
-/** Credentials issued for a session. */
+/** Credentials issued for a login session or a role session. */
 export interface IssuedCredentials {
   accessKeyId: string;
   secretAccessKey: string;
@@ -93,6 +94,8 @@ export interface Counters {
   /** Token calls with another or no grant type. */
   other_grant: number;
   sts: number;
+  /** STS AssumeRole calls (also counted in `sts`), refused ones included. */
+  assume_role: number;
   /** RevokeOAuth2TokenWithIAM calls, refused ones included. */
   revoke: number;
   /** IntrospectOAuth2TokenWithIAM calls, refused ones included. */
@@ -135,6 +138,8 @@ export class EmulatorState {
   readonly accessTtlSeconds: number;
   readonly sessionTtlSeconds: number;
   readonly autoApprove: string | undefined;
+  /** The roles STS AssumeRole knows. */
+  readonly roles: RoleDirectory;
   #clockOffsetMs: number;
   readonly #pending = new Map<string, AuthorizeRequest & { createdAt: number }>();
   readonly #codes = new Map<string, CodeGrant>();
@@ -153,6 +158,7 @@ export class EmulatorState {
     refresh_token: 0,
     other_grant: 0,
     sts: 0,
+    assume_role: 0,
     revoke: 0,
     introspect: 0,
   };
@@ -165,12 +171,15 @@ export class EmulatorState {
     sessionTtlSeconds?: number;
     autoApprove?: string;
     clockOffsetMs?: number;
+    /** The roles of a roles file; undefined: any role trusts every issued identity for 1 h. */
+    roles?: readonly RoleDefinition[];
   }) {
     this.accounts = options.accounts?.length ? options.accounts : [DEFAULT_ACCOUNT];
     this.accessTtlSeconds = options.accessTtlSeconds ?? 900;
     this.sessionTtlSeconds = options.sessionTtlSeconds ?? 43_200;
     this.autoApprove = options.autoApprove;
     this.#clockOffsetMs = options.clockOffsetMs ?? 0;
+    this.roles = new RoleDirectory(options.roles);
   }
 
   /** The emulator's clock: the system clock plus the test offset, epoch milliseconds. */
@@ -302,11 +311,20 @@ export class EmulatorState {
 
   /** Issues credentials for a session, valid `lifetimeSeconds`. */
   issueCredentials(session: Session, lifetimeSeconds: number): IssuedCredentials {
+    return this.#issue(session.arn, lifetimeSeconds);
+  }
+
+  /** Issues role credentials for the role session `arn` (`…:assumed-role/…`), valid `lifetimeSeconds`. */
+  issueRoleCredentials(arn: string, lifetimeSeconds: number): IssuedCredentials {
+    return this.#issue(arn, lifetimeSeconds);
+  }
+
+  #issue(arn: string, lifetimeSeconds: number): IssuedCredentials {
     const credentials: IssuedCredentials = {
       accessKeyId: `ASIA${randomUpperAlnum(16)}`,
       secretAccessKey: randomToken(30),
       sessionToken: `IQoJb3JpZ2luX2VjE${randomToken(240)}`,
-      arn: session.arn,
+      arn,
       expiresAt: this.now() + lifetimeSeconds * 1000,
     };
     this.#credentials.set(credentials.accessKeyId, credentials);

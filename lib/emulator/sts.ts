@@ -1,19 +1,23 @@
 /**
- * STS `GetCallerIdentity` for the emulator, so tools can prove the issued credentials work: the
+ * STS for the emulator: `GetCallerIdentity`, so tools can prove the issued credentials work, and
+ * `AssumeRole` (lib/emulator/assume_role.ts), so role profiles can be resolved against it. Every
  * request must be SigV4-signed (service `sts`, any region, `X-Amz-Date` within 15 minutes of the
- * emulator clock) with credentials this emulator issued and that have not expired, with their
- * session token. The reply names the session's ARN, account and user id.
+ * emulator clock) with credentials this emulator issued — a login session's or a role session's —
+ * that have not expired, with their session token. GetCallerIdentity names the caller's ARN
+ * (`…:assumed-role/<role>/<session>` for role credentials), account and user id.
  *
  * Protocols: awsQuery (form body `Action=GetCallerIdentity&Version=2011-06-15`, XML reply) — what
- * `@aws-sdk/client-sts` 3.1174 sends — and awsJson1_0 (`X-Amz-Target:
+ * `@aws-sdk/client-sts` 3.1174 sends, and the only one the AWS CLI's STS model lists, so the only
+ * one for AssumeRole — and, for GetCallerIdentity, awsJson1_0 (`X-Amz-Target:
  * AWSSecurityTokenServiceV20110615.GetCallerIdentity`, JSON reply). Not Smithy RPCv2 CBOR.
  *
  * @see https://docs.aws.amazon.com/STS/latest/APIReference/API_GetCallerIdentity.html
  * @module
  */
 import { accountIdOf, parseArn } from "../aws/arn.ts";
+import { assumeRole } from "./assume_role.ts";
 import { sha256Hex, type SigV4Problem, SigV4Refusal, verifySignedRequest } from "./sigv4.ts";
-import type { EmulatorState } from "./state.ts";
+import type { EmulatorState, IssuedCredentials } from "./state.ts";
 
 const XMLNS = "https://sts.amazonaws.com/doc/2011-06-15/";
 const JSON_TARGET = "AWSSecurityTokenServiceV20110615.GetCallerIdentity";
@@ -28,18 +32,33 @@ class StsFault {
   constructor(readonly code: string, readonly status: number, readonly message: string) {}
 }
 
-/** A stable fake unique id, like the `AIDA…` of an IAM user or the `AROA…` of a role. */
-export async function userIdOf(arn: string): Promise<string> {
-  const parsed = parseArn(arn);
-  if (parsed?.resource === "root") return parsed.accountId;
-  const digest = (await sha256Hex(arn)).toUpperCase();
-  const suffix = Array.from(
+/** 17 characters of `A-Z2-7` derived from `text`, for a stable fake unique id. */
+async function idSuffix(text: string): Promise<string> {
+  const digest = (await sha256Hex(text)).toUpperCase();
+  return Array.from(
     digest.slice(0, 34).match(/../g)!,
     (pair) => "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"[parseInt(pair, 16) % 32],
   ).join("").slice(0, 17);
-  const role = /^assumed-role\/[^/]+\/(.+)$/.exec(parsed?.resource ?? "");
-  if (role) return `AROA${suffix}:${role[1]}`;
-  return `AIDA${suffix}`;
+}
+
+/** The stable fake `AROA…` id of a role, from its ARN without path (`arn:aws:iam::1…:role/Admin`). */
+export function roleIdOf(roleArn: string): Promise<string> {
+  return idSuffix(roleArn).then((suffix) => `AROA${suffix}`);
+}
+
+/**
+ * A stable fake unique id, like the `AIDA…` of an IAM user or the `AROA…:<session>` of a role
+ * session (the role's id, so it equals the AssumedRoleId AssumeRole answered).
+ */
+export async function userIdOf(arn: string): Promise<string> {
+  const parsed = parseArn(arn);
+  if (parsed?.resource === "root") return parsed.accountId;
+  const role = /^assumed-role\/([^/]+)\/(.+)$/.exec(parsed?.resource ?? "");
+  if (parsed && role) {
+    const roleArn = `arn:${parsed.partition}:iam::${parsed.accountId}:role/${role[1]}`;
+    return `${await roleIdOf(roleArn)}:${role[2]}`;
+  }
+  return `AIDA${await idSuffix(arn)}`;
 }
 
 /** STS's code and status for each way a signature is refused. */
@@ -54,19 +73,19 @@ const STS_REFUSALS: Record<SigV4Problem, [code: string, status: number]> = {
   mismatch: ["SignatureDoesNotMatch", 403],
 };
 
-/** Checks the signature and credentials of `request`; returns the caller's ARN. */
+/** Checks the signature and credentials of `request`; returns the credentials that signed it. */
 async function authenticate(
   request: Request,
   body: Uint8Array,
   state: EmulatorState,
-): Promise<string> {
+): Promise<IssuedCredentials> {
   try {
     const { credentials } = await verifySignedRequest(request, body, {
       service: "sts",
       now: state.now(),
       credentialsOf: (id) => state.credentialsOf(id),
     });
-    return credentials.arn;
+    return credentials;
   } catch (err) {
     if (!(err instanceof SigV4Refusal)) throw err;
     const [code, status] = STS_REFUSALS[err.problem];
@@ -77,8 +96,14 @@ async function authenticate(
   }
 }
 
-/** The operation a query-protocol request names, checked. */
-function queryAction(request: Request, body: Uint8Array): void {
+/** The operations the emulator's STS answers. */
+type Action = "GetCallerIdentity" | "AssumeRole";
+
+/** The operation a query-protocol request names, checked, and its parameters. */
+function queryAction(
+  request: Request,
+  body: Uint8Array,
+): { action: Action; params: URLSearchParams } {
   const params = new URLSearchParams(new URL(request.url).search);
   const type = request.headers.get("content-type") ?? "";
   if (type.includes("application/x-www-form-urlencoded")) {
@@ -86,13 +111,47 @@ function queryAction(request: Request, body: Uint8Array): void {
   }
   const action = params.get("Action");
   const version = params.get("Version");
-  if (action !== "GetCallerIdentity" || (version !== null && version !== "2011-06-15")) {
+  if (
+    (action !== "GetCallerIdentity" && action !== "AssumeRole") ||
+    (version !== null && version !== "2011-06-15")
+  ) {
     throw new StsFault(
       "InvalidAction",
       400,
       `Could not find operation ${action ?? "(none)"} for version ${version ?? "(none)"}`,
     );
   }
+  return { action, params };
+}
+
+/** Seconds precision, as STS writes `Expiration` (`2026-12-06T21:00:00Z`). */
+function isoSeconds(ms: number): string {
+  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
+}
+
+/** Runs AssumeRole for the authenticated caller; its XML reply, or the STS error. */
+async function assumeRoleReply(
+  params: URLSearchParams,
+  caller: IssuedCredentials,
+  state: EmulatorState,
+  requestId: string,
+): Promise<Response> {
+  const outcome = await assumeRole(params, caller, state, roleIdOf);
+  if ("code" in outcome) throw new StsFault(outcome.code, outcome.status, outcome.message);
+  const c = outcome.credentials;
+  return new Response(
+    `<AssumeRoleResponse xmlns="${XMLNS}">\n  <AssumeRoleResult>\n` +
+      `    <AssumedRoleUser>\n      <AssumedRoleId>${escapeXml(outcome.assumedRoleId)}` +
+      `</AssumedRoleId>\n      <Arn>${escapeXml(outcome.arn)}</Arn>\n    </AssumedRoleUser>\n` +
+      `    <Credentials>\n      <AccessKeyId>${c.accessKeyId}</AccessKeyId>\n` +
+      `      <SecretAccessKey>${c.secretAccessKey}</SecretAccessKey>\n` +
+      `      <SessionToken>${c.sessionToken}</SessionToken>\n` +
+      `      <Expiration>${isoSeconds(c.expiresAt)}</Expiration>\n    </Credentials>\n` +
+      `  </AssumeRoleResult>\n` +
+      `  <ResponseMetadata>\n    <RequestId>${requestId}</RequestId>\n  </ResponseMetadata>\n` +
+      `</AssumeRoleResponse>\n`,
+    { headers: { "content-type": "text/xml", "x-amzn-requestid": requestId } },
+  );
 }
 
 /**
@@ -110,8 +169,13 @@ export async function handleSts(request: Request, state: EmulatorState): Promise
     if (json && target !== JSON_TARGET) {
       throw new StsFault("UnknownOperationException", 400, `Unknown operation ${target}`);
     }
-    if (!json) queryAction(request, body);
-    const arn = await authenticate(request, body, state);
+    const query = json ? undefined : queryAction(request, body);
+    if (query?.action === "AssumeRole") state.count("assume_role");
+    const caller = await authenticate(request, body, state);
+    if (query?.action === "AssumeRole") {
+      return await assumeRoleReply(query.params, caller, state, requestId);
+    }
+    const arn = caller.arn;
     const account = accountIdOf(arn) ?? "";
     const userId = await userIdOf(arn);
     if (json) {

@@ -1,11 +1,12 @@
 /**
  * `aws-login emulator` as a subprocess under the shipped permission set (`deno run -P`): the first
  * stdout line, one log line per request without secrets, a clean stop on SIGTERM and SIGINT, the
- * accounts file, the fail/clock flags, and usage errors.
+ * accounts file, the roles file, the fail/clock flags, and usage errors.
  */
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
-import { authorizeQuery, codeBody, proof, tokenCall } from "./flow.ts";
+import { authorizeQuery, codeBody, proof, signIn, tokenCall } from "./flow.ts";
+import { type Creds, sts, xmlValue } from "./sts_client.ts";
 import { type BoundedChild, outputBounded, spawnBounded } from "../helpers/bounded.ts";
 import { generateDpopKey } from "../../lib/signin/dpop.ts";
 import { codeChallengeS256, createCodeVerifier } from "../../lib/signin/pkce.ts";
@@ -202,6 +203,62 @@ Deno.test("emulator with a bad accounts file exits 1 and says what is wrong", as
     assert.equal(bad.code, 1);
     assert.match(bad.stderr, /it is not a non-empty array/);
     assert.equal(bad.stdout, "");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("emulator --roles makes its roles the only ones AssumeRole knows", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "aws-login-emulator-" });
+  try {
+    const admin = "arn:aws:iam::210987654321:role/Admin";
+    await Deno.writeTextFile(
+      `${dir}/roles.json`,
+      JSON.stringify([{ arn: admin, trustedPrincipals: [ARN], maxSessionDuration: 7200 }]),
+    );
+    await using running = spawn(["--auto-approve", ARN, "--roles", `${dir}/roles.json`]);
+    const url = await listening(running);
+    const creds = (await signIn(url)).reply.accessToken as Creds;
+    const body = (role: string) =>
+      `Action=AssumeRole&Version=2011-06-15&RoleArn=${encodeURIComponent(role)}` +
+      `&RoleSessionName=alice&DurationSeconds=7200`;
+    const granted = await sts(url, creds, { body: body(admin) });
+    assert.equal(granted.status, 200, granted.text);
+    assert.equal(
+      xmlValue(granted.text, "Arn"),
+      "arn:aws:sts::210987654321:assumed-role/Admin/alice",
+    );
+    const other = await sts(url, creds, { body: body("arn:aws:iam::210987654321:role/Other") });
+    assert.equal(other.status, 403);
+    assert.equal(xmlValue(other.text, "Code"), "AccessDenied");
+    const counters = await (await fetch(`${url}/__admin/counters`)).json();
+    assert.equal(counters.assume_role, 2);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("emulator with a bad roles file exits 1 with one line that says what is wrong", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "aws-login-emulator-" });
+  try {
+    const cases: [string, string, RegExp][] = [
+      ["none.json", "", /roles file ".*none\.json": it does not exist/],
+      ["text.json", "roles:", /roles file ".*text\.json": it is not valid JSON/],
+      [
+        "ttl.json",
+        JSON.stringify([{ arn: "arn:aws:iam::210987654321:role/Admin", maxSessionDuration: 60 }]),
+        /entry 1 \(arn:aws:iam::210987654321:role\/Admin\): "maxSessionDuration" must be a whole number of seconds from 3600 to 43200/,
+      ],
+    ];
+    for (const [name, content, expected] of cases) {
+      if (content) await Deno.writeTextFile(`${dir}/${name}`, content);
+      const result = await runToEnd(["--roles", `${dir}/${name}`]);
+      assert.equal(result.code, 1, result.stderr);
+      assert.equal(result.stdout, "");
+      assert.match(result.stderr, expected);
+      assert.match(result.stderr, /It must be a JSON array like \[\{"arn": /);
+      assert.equal(result.stderr.trim().split("\n").length, 1, result.stderr);
+    }
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -146,6 +146,7 @@ Deno.test("the admin endpoint sets failures and the clock, and reports counters"
     refresh_token: 2,
     other_grant: 0,
     sts: 0,
+    assume_role: 0,
     revoke: 0,
     introspect: 0,
   });
