@@ -14,3 +14,4 @@ export { fromLoginCredentials } from "npm:@aws-sdk/credential-provider-login@3.9
 export { GetCallerIdentityCommand, STSClient } from "npm:@aws-sdk/client-sts@3.1174.0";
 export { defaultProvider } from "npm:@aws-sdk/credential-provider-node@3.972.98";
 export { parse as parseYaml } from "npm:yaml@2.9.1";
+export { fromIni } from "npm:@aws-sdk/credential-provider-ini@3.973.31";
