@@ -11,7 +11,7 @@
  * @module
  */
 import { partitionOf, PERMITTED_LOOPBACK, signinBaseUrl } from "../lib/aws/endpoints.ts";
-import type { ProfileConfig } from "../lib/aws/profile.ts";
+import type { ProfileConfig } from "../lib/aws/profile_config.ts";
 
 /** Every region of the AWS partitions data (`@aws-sdk/core` util-endpoints), `*-global` included. */
 export const REGIONS = [

@@ -1,8 +1,8 @@
 /**
  * The AWS Sign-In base URL for a profile and region: endpoint overrides (flag, environment,
  * profile), FIPS, dual-stack, and the partition default for the region. Its own module, apart from
- * the shared-file parser in profile.ts: a refresh needs only these rules, and loading the strict
- * parser with them cost a refresh about 1 ms.
+ * the whole-file reading in profile.ts: a refresh needs only these rules, and loading that with
+ * them cost a refresh about 1 ms.
  *
  * The region → partition mapping is the AWS partitions data (`partitions.json` as shipped in
  * `@aws-sdk/core` util-endpoints): each partition's `regionRegex` plus its `*-global` names, and
@@ -14,7 +14,7 @@
  */
 import { ConfigError } from "../errors.ts";
 import type { EnvLike } from "./paths.ts";
-import type { ProfileConfig } from "./profile.ts";
+import type { ProfileConfig } from "./profile_config.ts";
 
 /** One AWS partition's names, from the AWS partitions data. */
 export interface Partition {

@@ -1,44 +1,15 @@
 /**
- * Resolves what `aws login` and the session commands need from flags, the environment and the
- * shared files: the profile name and its keys (config merged with credentials, credentials
- * winning), the credential style a profile already uses and the region. The Sign-In endpoint rules
- * live in endpoints.ts and are re-exported here.
+ * The shared files parsed whole, for what needs every profile (`status`, `logout --all`, a
+ * did-you-mean), a single profile out of them for `login`, and the credential style a profile
+ * already uses. One profile, or a chain of them, is read the quick way by `profile_reader.ts`; the
+ * profile name and region rules are there too, the Sign-In endpoint rules in `endpoints.ts`.
  *
  * @see docs/PROTOCOL.md §8 (profiles)
  * @module
  */
-import { type ConfigSection, parseConfigText, readConfigFile } from "./config_file.ts";
+import { parseConfigText, readConfigFile } from "./config_syntax.ts";
+import { type ProfileConfig, profileOf, type SharedFiles } from "./profile_config.ts";
 import { configFilePath, credentialsFilePath, type EnvLike } from "./paths.ts";
-
-export { profileName, resolveRegion } from "./profile_reader.ts";
-export {
-  type EndpointSettings,
-  isLoopbackHost,
-  type Partition,
-  partitionOf,
-  signinBaseUrl,
-  type SigninEndpoint,
-  signinEndpoint,
-} from "./endpoints.ts";
-
-/** A profile as the SDKs see it. */
-export interface ProfileConfig {
-  readonly name: string;
-  /** Whether a section for it exists in the config or the credentials file. */
-  readonly exists: boolean;
-  /** config keys merged with credentials-file keys (credentials win) */
-  readonly keys: Readonly<Record<string, string>>;
-  /** The `[services NAME]` section its `services` key names, when that section exists. */
-  readonly services?: ConfigSection;
-}
-
-/** Both shared files, parsed. */
-export interface SharedFiles {
-  readonly configPath: string;
-  readonly credentialsPath: string;
-  readonly config: readonly ConfigSection[];
-  readonly credentials: readonly ConfigSection[];
-}
 
 /**
  * Reads and parses the config (AWS_CONFIG_FILE) and credentials (AWS_SHARED_CREDENTIALS_FILE)
@@ -63,19 +34,12 @@ export async function loadSharedFiles(env: EnvLike): Promise<SharedFiles> {
 
 /** A profile out of already-read files (see `loadProfile`). */
 export function profileFromFiles(files: SharedFiles, name: string): ProfileConfig {
-  const config = files.config.find((s) => s.kind === "profile" && s.name === name);
-  const credentials = files.credentials.find((s) => s.name === name);
-  const keys = { ...config?.keys, ...credentials?.keys };
-  const servicesName = keys.services;
-  const services = servicesName
-    ? files.config.find((s) => s.kind === "services" && s.name === servicesName)
-    : undefined;
-  return {
+  return profileOf(
     name,
-    exists: config !== undefined || credentials !== undefined,
-    keys,
-    ...(services ? { services } : {}),
-  };
+    files.config.find((s) => s.kind === "profile" && s.name === name),
+    files.credentials.find((s) => s.kind === "credentials" && s.name === name),
+    (services) => files.config.find((s) => s.kind === "services" && s.name === services),
+  );
 }
 
 /**

@@ -1,21 +1,35 @@
 /**
- * One profile out of the shared config and credentials files, read the quick way: the credential
- * hot path (`credential-process`, `export-env`) runs once per SDK call, so it reads both files
- * synchronously and scans them line by line instead of building the strict parser's structures
- * (`config_file.ts`, which also serves the line-preserving editor of `login`).
+ * The shared config and credentials files, read once, and profiles looked up in them: what the
+ * credential hot path (`credential-process`, `export-env`, once per SDK call) and a chain of
+ * profiles need. Organisations generate config files with thousands of profiles, so a look-up
+ * parses only the sections it needs — the profile's section in each file and the `[services NAME]`
+ * section it names — with the strict parser's rules (`config_syntax.ts`), as strictly as a
+ * whole-file parse would: the same answers, the same errors with their file and line, for what is
+ * read. Sections are found with a native search (a regular expression over the text), not a
+ * line-by-line loop in JavaScript, which is what made a 250 KB config cost a warm run 30 %.
  *
- * The scan understands only the plain shape nearly every file has: unindented `key = value` lines
- * without `#` or `;`, full-line comments, blank lines and the headers `[default]`, `[profile NAME]`,
- * `[sso-session NAME]`, `[services NAME]` (config) or `[NAME]` (credentials) with plain names.
- * Anything else — an indented line (sub-properties), a possible inline comment, a quoted or unusual
- * header, a duplicate section or key, a BOM, bytes that are not UTF-8, a read error — hands both
- * files to the strict parser, so every answer and every error is the strict parser's.
+ * What the whole-file parse would refuse anywhere is still checked where it can change what a
+ * profile reads: the lines before the first section (Python refuses a key there) and `[DEFAULT]`
+ * (Python copies its keys into every section). A header that names the profile but is indented —
+ * whose meaning depends on the lines above it — hands the look-up to the whole-file parse.
  *
- * @see docs/PROTOCOL.md §8; lib/aws/config_file.ts for the full format
+ * @see docs/PROTOCOL.md §8; lib/aws/config_syntax.ts for the format
  * @module
  */
-import type { ProfileConfig } from "./profile.ts";
-import type { ConfigSection } from "./config_file.ts";
+import {
+  COMMENT_RE,
+  type ConfigFileKind,
+  type ConfigSection,
+  describe,
+  parseConfigText,
+  parseHeader,
+  parseLines,
+  readConfigFileSync,
+  sectionOf,
+  splitLines,
+  syntaxError,
+} from "./config_syntax.ts";
+import { type ProfileConfig, profileOf, type SharedFiles } from "./profile_config.ts";
 import { configFilePath, credentialsFilePath, type EnvLike } from "./paths.ts";
 
 /** The profile to use: `--profile`, AWS_PROFILE, AWS_DEFAULT_PROFILE, else `default`. */
@@ -33,139 +47,244 @@ export function resolveRegion(
     undefined;
 }
 
+/** Both shared files, read once; any number of profiles looked up in them. */
+export interface ProfileFiles {
+  readonly configPath: string;
+  readonly credentialsPath: string;
+  /**
+   * A profile: its config keys merged with its credentials-file keys (credentials win), and the
+   * `[services NAME]` section its `services` key names. Parses only those sections (each once).
+   *
+   * @throws {ConfigError} `ERR_CONFIG_SYNTAX` naming the file and line, for what it reads.
+   */
+  profile(name: string): ProfileConfig;
+  /**
+   * A section of the config file other than a profile (`sso-session`, `services`).
+   *
+   * @throws {ConfigError} `ERR_CONFIG_SYNTAX` naming the file and line, for what it reads.
+   */
+  configSection(kind: "sso-session" | "services", name: string): ConfigSection | undefined;
+  /**
+   * Both files parsed whole (every profile's name, for a listing or a did-you-mean).
+   *
+   * @throws {ConfigError} `ERR_CONFIG_SYNTAX` for anything malformed anywhere in them.
+   */
+  shared(): SharedFiles;
+}
+
 /**
- * Reads one profile: its config keys merged with its credentials-file keys (credentials win), and
- * the `[services NAME]` section its `services` key names. Same answers and errors as
- * `loadProfile` in `profile.ts`, which it falls back to for anything but the plain shape.
+ * Reads the config (AWS_CONFIG_FILE) and credentials (AWS_SHARED_CREDENTIALS_FILE) files, once; a
+ * missing file has no sections.
  *
- * @throws {ConfigError} `ERR_CONFIG_IO` or `ERR_CONFIG_SYNTAX` naming the file.
+ * @throws {ConfigError} `ERR_CONFIG_IO` when a file cannot be read, `ERR_CONFIG_SYNTAX` when it is
+ *   not UTF-8, naming the file.
  */
-export async function readProfile(env: EnvLike, name: string): Promise<ProfileConfig> {
-  const config = scanFile(configFilePath(env), "config", name);
-  const credentials = config && scanFile(credentialsFilePath(env), "credentials", name);
-  if (config === undefined || credentials === undefined) {
-    // A variable specifier, so Deno reads the strict parser only when it is needed (it prepares
-    // every literal `import("…")` of a module up front).
-    const strict = "./profile.ts";
-    const { loadProfile }: typeof import("./profile.ts") = await import(strict);
-    return await loadProfile(env, name);
-  }
-  const keys = { ...config.profile, ...credentials.profile };
-  const services = keys.services ? config.services.get(keys.services) : undefined;
+export function readProfileFiles(env: EnvLike): ProfileFiles {
+  const configPath = configFilePath(env);
+  const credentialsPath = credentialsFilePath(env);
+  const config = new FileSections(readText(configPath), configPath, "config");
+  const credentials = new FileSections(readText(credentialsPath), credentialsPath, "credentials");
+  const profiles = new Map<string, ProfileConfig>();
   return {
-    name,
-    exists: config.profile !== undefined || credentials.profile !== undefined,
-    keys,
-    ...(services ? { services } : {}),
+    configPath,
+    credentialsPath,
+    profile(name) {
+      let profile = profiles.get(name);
+      if (profile === undefined) {
+        profile = profileOf(
+          name,
+          config.find("profile", name),
+          credentials.find("credentials", name),
+          (services) => config.find("services", services),
+        );
+        profiles.set(name, profile);
+      }
+      return profile;
+    },
+    configSection: (kind, name) => config.find(kind, name),
+    shared: () => ({
+      configPath,
+      credentialsPath,
+      config: config.all(),
+      credentials: credentials.all(),
+    }),
   };
 }
 
-/** What the scan keeps of one file. */
-interface Scanned {
-  /** The profile's keys, when the file has its section. */
-  profile?: Record<string, string>;
-  /** `[services NAME]` sections (config file only). */
-  services: Map<string, ConfigSection>;
-}
-
-/** Scans one file; undefined means "not the plain shape: ask the strict parser". */
-function scanFile(path: string, kind: "config" | "credentials", profile: string) {
+/**
+ * A shared file's text ("" when missing), with `readConfigFileSync`'s errors. Deno's text reader
+ * is about twice as fast as a strict decoder on a large file; it turns bytes that are not UTF-8
+ * into U+FFFD, and only then is the file read again strictly.
+ */
+function readText(path: string): string {
   let text: string;
   try {
     text = Deno.readTextFileSync(path);
   } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return { services: new Map() } as Scanned;
-    return undefined; // the strict reader names the error
+    if (err instanceof Deno.errors.NotFound) return "";
+    return readConfigFileSync(path) ?? ""; // names the error
   }
-  return scanText(text, kind, profile);
+  return text.includes("\uFFFD") ? readConfigFileSync(path) ?? "" : text;
 }
 
 /**
- * Scans a file's text for one profile's keys (and, in config, the services sections).
+ * Reads one profile (see {@link ProfileFiles.profile}); for more than one, read the files once
+ * with {@link readProfileFiles}.
  *
- * @returns The keys found, or undefined when the text is not of the plain shape.
+ * @throws {ConfigError} `ERR_CONFIG_IO` or `ERR_CONFIG_SYNTAX` naming the file.
  */
-export function scanText(
-  text: string,
-  kind: "config" | "credentials",
-  profile: string,
-): Scanned | undefined {
-  // A BOM, or bytes that were not UTF-8 (decoded to U+FFFD): the strict reader decides.
-  if (text.startsWith("\uFEFF") || text.includes("\uFFFD")) return undefined;
-  const result: Scanned = { services: new Map() };
-  const sectionIds = new Set<string>();
-  let keys: Record<string, string> | undefined;
-  let lowerKeys = new Set<string>();
-  const lines = text.split("\n");
-  for (let i = 0; i < lines.length; i++) {
-    let line = lines[i]!;
-    if (line.endsWith("\r")) line = line.slice(0, -1);
-    const first = line.trimStart()[0];
-    if (first === undefined || first === "#" || first === ";") continue; // blank or comment
-    // Indented lines (sub-properties) and anything that may hold an inline comment: strict parser.
-    if (first !== line[0] || line.includes("#") || line.includes(";")) return undefined;
-    const content = line.trimEnd();
-    if (first === "[") {
-      const section = headerOf(content, kind);
-      if (section === undefined) return undefined;
-      const id = `${section.kind} ${section.name}`;
-      if (sectionIds.has(id)) return undefined;
-      sectionIds.add(id);
-      keys = {};
-      lowerKeys = new Set();
-      if (section.kind === "services") {
-        result.services.set(section.name, {
-          kind: "services",
-          name: section.name,
-          keys,
-          subKeys: {},
-          line: i + 1,
-        });
-      } else if (section.kind === (kind === "config" ? "profile" : "credentials")) {
-        if (section.name === profile) result.profile = keys;
+// deno-lint-ignore require-await -- async, so that an error is a rejection like the other readers'
+export async function readProfile(env: EnvLike, name: string): Promise<ProfileConfig> {
+  return readProfileFiles(env).profile(name);
+}
+
+/** One file's text, whose sections are parsed when asked for. */
+export class FileSections {
+  readonly #text: string;
+  #sections?: ConfigSection[];
+  /** Whether a look-up must parse the whole file (undefined: not checked yet). */
+  #whole?: boolean;
+
+  /**
+   * @param text The file's contents (a BOM is dropped, as the parser drops it).
+   * @param path The file's path, for error messages.
+   * @param kind Which file it is.
+   */
+  constructor(text: string, readonly path: string, readonly kind: ConfigFileKind) {
+    this.#text = text.startsWith("\uFEFF") ? text.slice(1) : text;
+  }
+
+  /**
+   * Every section, as `parseConfigText` gives them.
+   *
+   * @throws {ConfigError} As `parseConfigText`.
+   */
+  all(): ConfigSection[] {
+    return this.#sections ??= parseConfigText(this.#text, this.path, this.kind);
+  }
+
+  /**
+   * The section of this kind and name, parsed from its header to the next unindented header (a
+   * line that starts with `[` is always a header, so the section ends there in any reading).
+   *
+   * @throws {ConfigError} `ERR_CONFIG_SYNTAX` for that section, a duplicate of it, a header that
+   *   mentions its name, or the checks of the module doc.
+   */
+  find(kind: ConfigSection["kind"], name: string): ConfigSection | undefined {
+    const whole = () => this.all().find((s) => s.kind === kind && s.name === name);
+    this.#whole ??= this.#needsWhole();
+    if (this.#whole) return whole();
+    const text = this.#text;
+    const starts = new Set<number>(); // where the lines of its headers start
+    for (const part of headerParts(this.kind, kind, name)) {
+      for (let at = text.indexOf(part); at >= 0; at = text.indexOf(part, at + 1)) {
+        // A longer name (`[profile ab]` for `a`) is not this one.
+        if (NAME_CHAR_RE.test(text[at + part.length] ?? "")) continue;
+        const start = text.lastIndexOf("\n", at - 1) + 1;
+        const lead = text.slice(start, at);
+        const trimmed = lead.trimStart();
+        // Only a line that starts with `[` is a header: elsewhere it is a value or a comment.
+        if (part.startsWith("[") ? trimmed !== "" : !trimmed.startsWith("[")) continue;
+        if (trimmed.length !== lead.length) return whole(); // indented: maybe a sub-property
+        const header = this.#headerAt(start); // a malformed header that names it is refused here
+        if (header.kind === kind && header.name === name) starts.add(start);
       }
-      continue;
     }
-    const eq = content.indexOf("=");
-    if (keys === undefined || eq < 1) return undefined;
-    const key = content.slice(0, eq).trim();
-    if (key === "" || key.includes(":") || key === "__proto__") return undefined;
-    const lower = key.toLowerCase();
-    if (lowerKeys.has(lower)) return undefined;
-    lowerKeys.add(lower);
-    keys[key] = content.slice(eq + 1).trim();
+    const [first, second] = [...starts].sort((a, b) => a - b);
+    if (first === undefined) return undefined;
+    const section = this.#sectionAt(first);
+    if (second !== undefined) {
+      throw syntaxError(
+        this.path,
+        this.#lineIndex(second),
+        `${describe({ kind, name }, this.kind)} is already defined on line ` +
+          `${this.#lineIndex(first) + 1}. Merge the two sections`,
+      );
+    }
+    return section;
   }
-  return result;
+
+  /** `[DEFAULT]` anywhere, or anything but comments before the first header: ask the whole parse. */
+  #needsWhole(): boolean {
+    const text = this.#text;
+    if (text.includes("[DEFAULT]")) return true;
+    let first = text.length; // where the line of the first header starts
+    for (let at = text.indexOf("["); at >= 0; at = text.indexOf("[", at + 1)) {
+      const start = text.lastIndexOf("\n", at - 1) + 1;
+      if (text.slice(start, at).trim() === "") {
+        first = start;
+        break;
+      }
+    }
+    // The lines before any section parse alone as in the whole file: this throws what it would.
+    parseLines(splitLines(text.slice(0, first)), this.path, this.kind);
+    return false;
+  }
+
+  /** The kind and name of the header line at `start` (an unindented `[` line). */
+  #headerAt(start: number): { kind: ConfigSection["kind"]; name: string } {
+    const end = this.#text.indexOf("\n", start);
+    const line = this.#text.slice(start, end < 0 ? undefined : end).replace(/\r$/, "");
+    const content = line.split(COMMENT_RE)[0]!.trim();
+    try {
+      return parseHeader(content, 0, this.path, this.kind);
+    } catch {
+      // Count the lines only for the message.
+      return parseHeader(content, this.#lineIndex(start), this.path, this.kind);
+    }
+  }
+
+  /** The section whose header starts at `start`. */
+  #sectionAt(start: number): ConfigSection {
+    const next = this.#text.indexOf("\n[", start);
+    const lines = splitLines(this.#text.slice(start, next < 0 ? undefined : next + 1));
+    let parsed;
+    try {
+      parsed = parseLines(lines, this.path, this.kind)[0]!;
+    } catch {
+      // Count the lines only for the message: parsed again from the right line, it throws.
+      parsed = parseLines(lines, this.path, this.kind, this.#lineIndex(start))[0]!;
+    }
+    const { kind, name, keys, subKeys } = sectionOf(parsed);
+    const lineIndex = () => this.#lineIndex(start);
+    return {
+      kind,
+      name,
+      keys,
+      subKeys,
+      // Counting lines costs a loop over the file: only when asked.
+      get line() {
+        return lineIndex() + 1;
+      },
+    };
+  }
+
+  /** The 0-based line of the text's offset `at`. */
+  #lineIndex(at: number): number {
+    let lines = 0;
+    for (
+      let i = this.#text.indexOf("\n");
+      i !== -1 && i < at;
+      i = this.#text.indexOf("\n", i + 1)
+    ) {
+      lines++;
+    }
+    return lines;
+  }
 }
 
-const SECTION_WORDS = ["profile", "sso-session", "services"] as const;
+/** A character of a section name (the JS SDK's set). */
+const NAME_CHAR_RE = /[\w\-@+.%:/]/;
 
-/** The kind and name of a plain header, or undefined for anything else. */
-function headerOf(
-  content: string,
-  kind: "config" | "credentials",
-): { kind: ConfigSection["kind"]; name: string } | undefined {
-  if (!content.endsWith("]")) return undefined;
-  const inner = content.slice(1, -1);
-  if (kind === "credentials") {
-    return isPlainName(inner) && inner !== "DEFAULT"
-      ? { kind: "credentials", name: inner }
-      : undefined;
-  }
-  if (inner === "default") return { kind: "profile", name: "default" };
-  const space = inner.indexOf(" ");
-  const word = SECTION_WORDS.find((w) => w === inner.slice(0, space));
-  const name = inner.slice(space + 1);
-  return word !== undefined && isPlainName(name) ? { kind: word, name } : undefined;
-}
-
-/** Letters, digits and `_ - @ + . % : /` (the names every SDK reads alike), not `__proto__`. */
-function isPlainName(name: string): boolean {
-  if (name === "" || name === "__proto__") return false;
-  for (let i = 0; i < name.length; i++) {
-    const c = name.charCodeAt(i);
-    const alnum = (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
-    if (!alnum && !"_-@+.%:/".includes(name[i]!)) return false;
-  }
-  return true;
+/**
+ * Text that every header of a section holds, in the parser's rules: `[NAME` in the credentials
+ * file; in the config file the word and one blank before the name, or the name in quotes (and
+ * `[default` for the default profile). Found with `indexOf`, which runs natively: a regular
+ * expression over the whole text, or a loop over its lines, runs in V8's interpreters in a
+ * process this short and costs milliseconds on 250 KB.
+ */
+function headerParts(file: ConfigFileKind, kind: ConfigSection["kind"], name: string): string[] {
+  if (file === "credentials") return [`[${name}`];
+  const parts = [`[${kind} ${name}`, `[${kind}\t${name}`, `"${name}"`, `'${name}'`];
+  return kind === "profile" && name === "default" ? ["[default", ...parts] : parts;
 }

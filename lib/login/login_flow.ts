@@ -22,14 +22,11 @@ import { ask, LineReader } from "../cli/prompt.ts";
 import { ConfigError, isTransient, LoginError, SigninError } from "../errors.ts";
 import { accountIdOf } from "../aws/arn.ts";
 import { configFilePath, loginCacheDir } from "../aws/paths.ts";
-import { readConfigFile, setProfileKeys, setProfileKeysInText } from "../aws/config_file.ts";
-import {
-  loadProfile,
-  otherCredentialStyle,
-  profileName,
-  resolveRegion,
-  signinEndpoint,
-} from "../aws/profile.ts";
+import { setProfileKeys, setProfileKeysInText } from "../aws/config_file.ts";
+import { readConfigFile } from "../aws/config_syntax.ts";
+import { loadProfile, otherCredentialStyle } from "../aws/profile.ts";
+import { profileName, resolveRegion } from "../aws/profile_reader.ts";
+import { signinEndpoint } from "../aws/endpoints.ts";
 import { codeChallengeS256, createCodeVerifier, createState } from "../signin/pkce.ts";
 import { type DpopKey, exportDpopKeyPem, generateDpopKey } from "../signin/dpop.ts";
 import {

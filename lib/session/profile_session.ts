@@ -5,14 +5,21 @@
  * do not depend on how the files are read. Profiles are read as the SDKs read them: config keys
  * merged with credentials-file keys, the latter winning.
  *
- * On the credential hot path: one profile is read with `profile_reader.ts`; the endpoint rules and
- * the strict parser (`profile.ts`) load only for a refresh, for `status`, or for an error message.
+ * On the credential hot path: the profile is read with `profile_reader.ts`, which parses only its
+ * sections; the endpoint rules load only for a refresh, and the whole-file parse (`profile.ts`)
+ * only for `status`, `logout --all` or an error message.
  *
  * @see docs/PROTOCOL.md §2 (endpoints), §8 (profiles)
  * @module
  */
-import type { ProfileConfig, SharedFiles, SigninEndpoint } from "../aws/profile.ts";
-import { profileName, readProfile, resolveRegion } from "../aws/profile_reader.ts";
+import type { SigninEndpoint } from "../aws/endpoints.ts";
+import type { ProfileConfig, SharedFiles } from "../aws/profile_config.ts";
+import {
+  type ProfileFiles,
+  profileName,
+  readProfileFiles,
+  resolveRegion,
+} from "../aws/profile_reader.ts";
 import { closest } from "../cli/suggest.ts";
 import { configFilePath, type EnvLike } from "../aws/paths.ts";
 import { ConfigError } from "../errors.ts";
@@ -20,8 +27,8 @@ import { ConfigError } from "../errors.ts";
 export { profileName, type SigninEndpoint };
 
 /**
- * The strict parser (for `status`, `logout --all` or a message) and the endpoint rules (for a
- * refresh, without the parser), loaded only then. A variable specifier keeps Deno from reading
+ * The whole-file parse (for `status`, `logout --all`) and the endpoint rules (for a refresh),
+ * loaded only then. A variable specifier keeps Deno from reading
  * them on every warm run (it prepares every literal `import("…")` of a module up front).
  */
 const PROFILE_MODULE = "../aws/profile.ts";
@@ -49,33 +56,46 @@ export interface ProfileSession {
  *
  * @throws {ConfigError} When a shared file cannot be read or parsed.
  */
+// deno-lint-ignore require-await -- async, so that an error is a rejection
 export async function findLoginSession(
   env: EnvLike,
   flag?: string,
 ): Promise<{ profile: string; loginSession: string | undefined }> {
   const profile = profileName(env, flag);
-  const config = await readProfile(env, profile);
+  const config = readProfileFiles(env).profile(profile);
   return { profile, loginSession: config.keys.login_session?.trim() || undefined };
 }
 
 /**
  * The profile's login session.
  *
+ * @param env The environment.
+ * @param flag `--profile`, if given.
+ * @param files The shared files, when already read (a chain of profiles reads them once).
  * @throws {ConfigError} `ERR_CONFIG_PROFILE` when the profile has no `login_session` (naming the
  *   login command); `ERR_CONFIG_IO`/`ERR_CONFIG_SYNTAX` when a shared file is unreadable.
  */
-export async function loadProfileSession(env: EnvLike, flag?: string): Promise<ProfileSession> {
-  return await profileSessionOf(env, await readProfile(env, profileName(env, flag)));
+export async function loadProfileSession(
+  env: EnvLike,
+  flag?: string,
+  files?: ProfileFiles,
+): Promise<ProfileSession> {
+  files ??= readProfileFiles(env);
+  return await profileSessionOf(env, files.profile(profileName(env, flag)), files);
 }
 
 /**
  * The login session of an already-read profile.
  *
+ * @param env The environment.
+ * @param config The profile.
+ * @param files The shared files it was read from, for the message when it has no session.
  * @throws {ConfigError} As {@link loadProfileSession}.
  */
 export async function profileSessionOf(
   env: EnvLike,
   config: ProfileConfig,
+  files?: ProfileFiles,
 ): Promise<ProfileSession> {
   const profile = config.name;
   if (!config.keys.login_session?.trim()) {
@@ -85,14 +105,16 @@ export async function profileSessionOf(
       if (other !== undefined) throw new ConfigError("ERR_CONFIG_PROFILE", other.message);
     }
     const why = config.exists ? "has no login session" : "does not exist";
-    const hint = config.exists ? "" : await missingProfileHint(env, profile);
+    const hint = config.exists
+      ? ""
+      : ` ${otherProfiles((files ?? readProfileFiles(env)).shared(), profile)}`;
     throw new ConfigError(
       "ERR_CONFIG_PROFILE",
       `Profile "${profile}" ${why} in "${configFilePath(env)}".${hint} ` +
         `Run "aws-login login --profile ${profile}" to sign in`,
     );
   }
-  return session(env, config);
+  return profileSession(env, config);
 }
 
 /** What {@link credentialProcessSource} finds out about a profile that uses `credential_process`. */
@@ -256,7 +278,7 @@ export async function listLoginSessions(env: EnvLike): Promise<ProfileSession[]>
   return profileNames(files)
     .map((name) => profileFromFiles(files, name))
     .filter((config) => config.keys.login_session?.trim())
-    .map((config) => session(env, config));
+    .map((config) => profileSession(env, config));
 }
 
 /**
@@ -267,10 +289,19 @@ export async function listLoginSessions(env: EnvLike): Promise<ProfileSession[]>
  * @param label Names it in messages (in place of a profile name).
  */
 export function sessionWithoutProfile(env: EnvLike, label: string): ProfileSession {
-  return session(env, { name: label, exists: false, keys: { login_session: label } });
+  return profileSession(env, { name: label, exists: false, keys: { login_session: label } });
 }
 
-function session(env: EnvLike, config: ProfileConfig): ProfileSession {
+/**
+ * The session of a profile already read that has a `login_session` (a chain's last profile).
+ *
+ * @throws {TypeError} When it has none (check `keys.login_session` first, or use
+ *   {@link loadProfileSession} for the message).
+ */
+export function profileSession(env: EnvLike, config: ProfileConfig): ProfileSession {
+  if (!config.keys.login_session?.trim()) {
+    throw new TypeError(`profile "${config.name}" has no login_session`);
+  }
   const profileRegion = config.keys.region || undefined;
   const endpointFor = async (region: string) => {
     const { signinEndpoint }: EndpointsModule = await import(ENDPOINTS_MODULE);

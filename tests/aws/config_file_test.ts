@@ -1,10 +1,6 @@
 import assert from "node:assert/strict";
-import {
-  parseConfigText,
-  readConfigFile,
-  setProfileKeys,
-  setProfileKeysInText,
-} from "../../lib/aws/config_file.ts";
+import { parseConfigText, readConfigFile } from "../../lib/aws/config_syntax.ts";
+import { setProfileKeys, setProfileKeysInText } from "../../lib/aws/config_file.ts";
 import { ConfigError } from "../../lib/errors.ts";
 import { joinPath } from "../../lib/files.ts";
 import { canMakeReadOnly, withReadOnlyDir } from "../helpers/fs_faults.ts";

@@ -1,13 +1,8 @@
 import assert from "node:assert/strict";
-import {
-  loadProfile,
-  otherCredentialStyle,
-  type ProfileConfig,
-  profileName,
-  resolveRegion,
-  signinBaseUrl,
-  signinEndpoint,
-} from "../../lib/aws/profile.ts";
+import { loadProfile, otherCredentialStyle } from "../../lib/aws/profile.ts";
+import type { ProfileConfig } from "../../lib/aws/profile_config.ts";
+import { profileName, resolveRegion } from "../../lib/aws/profile_reader.ts";
+import { signinBaseUrl, signinEndpoint } from "../../lib/aws/endpoints.ts";
 import { ConfigError } from "../../lib/errors.ts";
 import { joinPath } from "../../lib/files.ts";
 
@@ -379,7 +374,9 @@ Deno.test("profile_session: credentials-file sessions are listed, and syntax err
       ["c", "arn:c", undefined],
     ]);
     await Deno.writeTextFile(config, "[profile a]\nlogin_session = arn:a\n[profile b\n");
-    for (const run of [() => listLoginSessions(e), () => loadProfileSession(e, "a")]) {
+    // A profile's look-up reads its own sections (and a header that names it), not the others.
+    assert.equal((await loadProfileSession(e, "a")).loginSession, "arn:a");
+    for (const run of [() => listLoginSessions(e), () => loadProfileSession(e, "b")]) {
       await assert.rejects(
         run,
         (err) =>
