@@ -6,7 +6,13 @@
  * @module
  */
 import { defaultDeps, type Deps, type Milestone, type TextSink } from "./lib/cli/deps.ts";
-import { AwsLoginError, EXIT, PERMISSION_HINT, PermissionError, UsageError } from "./lib/errors.ts";
+import { AwsLoginError, EXIT, isPermissionFailure, UsageError } from "./lib/errors.ts";
+import {
+  missingAtStart,
+  missingError,
+  netSetInEffect,
+  permissionMessage,
+} from "./lib/cli/permissions.ts";
 import {
   installedArgs,
   installedHints,
@@ -177,6 +183,10 @@ async function main(argv: readonly string[], out: Outputs): Promise<number> {
   commandName = first;
   // Options after "--" belong to the command exec runs, not to us.
   const own = rest.includes("--") ? rest.slice(0, rest.indexOf("--")) : rest;
+  // Before the module loads (which needs read) and before anything is revoked: one hint for all.
+  const missing = missingAtStart(launch, !command.drops.atStart?.includes("run"));
+  if (missing.length > 0) throw missingError(missing);
+  netSet = netSetInEffect();
   drop(command.drops.atStart);
   const module = await loadCommand(command);
   // `aws-login login help`, as `aws login help` shows the help.
@@ -244,14 +254,6 @@ async function openSystemBrowser(url: string): Promise<void> {
   await openBrowser(url, { get: (name) => Deno.env.get(name) });
 }
 
-/** Whether Deno's permission set is what failed: a NotCapable error, or one in the cause chain. */
-function deniedByDeno(err: unknown): boolean {
-  for (let e = err, depth = 0; e instanceof Error && depth < 8; e = e.cause, depth++) {
-    if (e instanceof Deno.errors.NotCapable) return true;
-  }
-  return false;
-}
-
 /** Where main writes, with the hints rewritten for a checkout when run by `deno task`. */
 interface Outputs {
   readonly stdout: TextSink;
@@ -272,6 +274,9 @@ function outputs(installed: boolean): Outputs {
 // The command `deno task install` installs says so in its first argument (tools/install.ts).
 const { installed, args } = installedArgs(Deno.args);
 const out = outputs(installed);
+const launch = { installed, mainDir: import.meta.dirname };
+/** Whether deno.json's net list is in effect, asked before a command revokes any of it. */
+let netSet = true;
 
 if (olderThan(Deno.version.deno, MINIMUM_DENO)) {
   out.stderr.write(
@@ -285,9 +290,9 @@ try {
   Deno.exitCode = await main(args, out);
 } catch (err) {
   const stderr = out.stderr;
-  if (err instanceof AwsLoginError && !(err instanceof PermissionError) && deniedByDeno(err)) {
-    // A file or host outside the permission set, met inside a command: say how to get it.
-    stderr.write(`aws-login: ${err.message}. ${PERMISSION_HINT}.\n`);
+  if (isPermissionFailure(err)) {
+    // Wherever it was met (a module, a file, a host): the one hint that works for this launch.
+    stderr.write(`aws-login: ${permissionMessage(err, launch, netSet)}\n`);
     Deno.exitCode = EXIT.config;
   } else if (err instanceof AwsLoginError) {
     stderr.write(`aws-login: ${err.message}\n`);
@@ -298,12 +303,6 @@ try {
       stderr.write(`Run "${help}" for usage.\n`);
     }
     Deno.exitCode = err.exitCode;
-  } else if (err instanceof Deno.errors.NotCapable) {
-    // Deno's message names the permission and the host or path.
-    stderr.write(
-      `aws-login: missing Deno permission: ${(err as Error).message}. ${PERMISSION_HINT}.\n`,
-    );
-    Deno.exitCode = EXIT.config;
   } else {
     stderr.write(`aws-login: unexpected error: ${err instanceof Error ? err.message : err}\n`);
     if (args.includes("--debug") && err instanceof Error) stderr.write(`${err.stack}\n`);

@@ -161,15 +161,37 @@ export class LoginError extends AwsLoginError {
  * endpoint) or a file. Not a network or file-system failure: the fix is how aws-login is run.
  */
 export class PermissionError extends AwsLoginError {
-  constructor(message: string, options?: ErrorOptions) {
+  /** The `hostname:port` not allowed, when a connection was refused ({@link netNotAllowed}). */
+  readonly host: string | undefined;
+
+  constructor(message: string, options?: ErrorOptions & { host?: string }) {
     super("ERR_PERMISSION", message, EXIT.config, options);
+    this.host = options?.host;
   }
 }
 
-/** How to run aws-login with the permissions it needs, for messages. */
+/**
+ * How to run aws-login with the permissions it needs, for messages. main.ts words it for the
+ * command `deno task install` installs (lib/cli/invocation.ts); a message holding it must hold it
+ * whole.
+ */
 export const PERMISSION_HINT =
   `Run aws-login with its permission set: "deno run -P main.ts …" or ` +
-  `"deno task …" from a checkout (-P is the "default" set in deno.json)`;
+  `"deno task …" from a checkout (-P is the "default" set in deno.json), or the command ` +
+  `"deno task install" installs`;
+
+/**
+ * Whether Deno's permission set is what made `err`: a {@link PermissionError}, a NotCapable error,
+ * or a module Deno would not load ("Requires read access to …"), itself or in its cause chain.
+ */
+export function isPermissionFailure(err: unknown): boolean {
+  for (let e = err, depth = 0; e instanceof Error && depth < 8; e = e.cause, depth++) {
+    if (e instanceof PermissionError || e instanceof Deno.errors.NotCapable) return true;
+    // A dynamic import refused for lack of a permission is a TypeError with only this message.
+    if (e instanceof TypeError && /^Requires \w+ access to /.test(e.message)) return true;
+  }
+  return false;
+}
 
 /**
  * The error for a Sign-In endpoint whose host the permission set does not allow.
@@ -182,7 +204,7 @@ export function netNotAllowed(host: string, options?: ErrorOptions): PermissionE
       `From a checkout, add "${host}" to "net" in deno.json's "default" permission set, or run ` +
       `"deno run -P --allow-net=127.0.0.1,localhost,[::1],${host} main.ts …" (--allow-net replaces the ` +
       `set's list). A release binary reaches only AWS Sign-In hosts, 127.0.0.1, localhost and [::1]`,
-    options,
+    { ...options, host },
   );
 }
 

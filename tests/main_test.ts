@@ -145,6 +145,9 @@ Deno.test("a missing Deno permission is reported as one, with how to run with -P
   });
   const stderr = out.stderr;
   assert.equal(out.code, EXIT.config, stderr);
-  assert.match(stderr, /^aws-login: missing Deno permission: Requires env access/);
+  assert.match(
+    stderr,
+    /^aws-login: Deno does not grant the permissions aws-login needs \(--allow-write, --allow-env, /,
+  );
   assert.match(stderr, /deno run -P main\.ts/);
 });

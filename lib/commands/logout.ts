@@ -16,7 +16,7 @@
  */
 import { parseArgs } from "../cli/args.ts";
 import type { Deps } from "../cli/deps.ts";
-import { CacheError, EXIT, SigninError } from "../errors.ts";
+import { CacheError, EXIT, isPermissionFailure, SigninError } from "../errors.ts";
 import { joinPath } from "../files.ts";
 import { loginCacheDir } from "../aws/paths.ts";
 import {
@@ -170,9 +170,11 @@ async function profilesByCacheFile(deps: Deps): Promise<Map<string, ProfileSessi
 }
 
 /**
- * Revokes the session in `path`, warning (never failing) when that is not possible.
+ * Revokes the session in `path`, warning (never failing) when that is not possible, except for a
+ * missing Deno permission: that stops the logout before the file is removed.
  *
  * @returns Whether AWS Sign-In revoked it.
+ * @throws What `isPermissionFailure` recognizes.
  */
 async function revoke(
   path: string,
@@ -185,6 +187,8 @@ async function revoke(
     await revokeCachedSession(path, session, deps);
     return true;
   } catch (err) {
+    // Not a failure to warn about and delete anyway: the fix is how aws-login is run (exit 3).
+    if (isPermissionFailure(err)) throw err;
     if (err instanceof CacheError && err.code === "ERR_CACHE_MISSING") return false;
     if (
       err instanceof SigninError && err.code === "ERR_SIGNIN_ACCESS_DENIED" &&

@@ -22,7 +22,14 @@
  */
 import { parseArgs } from "../cli/args.ts";
 import type { Deps } from "../cli/deps.ts";
-import { AwsLoginError, CacheError, ConfigError, EXIT, SigninError } from "../errors.ts";
+import {
+  AwsLoginError,
+  CacheError,
+  ConfigError,
+  EXIT,
+  isPermissionFailure,
+  SigninError,
+} from "../errors.ts";
 import { printable } from "../cli/output.ts";
 import { loginCacheDir } from "../aws/paths.ts";
 import { accountIdOf } from "../aws/arn.ts";
@@ -214,7 +221,7 @@ async function statusOf(
       });
       status.refreshed = creds.refreshed;
     } catch (err) {
-      if (!(err instanceof AwsLoginError)) throw err;
+      if (!(err instanceof AwsLoginError) || isPermissionFailure(err)) throw err;
       status.refreshed = false;
       status.refreshFailed = true;
       status.problem = printable(err.message, 2000);
@@ -250,7 +257,7 @@ async function statusOf(
     // Nothing but a new login helps a session that has ended: scripts must see it.
     if (status.sessionState === "ended") failure ??= EXIT.signin;
   } catch (err) {
-    if (!(err instanceof AwsLoginError)) throw err;
+    if (!(err instanceof AwsLoginError) || isPermissionFailure(err)) throw err;
     if (err.code === "ERR_CACHE_MISSING" && !options.refresh) {
       // No cached session is what logout leaves: a state, not a problem.
       status.cacheState = "missing";
@@ -342,6 +349,8 @@ async function checkSession(
       status.sessionEndsInSeconds = Math.floor((answer.expiresAtMs - now) / 1000);
     }
   } catch (err) {
+    // A missing permission is not "unknown": main.ts says how to run with the set (exit 3).
+    if (isPermissionFailure(err)) throw err;
     status.sessionState = "unknown";
     const reason = err instanceof Error ? err.message : String(err);
     status.sessionNote = `cannot ask AWS Sign-In: ${printable(reason, 2000)}`;
