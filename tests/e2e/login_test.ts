@@ -489,7 +489,8 @@ Deno.test("login without write permission for the config says so before the brow
     });
     const stderr = out.stderr;
     assert.equal(out.code, EXIT.config, stderr);
-    assert.match(stderr, /Deno permissions do not allow writing in "/);
+    // Checked before anything else (write scoped elsewhere is not the set's write).
+    assert.match(stderr, /Deno does not grant the permissions aws-login needs \(--allow-write\)/);
     assert.match(stderr, /deno run -P main\.ts/);
     assert.ok(!stderr.includes("/v1/authorize"), stderr);
     assert.equal(await Deno.stat(t.paths.browserLog).then(() => true, () => false), false);
