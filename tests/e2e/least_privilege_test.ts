@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
-import { ROOT, runCli, tempHome } from "../helpers/cli.ts";
+import { ROOT, runCli, spawnCli, tempHome } from "../helpers/cli.ts";
 import { expireIn, sessionFixture, startEmulator } from "../helpers/session.ts";
 
 const PAYLOAD = fileURLToPath(new URL("../helpers/payload.ts", import.meta.url));
@@ -87,3 +87,66 @@ Deno.test("login: the browser starts, then no program; only Sign-In hosts", asyn
     connect: "NotCapable",
   });
 });
+
+/**
+ * Starts a command that serves until it is stopped, under the payload; stops it once the payload
+ * has reported (after the command's first line on stdout), and returns the report.
+ */
+async function reportWhileServing(
+  args: string[],
+  env: Record<string, string>,
+): Promise<Record<string, string>> {
+  await using child = spawnCli(args, { env, preload: PAYLOAD, timeoutMs: 60_000 });
+  await child.stdin.close();
+  const stdout = new Response(child.stdout).text();
+  const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
+  let stderr = "";
+  try {
+    while (!/^PAYLOAD .*\n/m.test(stderr)) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      stderr += value;
+    }
+  } finally {
+    child.killAll();
+    for (let r = await reader.read(); !r.done; r = await reader.read()) stderr += r.value;
+    await stdout;
+  }
+  return report(stderr);
+}
+
+Deno.test("serve: no program; only Sign-In hosts", async () => {
+  await using t = await sessionFixture({ arn: "arn:aws:iam::123456789012:user/Alice" });
+  assert.deepEqual(await reportWhileServing(["serve", "--profile", "dev"], t.session.env), {
+    run: "NotCapable",
+    foreignHost: "prompt",
+    signinHost: "granted",
+    connect: "NotCapable",
+  });
+});
+
+Deno.test("emulator: no program; only Sign-In hosts", async () => {
+  await using home = await tempHome();
+  assert.deepEqual(await reportWhileServing(["emulator"], home.env), {
+    run: "NotCapable",
+    foreignHost: "prompt",
+    signinHost: "granted",
+    connect: "NotCapable",
+  });
+});
+
+for (const revoke of [true, false]) {
+  const args = ["logout", "--profile", "dev", ...(revoke ? [] : ["--no-revoke"])];
+  Deno.test(`${args.join(" ")}: no program; only Sign-In hosts`, async () => {
+    await using t = await sessionFixture({ arn: "arn:aws:iam::123456789012:user/Alice" });
+    const out = await runCli(args, { env: t.session.env, preload: PAYLOAD });
+    assert.equal(out.code, 0, out.stderr);
+    assert.equal(t.emulator.controls.counters().revoke, revoke ? 1 : 0);
+    assert.deepEqual(report(out.stderr), {
+      run: "NotCapable",
+      foreignHost: "prompt",
+      signinHost: "granted",
+      connect: "NotCapable",
+    });
+  });
+}
