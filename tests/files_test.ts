@@ -13,7 +13,8 @@ import {
   withFullDisk,
   withReadOnlyDir,
 } from "./helpers/fs_faults.ts";
-import { outputBounded } from "./helpers/bounded.ts";
+import { outputBounded, spawnBounded } from "./helpers/bounded.ts";
+import { foreignOwner } from "./helpers/foreign_owner.ts";
 
 const posix = Deno.build.os !== "windows";
 
@@ -178,6 +179,48 @@ Deno.test({
 });
 
 Deno.test({
+  name: "readOwnFile() refuses a file swapped between its check and open, as an ordinary user",
+  ignore: !posix,
+  async fn() {
+    const dir = await Deno.makeTempDir();
+    const openSync = Deno.openSync;
+    try {
+      // As above, where the link's owner is faked (the seam), so it runs without root.
+      const path = joinPath(dir, "t.json");
+      await Deno.writeTextFile(path, "mine");
+      const other = joinPath(dir, "other.json");
+      await Deno.writeTextFile(other, "not what this name held");
+      using owner = foreignOwner();
+      let swapped = false;
+      Deno.openSync = (p, options) => {
+        if (String(p) === path && !swapped) {
+          swapped = true;
+          Deno.removeSync(path);
+          Deno.symlinkSync(other, path);
+          owner.mark(path);
+        }
+        return openSync(p, options);
+      };
+      assert.throws(() => readOwnFile(path), UnsafePathError);
+      assert.ok(swapped);
+      // Swapped at every open (a writer replacing the file each time, or someone else): refused
+      // after three tries rather than read.
+      Deno.openSync = (p, options) => {
+        if (String(p) === other) {
+          Deno.writeTextFileSync(`${other}.new`, "another file again");
+          Deno.renameSync(`${other}.new`, other);
+        }
+        return openSync(p, options);
+      };
+      assert.throws(() => readOwnFile(other), /it was replaced while it was being opened/);
+    } finally {
+      Deno.openSync = openSync;
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
   name: "readOwnFile() reads the user's file, and through the user's own link",
   ignore: !posix,
   async fn() {
@@ -226,6 +269,55 @@ Deno.test({
       assert.equal((await Deno.stat(victim)).mode! & 0o777, 0o644);
     } finally {
       Deno.FsFile.prototype.syncSync = syncSync;
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "writeFileAtomic(): readers and a SIGKILL mid-write find the old file or the new one, whole",
+  ignore: !posix,
+  async fn() {
+    const dir = await Deno.makeTempDir();
+    try {
+      const path = joinPath(dir, "config");
+      // A writer that rewrites the file in place (truncate, then write) shows a torn file to the
+      // reads below in nearly every run, and often leaves one when killed. Large writes widen that
+      // window; with a temp file and a rename there is none.
+      const size = 1 << 20;
+      const module = new URL("../lib/files.ts", import.meta.url).href;
+      const code = `
+        const { writeFileAtomic } = await import(${JSON.stringify(module)});
+        const a = new Uint8Array(${size}).fill(65);
+        const b = new Uint8Array(${size}).fill(66);
+        writeFileAtomic(${JSON.stringify(path)}, a);
+        console.log("writing");
+        for (let i = 0;; i++) writeFileAtomic(${JSON.stringify(path)}, i % 2 ? a : b);`;
+      const assertWhole = (bytes: Uint8Array, when: string) => {
+        assert.equal(bytes.length, size, `${when}: torn (${bytes.length} bytes)`);
+        const first = bytes[0]!;
+        assert.ok(first === 65 || first === 66);
+        assert.ok(bytes.every((b) => b === first), `${when}: a mix of old and new`);
+      };
+      for (let round = 0; round < 2; round++) {
+        await using writer = spawnBounded(Deno.execPath(), {
+          args: ["eval", "-q", code],
+          stdin: "null",
+          stdout: "piped",
+          stderr: "inherit",
+        });
+        const reader = writer.stdout.pipeThrough(new TextDecoderStream()).getReader();
+        assert.equal((await reader.read()).value, "writing\n");
+        for (let read = 0; read < 20; read++) {
+          assertWhole(await Deno.readFile(path), `round ${round}, read ${read}`);
+        }
+        writer.kill("SIGKILL");
+        await writer.status;
+        await reader.cancel();
+        assertWhole(await Deno.readFile(path), `round ${round}, after SIGKILL`);
+      }
+    } finally {
       await Deno.remove(dir, { recursive: true });
     }
   },

@@ -17,6 +17,7 @@ import {
 import { readCacheFile } from "../../lib/session/cache_read.ts";
 import { withCacheLock } from "../../lib/session/cache_lock.ts";
 import { type BoundedChild, outputBounded, spawnBounded } from "../helpers/bounded.ts";
+import { foreignOwner } from "../helpers/foreign_owner.ts";
 import {
   canFillDisk,
   canMakeReadOnly,
@@ -1075,6 +1076,46 @@ Deno.test({
       await Deno.remove(path);
       await Deno.symlink(theirs, path);
       await assertUnsafe(() => readCachedToken(path), /: it belongs to another user\./);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name: "readCachedToken() refuses another user's file and their planted link, as an ordinary user",
+  ignore: !posix,
+  async fn() {
+    const dir = await Deno.makeTempDir();
+    try {
+      // As above, where only the owners are faked (the seam), so it runs without root.
+      const theirs = `${dir}/theirs.json`;
+      writeCachedToken(theirs, sample());
+      const path = `${dir}/t.json`;
+      await Deno.symlink(theirs, path);
+      const mine = `${dir}/mine.json`;
+      writeCachedToken(mine, sample());
+      using owner = foreignOwner(theirs, path);
+      await assertUnsafe(
+        () => readCachedToken(theirs),
+        /^Cannot read token cache ".*theirs\.json": it belongs to another user\./,
+      );
+      await assertUnsafe(() => readCachedToken(path), /: it is a symlink in a place another user/);
+      // New names for the user's own links: a new link could take the marked one's inode.
+      await Deno.symlink(mine, `${dir}/own-link.json`);
+      assert.equal((await readCachedToken(`${dir}/own-link.json`)).refreshToken, SECRETS[2]);
+      await Deno.symlink(theirs, `${dir}/link-to-theirs.json`);
+      await assertUnsafe(
+        () => readCachedToken(`${dir}/link-to-theirs.json`),
+        /: it belongs to another user\./,
+      );
+      // The lock file too.
+      owner.mark(mine);
+      await Deno.rename(mine, `${theirs}.lock`);
+      await assertUnsafe(
+        () => withCacheLock(theirs, () => Promise.resolve()),
+        /^Cannot open the lock file ".*theirs\.json\.lock": it belongs to another user\./,
+      );
     } finally {
       await Deno.remove(dir, { recursive: true });
     }
