@@ -71,22 +71,22 @@ const COMMANDS: Record<string, Command> = {
     drops: { atStart: ["run"], milestones: { "credentials-fresh": ["net"] } },
   },
   exec: {
-    summary: "Run a command with the session's credentials in its environment",
+    summary: "Run a command with credentials served on a local endpoint (or as variables)",
     module: "./lib/commands/exec.ts",
     drops: {}, // runs the command, and may refresh for it
   },
   serve: {
-    summary: "Serve refreshed credentials on 127.0.0.1 for containers, IDEs and other tools",
+    summary: "Serve refreshed credentials on 127.0.0.1 for containers, IDEs, any tool",
     module: "./lib/commands/serve.ts",
     drops: { atStart: ["run"] }, // listens on loopback and refreshes at Sign-In
   },
   status: {
-    summary: "Show every profile with a login session, its identity and expiry",
+    summary: "Show every profile with a login session, its identity, expiry and end",
     module: "./lib/commands/status.ts",
     drops: { atStart: ["run"] }, // --refresh calls Sign-In
   },
   logout: {
-    summary: "Remove cached login credentials for a profile, or all of them",
+    summary: "Revoke the session at AWS Sign-In and remove its cached credentials",
     module: "./lib/commands/logout.ts",
     drops: { atStart: ["run"] },
   },
@@ -176,6 +176,12 @@ async function main(argv: readonly string[], out: Outputs): Promise<number> {
   }
   const command = Object.hasOwn(COMMANDS, first) ? COMMANDS[first] : undefined;
   if (command === undefined) {
+    // `--version` after another leading option (`aws-login --debug -V`), as the AWS CLI takes it.
+    const leading = argv.includes("--") ? argv.slice(0, argv.indexOf("--")) : argv;
+    const asksVersion = leading.includes("-V") || leading.includes("--version");
+    if (asksVersion && !leading.some((arg) => Object.hasOwn(COMMANDS, arg))) {
+      return await main(["--version"], out);
+    }
     const reordered = first.startsWith("-") ? commandFirst(argv) : undefined;
     if (reordered !== undefined) return await main(reordered, out);
     throw await unknownCommand(argv);

@@ -45,14 +45,24 @@ export function runByDenoTask(mainDir: string | undefined): boolean {
 
 /**
  * A rewriter of output text: `aws-login <command>` → `deno task <command>`, except in a
- * `credential_process =` line, which names the installed command on purpose.
+ * `credential_process =` line, which names the installed command on purpose (a tool runs it from
+ * any directory, where `deno task` finds no deno.json). Run by `deno task`, there may be no
+ * `aws-login` command yet, so such a line gets a comment line above it (a comment in the config
+ * file too) saying where that command comes from.
  */
 export function taskHints(commands: readonly string[]): (text: string) => string {
   const hint = new RegExp(
     `(?<!credential_process = )\\baws-login (?=(?:${commands.join("|")})\\b)`,
     "g",
   );
-  return (text) => text.includes("aws-login ") ? text.replace(hint, "deno task ") : text;
+  const processLine = /^([ \t]*)(credential_process = aws-login )/gm;
+  return (text) =>
+    text.includes("aws-login ")
+      ? text.replace(hint, "deno task ").replace(
+        processLine,
+        `$1# the aws-login command: run "deno task install" first\n$1$2`,
+      )
+      : text;
 }
 
 /**

@@ -45,6 +45,7 @@ Options:
   --fail-delay MS       ... after waiting MS milliseconds (alone: answer normally after the wait)
   --fail-reset          ... by dropping the connection without a response (with --fail-delay
                         only: the other --fail-* options describe a response)
+  --debug               Log what happens to stderr (secrets are never logged)
   -h, --help            Show this help
 
 Test controls at runtime (loopback, JSON):
