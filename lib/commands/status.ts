@@ -406,7 +406,12 @@ function render(statuses: readonly ProfileStatus[]): string {
     rows.push(["cache file", `${s.cacheFile} (${s.loggedOut ? "none" : s.cacheState})`]);
     if (s.expiresAt !== undefined && s.expiresInSeconds !== undefined) {
       // No refresh can succeed once the session has ended.
-      const note = s.refreshDue && s.sessionState !== "ended" ? "; refreshed on next use" : "";
+      // Expired ones depend on the session still being on, which only the refresh will tell.
+      const note = !s.refreshDue || s.sessionState === "ended"
+        ? ""
+        : s.expiresInSeconds < 0 && s.sessionState !== "active"
+        ? "; the next use refreshes them if the session has not ended"
+        : "; refreshed on next use";
       rows.push(["expires", `${s.expiresAt} (${describeRemaining(s.expiresInSeconds)}${note})`]);
       rows.push(["access key", s.accessKeyId!], ["secret key", s.secretAccessKey!]);
     }

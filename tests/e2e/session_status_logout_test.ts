@@ -561,6 +561,12 @@ Deno.test("status notes a session it cannot check, and still succeeds", async ()
   const [dev] = JSON.parse(expired.stdout).profiles;
   assert.equal(dev.sessionState, "unknown");
   assert.match(dev.sessionNote, /cached credentials that sign the check have expired/);
+  // Whether the next use can refresh them is not known yet: no promise that it will.
+  const text = await runCli(["status"], { env: t.session.env });
+  assert.match(
+    row(text.stdout, "expires")!,
+    /\(expired \d+ s ago; the next use refreshes them if the session has not ended\)$/,
+  );
   assert.equal(t.emulator.controls.counters().introspect, 1);
 });
 
