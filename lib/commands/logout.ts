@@ -16,7 +16,7 @@
  */
 import { parseArgs } from "../cli/args.ts";
 import type { Deps } from "../cli/deps.ts";
-import { CacheError, EXIT, isPermissionFailure, SigninError } from "../errors.ts";
+import { CacheError, EXIT, isPermissionFailure } from "../errors.ts";
 import { joinPath } from "../files.ts";
 import { loginCacheDir } from "../aws/paths.ts";
 import {
@@ -184,19 +184,16 @@ async function revoke(
 ): Promise<boolean> {
   try {
     const { revokeCachedSession } = await import("../session/session_control.ts");
-    await revokeCachedSession(path, session, deps);
-    return true;
+    if (await revokeCachedSession(path, session, deps) === "revoked") return true;
+    // Its refresh was refused as a session that is over: a copy of the file is worthless too.
+    deps.stderr.write(
+      `aws-login: the login session of ${label} had already ended or been revoked\n`,
+    );
+    return false;
   } catch (err) {
     // Not a failure to warn about and delete anyway: the fix is how aws-login is run (exit 3).
     if (isPermissionFailure(err)) throw err;
     if (err instanceof CacheError && err.code === "ERR_CACHE_MISSING") return false;
-    if (
-      err instanceof SigninError && err.code === "ERR_SIGNIN_ACCESS_DENIED" &&
-      err.error === "TOKEN_EXPIRED"
-    ) {
-      deps.stderr.write(`aws-login: the login session of ${label} had already ended\n`);
-      return false;
-    }
     const reason = err instanceof Error ? err.message : String(err);
     deps.stderr.write(
       `aws-login: warning: the login session of ${label} was not revoked at AWS Sign-In: ` +

@@ -12,6 +12,7 @@
  * @module
  */
 import type { Deps } from "../cli/deps.ts";
+import { SigninError } from "../errors.ts";
 import { isLoopbackHost } from "../aws/endpoints.ts";
 import {
   type Introspection,
@@ -85,29 +86,36 @@ function issuingEndpoint(token: CachedLoginToken): string | undefined {
  * @throws {CacheError} When the file cannot be read or locked.
  * @throws {ConfigError} When no region is known, or (for a file that records no endpoint) the
  *   settings name no usable endpoint.
- * @throws {SigninError} When the refresh or the revocation is refused.
+ * @returns "revoked", or "ended" when the refresh that signs the revocation shows the session is
+ *   already over (nothing left to revoke).
+ * @throws {SigninError} When the refresh or the revocation is refused otherwise.
  * @throws {NetworkError} When Sign-In cannot be reached.
  */
 export async function revokeCachedSession(
   path: string,
   session: ProfileSession,
   deps: ControlDeps,
-): Promise<void> {
-  await withCacheLock(path, async () => {
+): Promise<"revoked" | "ended"> {
+  return await withCacheLock(path, async () => {
     let token = await readCachedToken(path, { loginSession: session.loginSession });
     const endpoint = await revokeTarget(session, token);
     if (expiresAtMs(token) - deps.now() < SIGNING_MARGIN_MS) {
       deps.debug(`refreshing the login session first: its credentials sign the revocation`);
       const { refreshCachedToken } = await import("./refresh.ts");
-      token = await refreshCachedToken(token, {
-        profile: session.profile,
-        region: endpoint.region,
-        tokenUrl: endpoint.tokenUrl,
-        fetch: deps.fetch,
-        now: deps.now,
-        sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-        debug: deps.debug,
-      }, expiresAtMs(token) > deps.now());
+      try {
+        token = await refreshCachedToken(token, {
+          profile: session.profile,
+          region: endpoint.region,
+          tokenUrl: endpoint.tokenUrl,
+          fetch: deps.fetch,
+          now: deps.now,
+          sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+          debug: deps.debug,
+        }, expiresAtMs(token) > deps.now());
+      } catch (err) {
+        if (endedRefusal(err, token, endpoint.region)) return "ended";
+        throw err;
+      }
       writeCachedToken(path, token);
     }
     deps.debug(`revoking the login session at ${endpoint.baseUrl}/v1/revoke`);
@@ -116,7 +124,20 @@ export async function revokeCachedSession(
       token.refreshToken,
       { fetch: deps.fetch },
     );
+    return "revoked";
   }, { timeoutMs: LOCK_TIMEOUT_MS });
+}
+
+/**
+ * Whether a refused refresh shows that the session is over, so there is nothing left to revoke:
+ * `TOKEN_EXPIRED`, or the refresh token rejected in the region the cache file records (a
+ * revocation elsewhere; in an unrecorded region it may be a region mistake instead).
+ */
+function endedRefusal(err: unknown, token: CachedLoginToken, region: string): boolean {
+  if (!(err instanceof SigninError)) return false;
+  if (err.code === "ERR_SIGNIN_ACCESS_DENIED") return err.error === "TOKEN_EXPIRED";
+  return err.code === "ERR_SIGNIN_VALIDATION" && token.signInRegion === region &&
+    (err.error === undefined || err.error === "INVALID_REQUEST" || err.error === "invalid_grant");
 }
 
 /**

@@ -296,8 +296,37 @@ Deno.test("logout of a session that had already ended says so and removes the fi
   });
   assert.equal(code, 0);
   assert.equal(stdout, REMOVED);
-  assert.equal(stderr, "aws-login: the login session of profile 'dev' had already ended\n");
+  assert.equal(
+    stderr,
+    "aws-login: the login session of profile 'dev' had already ended or been revoked\n",
+  );
   assert.equal(t.emulator.controls.counters().revoke, 0);
+});
+
+Deno.test("logout of a session revoked elsewhere says so, not that its token stays usable", async () => {
+  await using t = await setup();
+  await revokeRefreshToken(
+    {
+      baseUrl: t.emulator.url,
+      region: "us-east-1",
+      credentials: t.session.token.accessToken,
+      now: () => Date.now(),
+    },
+    t.session.token.refreshToken,
+    { fetch },
+  );
+  // The credentials that would sign a revocation have expired: the refresh is refused.
+  await expireIn(t.session.cachePath, -1000);
+  const { code, stdout, stderr } = await runCli(["logout", "--profile", "dev"], {
+    env: t.session.env,
+  });
+  assert.equal(code, 0);
+  assert.equal(stdout, REMOVED);
+  assert.equal(
+    stderr,
+    "aws-login: the login session of profile 'dev' had already ended or been revoked\n",
+  );
+  await assert.rejects(() => Deno.stat(t.session.cachePath), Deno.errors.NotFound);
 });
 
 Deno.test("logout names every profile sharing the session and removes the lock file too", async () => {
