@@ -99,15 +99,12 @@ export async function profileSessionOf(
 ): Promise<ProfileSession> {
   const profile = config.name;
   if (!config.keys.login_session?.trim()) {
-    if (config.exists) {
-      const { loadSharedFiles }: ProfileModule = await import(PROFILE_MODULE);
-      const other = await credentialProcessSource(await loadSharedFiles(env), profile);
-      if (other !== undefined) throw new ConfigError("ERR_CONFIG_PROFILE", other.message);
-    }
+    const shared = (files ?? readProfileFiles(env)).shared();
+    // A profile that gets its credentials otherwise: say so, and where the session is.
+    const other = config.exists ? await credentialProcessSource(shared, profile) : undefined;
+    if (other !== undefined) throw new ConfigError("ERR_CONFIG_PROFILE", other.message);
     const why = config.exists ? "has no login session" : "does not exist";
-    const hint = config.exists
-      ? ""
-      : ` ${otherProfiles((files ?? readProfileFiles(env)).shared(), profile)}`;
+    const hint = config.exists ? "" : ` ${otherProfiles(shared, profile)}`;
     throw new ConfigError(
       "ERR_CONFIG_PROFILE",
       `Profile "${profile}" ${why} in "${configFilePath(env)}".${hint} ` +
