@@ -38,6 +38,14 @@ export type ErrorCode =
   | "ERR_SIGNIN_THROTTLED"
   | "ERR_SIGNIN_SERVER"
   | "ERR_SIGNIN_RESPONSE"
+  | "ERR_STS_ACCESS_DENIED"
+  | "ERR_STS_MFA"
+  | "ERR_STS_VALIDATION"
+  | "ERR_STS_EXPIRED_TOKEN"
+  | "ERR_STS_REGION_DISABLED"
+  | "ERR_STS_THROTTLED"
+  | "ERR_STS_SERVER"
+  | "ERR_STS_RESPONSE"
   | "ERR_NETWORK"
   | "ERR_TIMEOUT"
   | "ERR_LOGIN_STATE"
@@ -133,6 +141,50 @@ export class SigninError extends AwsLoginError {
   }
 }
 
+/**
+ * AWS STS refused an AssumeRole, or answered with something we cannot use. Same exit code as
+ * Sign-In's refusals: AWS said no.
+ */
+export class StsError extends AwsLoginError {
+  declare readonly code: Extract<ErrorCode, `ERR_STS_${string}`>;
+  /** HTTP status of the reply (0 when none). */
+  readonly status: number;
+  /** STS's error code, e.g. `AccessDenied`. */
+  readonly stsCode: string | undefined;
+  /** The reply's `Retry-After`, in seconds, when it had one. */
+  readonly retryAfterSeconds: number | undefined;
+  /** The reply's `Date` header in epoch milliseconds, to correct clock skew. */
+  readonly serverDate: number | undefined;
+
+  constructor(
+    code: Extract<ErrorCode, `ERR_STS_${string}`>,
+    message: string,
+    details: {
+      status?: number;
+      stsCode?: string;
+      retryAfterSeconds?: number;
+      serverDate?: number;
+    } = {},
+    options?: ErrorOptions,
+  ) {
+    super(code, message, EXIT.signin, options);
+    this.status = details.status ?? 0;
+    this.stsCode = details.stsCode;
+    this.retryAfterSeconds = details.retryAfterSeconds;
+    this.serverDate = details.serverDate;
+  }
+
+  /** True for failures worth retrying and for which still-valid credentials may be reused. */
+  get transient(): boolean {
+    return this.code === "ERR_STS_SERVER" || this.code === "ERR_STS_THROTTLED";
+  }
+
+  /** The credentials beneath have ended: only a new login helps. */
+  get sessionOver(): boolean {
+    return this.code === "ERR_STS_EXPIRED_TOKEN";
+  }
+}
+
 /** The network failed: connection refused or reset, DNS, or no reply in time. */
 export class NetworkError extends AwsLoginError {
   constructor(code: "ERR_NETWORK" | "ERR_TIMEOUT", message: string, options?: ErrorOptions) {
@@ -217,5 +269,6 @@ export class EmulatorError extends AwsLoginError {
 
 /** True when `err` is a failure for which retrying, or reusing still-valid credentials, is right. */
 export function isTransient(err: unknown): boolean {
-  return (err instanceof SigninError || err instanceof NetworkError) && err.transient;
+  return (err instanceof SigninError || err instanceof NetworkError || err instanceof StsError) &&
+    err.transient;
 }

@@ -1,7 +1,7 @@
 /**
  * The layering of lib/, read from the import statements. Arrows point down:
  *
- *   commands/ → login/, session/, emulator/ → signin/ → aws/, cli/, net/, errors.ts, files.ts
+ *   commands/ → login/, session/, emulator/ → sts/, signin/ → aws/, cli/, net/, errors.ts, files.ts
  *
  * login/ may use session/ (to store what it got); session/ never imports login/; nothing imports
  * commands/ or main.ts; the emulator shares only signin/'s codecs and aws/arn.ts with the client.
@@ -17,6 +17,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   "commands/": [
     "login/",
     "session/",
+    "sts/",
     "emulator/",
     "signin/",
     "aws/",
@@ -27,7 +28,8 @@ const ALLOWED: Record<string, readonly string[]> = {
     "version.ts",
   ],
   "login/": ["session/", "signin/", "aws/", "cli/", "net/", "errors.ts", "files.ts"],
-  "session/": ["signin/", "aws/", "cli/", "net/", "errors.ts", "files.ts"],
+  "session/": ["sts/", "signin/", "aws/", "cli/", "net/", "errors.ts", "files.ts"],
+  "sts/": ["session/utc_time.ts", "aws/", "cli/", "net/", "errors.ts", "files.ts"],
   "emulator/": ["signin/pkce.ts", "signin/dpop.ts", "aws/arn.ts", "errors.ts"],
   "signin/": ["aws/", "cli/", "errors.ts", "files.ts"],
   "aws/": ["errors.ts", "files.ts"],

@@ -4,7 +4,7 @@
  * API Gateway; `*.api.aws` too). tools/net_allowlist.ts generates the list from the endpoint rules.
  */
 import assert from "node:assert/strict";
-import { netAllowlist, REGIONS, signinHosts } from "../tools/net_allowlist.ts";
+import { netAllowlist, REGIONS, signinHosts, stsHosts } from "../tools/net_allowlist.ts";
 
 const config = JSON.parse(await Deno.readTextFile(new URL("../deno.json", import.meta.url)));
 const net: string[] = config.permissions.default.net;
@@ -29,4 +29,22 @@ Deno.test("every Sign-In host a known region resolves to is allowed", () => {
   for (const region of REGIONS) {
     for (const host of signinHosts(region)) assert.ok(allowed(host), `${region}: ${host}`);
   }
+});
+
+Deno.test("every STS host a known region resolves to (FIPS, dual-stack) is allowed, listed one by one", () => {
+  for (const region of REGIONS) {
+    for (const host of stsHosts(region)) assert.ok(net.includes(host), `${region}: ${host}`);
+  }
+  assert.deepEqual(stsHosts("us-east-1"), [
+    "sts.us-east-1.amazonaws.com",
+    "sts-fips.us-east-1.amazonaws.com",
+    "sts.us-east-1.api.aws",
+    "sts-fips.us-east-1.api.aws",
+  ]);
+  assert.deepEqual(stsHosts("us-gov-west-1").slice(0, 2), [
+    "sts.us-gov-west-1.amazonaws.com",
+    "sts.us-gov-west-1.amazonaws.com",
+  ]);
+  assert.equal(stsHosts("cn-north-1")[0], "sts.cn-north-1.amazonaws.com.cn");
+  assert.equal(stsHosts("aws-global")[0], "sts.amazonaws.com");
 });

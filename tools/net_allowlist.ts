@@ -10,7 +10,7 @@
  *
  * @module
  */
-import { partitionOf, PERMITTED_LOOPBACK, signinBaseUrl } from "../lib/aws/endpoints.ts";
+import { PERMITTED_LOOPBACK, signinBaseUrl, stsEndpoint } from "../lib/aws/endpoints.ts";
 import type { ProfileConfig } from "../lib/aws/profile_config.ts";
 
 /** Every region of the AWS partitions data (`@aws-sdk/core` util-endpoints), `*-global` included. */
@@ -83,10 +83,20 @@ export function signinHosts(region: string): string[] {
   );
 }
 
-/** The STS endpoint of a region (the global one for `aws-global`). */
-export function stsHost(region: string): string {
-  if (region === "aws-global") return "sts.amazonaws.com";
-  return `sts.${region}.${partitionOf(region).dnsSuffix}`;
+/**
+ * The STS hosts of a region (AssumeRole for role profiles): default, FIPS, dual-stack, FIPS +
+ * dual-stack. The region sits in the middle of these names, so no wildcard can cover them without
+ * covering every `*.amazonaws.com` host (S3 buckets anyone can name): each is listed.
+ */
+export function stsHosts(region: string): string[] {
+  const profile: ProfileConfig = { name: "allowlist", exists: true, keys: {} };
+  return [[false, false], [true, false], [false, true], [true, true]].map(([fips, dualStack]) => {
+    const vars: Record<string, string> = {
+      AWS_USE_FIPS_ENDPOINT: String(fips),
+      AWS_USE_DUALSTACK_ENDPOINT: String(dualStack),
+    };
+    return new URL(stsEndpoint({ get: (k) => vars[k] }, { region, profile }).url).hostname;
+  });
 }
 
 /** The allow-list: loopback, Sign-In (wildcards where the region leads), STS; sorted, unique. */
@@ -96,7 +106,7 @@ export function netAllowlist(): string[] {
     for (const host of signinHosts(region)) {
       hosts.add(host.startsWith(`${region}.`) ? `*.${host.slice(region.length + 1)}` : host);
     }
-    hosts.add(stsHost(region));
+    for (const host of stsHosts(region)) hosts.add(host);
   }
   return [...PERMITTED_LOOPBACK, ...[...hosts].sort()];
 }

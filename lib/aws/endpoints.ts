@@ -162,10 +162,58 @@ function checkRegion(region: string): void {
   }
 }
 
+/** How a service's endpoint is named in the settings (its SDK service id, docs/PROTOCOL.md §2). */
+interface ServiceNames {
+  /** `AWS_ENDPOINT_URL_<ID>`. */
+  readonly variable: string;
+  /** The key of its block in a `[services NAME]` section. */
+  readonly key: string;
+}
+
+const SIGNIN: ServiceNames = { variable: "AWS_ENDPOINT_URL_SIGNIN", key: "signin" };
+const STS: ServiceNames = { variable: "AWS_ENDPOINT_URL_STS", key: "sts" };
+
+/**
+ * The AWS STS base URL (no trailing slash) for AssumeRole: the first of AWS_ENDPOINT_URL_STS,
+ * AWS_ENDPOINT_URL, the `sts` → `endpoint_url` of the profile's `[services NAME]` section, the
+ * profile's `endpoint_url` (all skipped when AWS_IGNORE_CONFIGURED_ENDPOINT_URLS, else
+ * `ignore_configured_endpoint_urls`, is true); otherwise the regional endpoint as the AWS CLI v2
+ * picks it (`sts_regional_endpoints = regional`): `https://sts.{region}.{dnsSuffix}`, FIPS
+ * `sts-fips.…` (aws-us-gov's regular endpoints already are FIPS), dual-stack on the partition's
+ * dual-stack suffix. The same URL checks as Sign-In's (plain `http:` only to a loopback host).
+ *
+ * @throws {ConfigError} As {@link signinBaseUrl}.
+ * @see docs/PROTOCOL.md §16
+ */
+export function stsEndpoint(
+  env: EnvLike,
+  p: { region: string; profile: ProfileConfig },
+): SigninEndpoint {
+  const { keys, name } = p.profile;
+  checkRegion(p.region);
+  const custom = customEndpoint(env, undefined, p.profile, STS);
+  if (custom !== undefined) return custom;
+  const fips = flagSetting(env, "AWS_USE_FIPS_ENDPOINT", keys, "use_fips_endpoint", name);
+  const dualStack = flagSetting(
+    env,
+    "AWS_USE_DUALSTACK_ENDPOINT",
+    keys,
+    "use_dualstack_endpoint",
+    name,
+  );
+  const r = p.region;
+  const part = partitionOf(r);
+  const suffix = dualStack ? part.dualStackDnsSuffix : part.dnsSuffix;
+  if (r === "aws-global" && !fips && !dualStack) return { url: "https://sts.amazonaws.com" };
+  const host = fips && !(part.id === "aws-us-gov" && !dualStack) ? "sts-fips" : "sts";
+  return { url: `https://${host}.${r}.${suffix}` };
+}
+
 function customEndpoint(
   env: EnvLike,
   flag: string | undefined,
   profile: ProfileConfig,
+  service: ServiceNames = SIGNIN,
 ): { url: string; source: string } | undefined {
   if (flag) return checkUrl(flag, "--endpoint-url");
   const { keys, name } = profile;
@@ -177,7 +225,7 @@ function customEndpoint(
     name,
   );
   if (ignore) return undefined;
-  for (const variable of ["AWS_ENDPOINT_URL_SIGNIN", "AWS_ENDPOINT_URL"]) {
+  for (const variable of [service.variable, "AWS_ENDPOINT_URL"]) {
     const value = env.get(variable);
     if (value) return checkUrl(value, variable);
   }
@@ -189,8 +237,10 @@ function customEndpoint(
           `Add [services ${keys.services}] to the config file or remove "services" from the profile`,
       );
     }
-    const url = profile.services.subKeys.signin?.endpoint_url;
-    if (url) return checkUrl(url, `"signin" "endpoint_url" in [services ${keys.services}]`);
+    const url = profile.services.subKeys[service.key]?.endpoint_url;
+    if (url) {
+      return checkUrl(url, `"${service.key}" "endpoint_url" in [services ${keys.services}]`);
+    }
   }
   if (keys.endpoint_url) return checkUrl(keys.endpoint_url, `"endpoint_url" in profile "${name}"`);
   return undefined;

@@ -129,3 +129,8 @@ export function loginCacheDir(env: EnvLike): string {
   const custom = env.get("AWS_LOGIN_CACHE_DIRECTORY");
   return custom ? expandPath(custom, env) : joinPath(homeDir(env), ".aws", "login", "cache");
 }
+
+/** The AWS CLI's role cache, `~/.aws/cli/cache` (the CLI has no setting to move it). */
+export function roleCacheDir(env: EnvLike): string {
+  return joinPath(homeDir(env), ".aws", "cli", "cache");
+}

@@ -28,7 +28,7 @@
  * @see docs/PROTOCOL.md §15
  * @module
  */
-import { AwsLoginError, CacheError, ConfigError, SigninError } from "../errors.ts";
+import { AwsLoginError, CacheError, ConfigError, SigninError, StsError } from "../errors.ts";
 import { type LoopbackRequest, serveLoopback } from "../net/loopback_http.ts";
 import { type CredentialDeps, resolveProfileCredentials } from "./profile_credentials.ts";
 import type { ResolvedCredentials } from "./credential_types.ts";
@@ -107,6 +107,7 @@ export function isSessionOver(err: unknown): err is AwsLoginError {
   if (err instanceof CacheError) {
     return err.code === "ERR_CACHE_MISSING" || err.code === "ERR_CACHE_CORRUPT";
   }
+  if (err instanceof StsError) return err.sessionOver;
   return err instanceof ConfigError && err.code === "ERR_CONFIG_PROFILE";
 }
 

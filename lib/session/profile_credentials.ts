@@ -1,6 +1,7 @@
 /**
- * The one seam every command resolves credentials through: the requested profile is read once,
- * and a `login_session` profile goes to the login resolver (credentials.ts). When the outermost
+ * The one seam every command resolves credentials through: the requested profile is read once;
+ * a role profile (`role_arn` + `source_profile`) goes to the role resolver (role_credentials.ts,
+ * loaded only for one), every other profile to the login resolver (credentials.ts). When the outermost
  * resolution needed no network, the `credentials-fresh` milestone is reported here — not inside a
  * resolver, where a fresh source session would let main.ts revoke `net` before a call that still
  * follows.
@@ -15,8 +16,14 @@ import {
 } from "./credentials.ts";
 import type { ResolvedCredentials } from "./credential_types.ts";
 import { profileSessionOf } from "./profile_session.ts";
+import type { MfaPrompt, RoleResolveOptions } from "./role_credentials.ts";
 
-export type { CredentialDeps, ResolveOptions };
+export type { CredentialDeps, MfaPrompt, ResolveOptions, RoleResolveOptions };
+
+/** Whether a profile is a role profile to aws-login (as the AWS CLI: `role_arn`, not web identity). */
+export function isRoleProfile(keys: Readonly<Record<string, string>>): boolean {
+  return Object.hasOwn(keys, "role_arn") && !Object.hasOwn(keys, "web_identity_token_file");
+}
 
 /**
  * Resolves the credentials of a profile (`--profile`, AWS_PROFILE, AWS_DEFAULT_PROFILE,
@@ -31,11 +38,18 @@ export type { CredentialDeps, ResolveOptions };
  */
 export async function resolveProfileCredentials(
   deps: CredentialDeps,
-  options: ResolveOptions = {},
+  options: RoleResolveOptions = {},
 ): Promise<ResolvedCredentials> {
   const config = await readProfile(deps.env, profileName(deps.env, options.profile));
-  const session = await profileSessionOf(deps.env, config);
-  const creds = await resolveLoginCredentials(session, deps, options);
+  let creds: ResolvedCredentials;
+  if (isRoleProfile(config.keys)) {
+    // A variable specifier: Deno reads the role resolver only for a role profile.
+    const roles = "./role_credentials.ts";
+    const { resolveRoleCredentials }: typeof import("./role_credentials.ts") = await import(roles);
+    creds = await resolveRoleCredentials(config, deps, options);
+  } else {
+    creds = await resolveLoginCredentials(await profileSessionOf(deps.env, config), deps, options);
+  }
   if (!creds.refreshed) deps.reached?.("credentials-fresh");
   return creds;
 }

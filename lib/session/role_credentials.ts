@@ -1,0 +1,323 @@
+/**
+ * The role resolver: a role profile's chain (role_chain.ts) resolved hop by hop, each hop's
+ * credentials from the AWS CLI's role cache (role_cache.ts) while more than 5 minutes remain, else
+ * assumed again under that entry's lock with the same locked sequence as a login refresh
+ * (locked_refresh.ts), its source credentials resolved only then — a chained role re-assumes its
+ * parent only when the parent's cached credentials are not fresh, and the login session at the
+ * bottom is refreshed only when needed.
+ *
+ * Cached role credentials are handed out only while the login session they come from still exists
+ * (one stat of its cache file): after a logout — aws-login's or `aws logout` — nothing more is.
+ *
+ * Loaded lazily by profile_credentials.ts for role profiles; the STS client (`lib/sts/`) and the
+ * endpoint rules load only when an AssumeRole is due.
+ *
+ * @see docs/PROTOCOL.md §16
+ * @module
+ */
+import { CacheError, ConfigError, StsError } from "../errors.ts";
+import { resolveRegion } from "../aws/profile_reader.ts";
+import type { ProfileConfig } from "../aws/profile_config.ts";
+import {
+  type CredentialDeps,
+  nameProfileInHint,
+  REFRESH_WINDOW_MS,
+  resolveLoginCredentials,
+  type ResolveOptions,
+} from "./credentials.ts";
+import type { Credentials, ResolvedCredentials } from "./credential_types.ts";
+import { missingProfileHint, type ProfileSession, profileSessionOf } from "./profile_session.ts";
+import {
+  type AssumedRole,
+  readRoleCacheEntry,
+  type RoleCacheEntry,
+  roleCachePath,
+  writeRoleCacheEntry,
+} from "./role_cache.ts";
+import {
+  cacheArgsOf,
+  defaultSessionName,
+  profileLookup,
+  resolveRoleChain,
+  roleArnPartition,
+  type RoleChain,
+  type RoleHop,
+} from "./role_chain.ts";
+import { refreshUnderLock } from "./locked_refresh.ts";
+import { cacheFilePath } from "./token_cache.ts";
+
+/** Asks the person for an MFA code (see mfa_prompt.ts); throws when nobody can answer. */
+export type MfaPrompt = (serial: string, profile: string) => Promise<string>;
+
+/** Options of the role resolver. */
+export interface RoleResolveOptions extends ResolveOptions {
+  /** Reads an MFA code (default: the controlling terminal, `/dev/tty`). */
+  readonly mfaPrompt?: MfaPrompt;
+}
+
+/** A hop's credentials, with the assumed-role ARN when known. */
+type HopCredentials = Credentials & { readonly assumedRoleArn: string | undefined };
+
+/** What the hops share. */
+interface Context {
+  readonly chain: RoleChain;
+  readonly session: ProfileSession;
+  readonly loginPath: string;
+  readonly deps: CredentialDeps;
+  readonly options: RoleResolveOptions;
+  /** The STS region and endpoint, worked out once, when the first AssumeRole is due. */
+  sts?: { region: string; endpoint: string };
+}
+
+/**
+ * Resolves the credentials of a role profile.
+ *
+ * @param requested The profile asked for (a role profile).
+ * @throws {ConfigError} For a configuration aws-login cannot serve (before any network call).
+ * @throws {CacheError} When the login session is gone, or a cache file is unsafe or unreadable.
+ * @throws {StsError} When STS refuses the AssumeRole.
+ * @throws {SigninError} When AWS Sign-In refuses the refresh of the login session beneath.
+ * @throws {NetworkError} When STS or Sign-In cannot be reached and nothing valid is cached.
+ */
+export async function resolveRoleCredentials(
+  requested: ProfileConfig,
+  deps: CredentialDeps,
+  options: RoleResolveOptions = {},
+): Promise<ResolvedCredentials> {
+  const chain = await resolveRoleChain(
+    requested,
+    profileLookup(deps.env),
+    (name) => missingProfileHint(deps.env, name),
+  );
+  const session = await profileSessionOf(deps.env, chain.login);
+  const loginPath = await cacheFilePath(deps.env, session.loginSession);
+  const ctx: Context = { chain, session, loginPath, deps, options };
+  const top = chain.hops[0]!;
+  const { value, refreshed, path } = await resolveHop(ctx, 0, options.forceRefresh ?? false);
+  return {
+    profile: requested.name,
+    region: resolveRegion(deps.env, undefined, requested.keys),
+    refreshed,
+    login: { profile: session.profile, loginSession: session.loginSession, cachePath: loginPath },
+    role: {
+      roleArn: top.roleArn,
+      assumedRoleArn: value.assumedRoleArn ?? "",
+      cachePath: path,
+      chain: chain.names,
+    },
+    accessKeyId: value.accessKeyId,
+    secretAccessKey: value.secretAccessKey,
+    sessionToken: value.sessionToken,
+    accountId: value.accountId,
+    expiresAtMs: value.expiresAtMs,
+  };
+}
+
+function isFresh(entry: RoleCacheEntry | undefined, now: number): boolean {
+  return entry !== undefined && entry.expiresAtMs - now > REFRESH_WINDOW_MS;
+}
+
+/**
+ * Throws unless the login session at the bottom still has its cache file: role credentials are
+ * not handed out after a logout.
+ */
+function checkLoginExists(ctx: Context): void {
+  try {
+    Deno.statSync(ctx.loginPath);
+  } catch (err) {
+    if (!(err instanceof Deno.errors.NotFound)) return; // the read beneath names other errors
+    throw nameProfileInHint(
+      new CacheError(
+        "ERR_CACHE_MISSING",
+        `No cached login session for "${ctx.session.loginSession}" (file "${ctx.loginPath}"), ` +
+          `which profile "${ctx.chain.requested.name}" takes its role from: logged out. Run ` +
+          `"aws-login login" to sign in.`,
+        { cause: err },
+      ),
+      ctx.session.profile,
+    );
+  }
+}
+
+async function resolveHop(
+  ctx: Context,
+  index: number,
+  force: boolean,
+): Promise<{ value: HopCredentials; refreshed: boolean; path: string }> {
+  const hop = ctx.chain.hops[index]!;
+  const { deps } = ctx;
+  const path = await roleCachePath(deps.env, cacheArgsOf(hop));
+  const read = () => readRoleCacheEntry(path);
+  const first = await read();
+  if (!force && isFresh(first, deps.now())) {
+    checkLoginExists(ctx);
+    deps.debug(`using cached role credentials of profile "${hop.profile}" from "${path}"`);
+    return { value: first!, refreshed: false, path };
+  }
+  // Settings are checked before the lock and before any network call.
+  await stsTarget(ctx, hop);
+  // Asked before the lock: concurrent callers then wait on the lock, not on a person.
+  const tokenCode = hop.mfaSerial === undefined ? undefined : await askMfa(ctx, hop);
+  const outcome = await refreshUnderLock<RoleCacheEntry | undefined>(first, {
+    path,
+    now: deps.now,
+    debug: deps.debug,
+    force,
+    strict: ctx.options.strict,
+    lockTimeoutMs: ctx.options.lockTimeoutMs,
+    read,
+    isFresh,
+    refreshedSince: (before, latest) =>
+      latest !== undefined && latest.accessKeyId !== before?.accessKeyId,
+    expiresAtMs: (entry) => entry?.expiresAtMs ?? 0,
+    fetch: () => assume(ctx, index, hop, tokenCode),
+    write: (next) => writeRoleCacheEntry(path, next as AssumedRole),
+    warnStale: (current, reason) => {
+      const minutes = Math.max(0, Math.floor(((current?.expiresAtMs ?? 0) - deps.now()) / 60_000));
+      deps.stderr.write(
+        `aws-login: warning: cannot assume role "${hop.roleArn}" for profile "${hop.profile}" ` +
+          `again (${reason}); using the cached credentials, which expire in ${minutes} min\n`,
+      );
+    },
+    writeFailed: (_, err) => {
+      const why = err instanceof Error ? err.message : String(err);
+      deps.stderr.write(
+        `aws-login: warning: the role cache could not be updated (${why}); using the new ` +
+          `credentials of profile "${hop.profile}" all the same\n`,
+      );
+    },
+  });
+  const value = outcome.value!;
+  if (!outcome.refreshed) checkLoginExists(ctx);
+  return { value, refreshed: outcome.refreshed, path };
+}
+
+/** The source credentials of hop `index`, and the AssumeRole with them. */
+async function assume(
+  ctx: Context,
+  index: number,
+  hop: RoleHop,
+  tokenCode: string | undefined,
+): Promise<AssumedRole> {
+  const { deps, options, chain, session } = ctx;
+  const sts = await stsTarget(ctx, hop);
+  let source: HopCredentials;
+  let sourceArn: string;
+  if (index + 1 < chain.hops.length) {
+    source = (await resolveHop(ctx, index + 1, false)).value;
+    sourceArn = source.assumedRoleArn ?? chain.hops[index + 1]!.roleArn;
+  } else {
+    const login = await resolveLoginCredentials(session, deps, {
+      ...options,
+      forceRefresh: false,
+      strict: false,
+    });
+    source = { ...login, assumedRoleArn: undefined };
+    sourceArn = session.loginSession;
+  }
+  const roleSessionName = hop.roleSessionName ??
+    defaultSessionName(session.loginSession, deps.now());
+  // A variable specifier: Deno reads the STS client only when an AssumeRole is due.
+  const stsModule = "../sts/assume_role.ts";
+  const { assumeRole }: typeof import("../sts/assume_role.ts") = await import(stsModule);
+  deps.debug(
+    `assuming role "${hop.roleArn}" for profile "${hop.profile}" as "${roleSessionName}" at ` +
+      `${sts.endpoint} (${sts.region})`,
+  );
+  const result = await assumeRole({
+    endpoint: sts.endpoint,
+    region: sts.region,
+    credentials: source,
+    roleArn: hop.roleArn,
+    roleSessionName,
+    durationSeconds: hop.durationSeconds,
+    externalId: hop.externalId,
+    serialNumber: hop.mfaSerial,
+    tokenCode,
+    profile: hop.profile,
+    loginProfile: session.profile,
+    sourceArn,
+    fetch: deps.fetch,
+    now: deps.now,
+    sleep: options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))),
+    debug: deps.debug,
+    maxAttempts: options.maxAttempts,
+    timeoutMs: options.requestTimeoutMs,
+    maxDelayMs: options.maxRetryDelayMs,
+  });
+  return result;
+}
+
+/**
+ * The STS region and endpoint of every hop: `--region`/AWS_REGION/AWS_DEFAULT_REGION, else the
+ * requested profile's `region`, else us-east-1; the requested profile's endpoint settings. Checks
+ * that the role's partition is the region's and that the permission set reaches the endpoint.
+ */
+async function stsTarget(
+  ctx: Context,
+  hop: RoleHop,
+): Promise<{ region: string; endpoint: string }> {
+  const { deps, chain } = ctx;
+  const endpointsModule = "../aws/endpoints.ts";
+  const { partitionOf, stsEndpoint }: typeof import("../aws/endpoints.ts") = await import(
+    endpointsModule
+  );
+  if (ctx.sts === undefined) {
+    let region = resolveRegion(deps.env, undefined, chain.requested.keys);
+    if (region === undefined) {
+      region = "us-east-1";
+      deps.debug(`no region is configured for profile "${chain.requested.name}"; STS in us-east-1`);
+    }
+    const endpoint = stsEndpoint(deps.env, { region, profile: chain.requested });
+    if (endpoint.source !== undefined) checkNetAllowed(endpoint.url, endpoint.source);
+    ctx.sts = { region, endpoint: endpoint.url };
+  }
+  const partition = roleArnPartition(hop.roleArn);
+  const regionPartition = partitionOf(ctx.sts.region).id;
+  if (partition !== regionPartition) {
+    throw new ConfigError(
+      "ERR_CONFIG_PROFILE",
+      `Profile "${hop.profile}" has role_arn "${hop.roleArn}" in partition "${partition}", but ` +
+        `the region "${ctx.sts.region}" is in partition "${regionPartition}": set "region" in ` +
+        `profile "${chain.requested.name}" to a region of the role's partition`,
+    );
+  }
+  return ctx.sts;
+}
+
+/** Refuses a custom STS endpoint the permission set cannot reach, naming it. */
+function checkNetAllowed(url: string, source: string): void {
+  const parsed = new URL(url);
+  const port = parsed.port || (parsed.protocol === "https:" ? "443" : "80");
+  const host = `${parsed.hostname}:${port}`;
+  let state: Deno.PermissionState;
+  try {
+    state = Deno.permissions.querySync({ name: "net", host }).state;
+  } catch {
+    return;
+  }
+  if (state === "granted") return;
+  throw new ConfigError(
+    "ERR_CONFIG_ENDPOINT",
+    `The STS endpoint "${url}" (from ${source}) is a host aws-login's permission set does not ` +
+      `reach ("${host}"). From a checkout, add it to "net" in deno.json's "default" permission ` +
+      `set; or remove ${source}`,
+  );
+}
+
+/** Asks for the MFA code of a hop, checking its shape before anything is sent. */
+async function askMfa(ctx: Context, hop: RoleHop): Promise<string> {
+  const prompt = ctx.options.mfaPrompt ?? (async (serial: string, profile: string) => {
+    const promptModule = "./mfa_prompt.ts";
+    const { ttyMfaPrompt }: typeof import("./mfa_prompt.ts") = await import(promptModule);
+    return await ttyMfaPrompt(serial, profile, ctx.chain.requested.name);
+  });
+  const code = (await prompt(hop.mfaSerial!, hop.profile)).trim();
+  if (!/^\d{6}$/.test(code)) {
+    throw new StsError(
+      "ERR_STS_MFA",
+      `The MFA code for "${hop.mfaSerial}" must be six digits; nothing was sent to AWS STS`,
+    );
+  }
+  return code;
+}

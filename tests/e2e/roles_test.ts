@@ -1,0 +1,107 @@
+/**
+ * Role profiles end to end, through `deno run -P main.ts` (the product's permission set) with a
+ * login session from the emulator and a stand-in STS on 127.0.0.1 that records every AssumeRole
+ * and checks that it is signed for `sts` with the login session's credentials.
+ */
+import assert from "node:assert/strict";
+import { runCli } from "../helpers/cli.ts";
+import { addProfile, sessionFixture } from "../helpers/session.ts";
+
+const ARN = "arn:aws:iam::111111111111:user/Alice";
+
+/** A stand-in STS: AssumeRole for any role, 1 h credentials; `calls` counts requests. */
+function startSts() {
+  const forms: URLSearchParams[] = [];
+  const authorizations: string[] = [];
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, async (req) => {
+    const form = new URLSearchParams(await req.text());
+    forms.push(form);
+    authorizations.push(req.headers.get("authorization") ?? "");
+    // Slow enough that 32 concurrent callers overlap.
+    await new Promise((r) => setTimeout(r, 200));
+    const role = form.get("RoleArn")!;
+    const n = forms.length;
+    return new Response(
+      `<AssumeRoleResponse><AssumeRoleResult><AssumedRoleUser><AssumedRoleId>AROA:x` +
+        `</AssumedRoleId><Arn>arn:aws:sts::${role.split(":")[4]}:assumed-role/` +
+        `${role.split("/").at(-1)}/${form.get("RoleSessionName")}</Arn></AssumedRoleUser>` +
+        `<Credentials><AccessKeyId>ASIAROLE${n}</AccessKeyId><SecretAccessKey>s${n}` +
+        `</SecretAccessKey><SessionToken>t${n}</SessionToken><Expiration>` +
+        `${new Date(Date.now() + 3_600_000).toISOString()}</Expiration></Credentials>` +
+        `</AssumeRoleResult></AssumeRoleResponse>`,
+      { headers: { "content-type": "text/xml" } },
+    );
+  });
+  return {
+    url: `http://127.0.0.1:${server.addr.port}`,
+    forms,
+    authorizations,
+    [Symbol.asyncDispose]: () => server.shutdown(),
+  };
+}
+
+async function setup() {
+  const t = await sessionFixture({ arn: ARN, region: "eu-west-1" });
+  await addProfile(t.home.home, "admin", {
+    role_arn: "arn:aws:iam::222222222222:role/Admin",
+    source_profile: "dev",
+  });
+  const sts = startSts();
+  return { t, sts, env: { ...t.session.env, AWS_ENDPOINT_URL_STS: sts.url } };
+}
+
+Deno.test("credential-process and export-env on a role profile hand out the role's credentials", async () => {
+  const { t, sts, env } = await setup();
+  await using _t = t;
+  await using _s = sts;
+  const out = await runCli(["credential-process", "--profile", "admin"], { env });
+  assert.equal(out.code, 0, out.stderr);
+  const json = JSON.parse(out.stdout);
+  assert.equal(json.AccessKeyId, "ASIAROLE1");
+  assert.equal(json.AccountId, "222222222222");
+  assert.equal(sts.forms.length, 1);
+  assert.equal(sts.forms[0]!.get("RoleSessionName"), "Alice");
+  assert.match(
+    sts.authorizations[0]!,
+    // The requested profile has no region; the source profile's (eu-west-1) is not used (§16).
+    new RegExp(`Credential=${t.session.token.accessToken.accessKeyId}/\\d{8}/us-east-1/sts/`),
+  );
+  const env2 = await runCli(["export-env", "--profile", "admin"], { env });
+  assert.equal(env2.code, 0, env2.stderr);
+  assert.match(env2.stdout, /AWS_ACCESS_KEY_ID=ASIAROLE1\b/);
+  assert.match(env2.stdout, /AWS_ACCOUNT_ID=222222222222\b/);
+  assert.equal(sts.forms.length, 1, "the second command used the role cache");
+});
+
+Deno.test("32 concurrent credential-process runs on a role profile make one AssumeRole", async () => {
+  const { t, sts, env } = await setup();
+  await using _t = t;
+  await using _s = sts;
+  const runs = await Promise.all(
+    Array.from({ length: 32 }, () => runCli(["credential-process", "--profile", "admin"], { env })),
+  );
+  for (const run of runs) assert.equal(run.code, 0, run.stderr);
+  assert.equal(new Set(runs.map((r) => JSON.parse(r.stdout).AccessKeyId)).size, 1);
+  assert.equal(sts.forms.length, 1);
+});
+
+Deno.test("a refused role profile fails with one line and exit 3, before any network call", async () => {
+  const { t, sts, env } = await setup();
+  await using _t = t;
+  await using _s = sts;
+  await addProfile(t.home.home, "loop", {
+    role_arn: "arn:aws:iam::1:role/x",
+    source_profile: "loop",
+  });
+  await addProfile(t.home.home, "ec2", {
+    role_arn: "arn:aws:iam::222222222222:role/Admin",
+    credential_source: "Ec2InstanceMetadata",
+  });
+  for (const profile of ["loop", "ec2"]) {
+    const out = await runCli(["credential-process", "--profile", profile], { env });
+    assert.equal(out.code, 3, out.stderr);
+    assert.equal(out.stdout, "");
+    assert.equal(out.stderr.trim().split("\n").length, 1, out.stderr);
+  }
+  assert.equal(sts.forms.length, 0);
+});
