@@ -119,7 +119,8 @@ if (import.meta.main) {
     const text = await Deno.readTextFile(path);
     const indent = "        ";
     const array = `[\n${list.map((h) => `${indent}${JSON.stringify(h)}`).join(",\n")}\n      ]`;
-    const next = text.replace(/"net": \[[^\]]*\]/, `"net": ${array}`);
+    // Strings may hold "]" ("[::1]"): the array ends at the first "]" outside a string.
+    const next = text.replace(/"net": \[(?:[^\]"]|"[^"]*")*\]/, `"net": ${array}`);
     if (next === text) throw new Error('Cannot find "net": [...] in deno.json');
     await Deno.writeTextFile(path, next);
   } else {
