@@ -1,5 +1,5 @@
 /**
- * The one seam every command resolves credentials through: the requested profile is read once;
+ * The one seam every command resolves credentials through: the shared files are read once;
  * a role profile (`role_arn` + `source_profile`) goes to the role resolver (role_credentials.ts,
  * loaded only for one), every other profile to the login resolver (credentials.ts). When the outermost
  * resolution needed no network, the `credentials-fresh` milestone is reported here — not inside a
@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { profileName, readProfile } from "../aws/profile_reader.ts";
+import { profileName, readProfileFiles } from "../aws/profile_reader.ts";
 import {
   type CredentialDeps,
   resolveLoginCredentials,
@@ -40,15 +40,18 @@ export async function resolveProfileCredentials(
   deps: CredentialDeps,
   options: RoleResolveOptions = {},
 ): Promise<ResolvedCredentials> {
-  const config = await readProfile(deps.env, profileName(deps.env, options.profile));
+  // Read once: a role chain looks up more profiles in the same files.
+  const files = readProfileFiles(deps.env);
+  const config = files.profile(profileName(deps.env, options.profile));
   let creds: ResolvedCredentials;
   if (isRoleProfile(config.keys)) {
     // A variable specifier: Deno reads the role resolver only for a role profile.
     const roles = "./role_credentials.ts";
     const { resolveRoleCredentials }: typeof import("./role_credentials.ts") = await import(roles);
-    creds = await resolveRoleCredentials(config, deps, options);
+    creds = await resolveRoleCredentials(config, deps, options, files);
   } else {
-    creds = await resolveLoginCredentials(await profileSessionOf(deps.env, config), deps, options);
+    const session = await profileSessionOf(deps.env, config, files);
+    creds = await resolveLoginCredentials(session, deps, options);
   }
   if (!creds.refreshed) deps.reached?.("credentials-fresh");
   return creds;

@@ -11,7 +11,7 @@
  * @module
  */
 import type { ProfileConfig } from "../aws/profile_config.ts";
-import { readProfile } from "../aws/profile_reader.ts";
+import { readProfileFiles } from "../aws/profile_reader.ts";
 import type { EnvLike } from "../aws/paths.ts";
 import { ConfigError } from "../errors.ts";
 import type { RoleCacheArgs } from "./role_cache.ts";
@@ -85,9 +85,14 @@ export function defaultSessionName(loginSession: string, nowMs: number): string 
 /** Looks profiles up by name (the shared files read once, or once per name). */
 export type ProfileLookup = (name: string) => Promise<ProfileConfig>;
 
-/** A lookup that reads one profile at a time (the quick reader). */
+/**
+ * A lookup in the shared files, read once.
+ *
+ * @throws {ConfigError} When a shared file cannot be read.
+ */
 export function profileLookup(env: EnvLike): ProfileLookup {
-  return (name) => readProfile(env, name);
+  const files = readProfileFiles(env);
+  return (name) => Promise.resolve(files.profile(name));
 }
 
 /**

@@ -16,7 +16,7 @@
  * @module
  */
 import { CacheError, ConfigError, StsError } from "../errors.ts";
-import { resolveRegion } from "../aws/profile_reader.ts";
+import { type ProfileFiles, readProfileFiles, resolveRegion } from "../aws/profile_reader.ts";
 import type { ProfileConfig } from "../aws/profile_config.ts";
 import {
   type CredentialDeps,
@@ -26,7 +26,7 @@ import {
   type ResolveOptions,
 } from "./credentials.ts";
 import type { Credentials, ResolvedCredentials } from "./credential_types.ts";
-import { missingProfileHint, type ProfileSession, profileSessionOf } from "./profile_session.ts";
+import { otherProfiles, type ProfileSession, profileSessionOf } from "./profile_session.ts";
 import {
   type AssumedRole,
   readRoleCacheEntry,
@@ -37,7 +37,6 @@ import {
 import {
   cacheArgsOf,
   defaultSessionName,
-  profileLookup,
   resolveRoleChain,
   roleArnPartition,
   type RoleChain,
@@ -73,6 +72,7 @@ interface Context {
  * Resolves the credentials of a role profile.
  *
  * @param requested The profile asked for (a role profile).
+ * @param files The shared files, read once (the chain's profiles are looked up in them).
  * @throws {ConfigError} For a configuration aws-login cannot serve (before any network call).
  * @throws {CacheError} When the login session is gone, or a cache file is unsafe or unreadable.
  * @throws {StsError} When STS refuses the AssumeRole.
@@ -83,13 +83,14 @@ export async function resolveRoleCredentials(
   requested: ProfileConfig,
   deps: CredentialDeps,
   options: RoleResolveOptions = {},
+  files: ProfileFiles = readProfileFiles(deps.env),
 ): Promise<ResolvedCredentials> {
   const chain = await resolveRoleChain(
     requested,
-    profileLookup(deps.env),
-    (name) => missingProfileHint(deps.env, name),
+    (name) => Promise.resolve(files.profile(name)),
+    (name) => Promise.resolve(` ${otherProfiles(files.shared(), name)}`),
   );
-  const session = await profileSessionOf(deps.env, chain.login);
+  const session = await profileSessionOf(deps.env, chain.login, files);
   const loginPath = await cacheFilePath(deps.env, session.loginSession);
   const ctx: Context = { chain, session, loginPath, deps, options };
   const top = chain.hops[0]!;
