@@ -12,6 +12,11 @@ export interface TextSink {
   write(text: string): void;
   /** Whether the sink is an interactive terminal (spinners, prompts). */
   readonly isTerminal: boolean;
+  /**
+   * The permission bits of the regular file the sink writes to (a `> file` redirection), or
+   * undefined for a terminal, a pipe, a buffer, or when it cannot be told.
+   */
+  fileMode?(): Promise<number | undefined>;
 }
 
 /** Read-only view of the process environment. */
@@ -61,6 +66,18 @@ function sinkFor(
     },
     get isTerminal(): boolean {
       return isTerminal ??= file.isTerminal();
+    },
+    async fileMode(): Promise<number | undefined> {
+      if (Deno.build.os === "windows" || file.isTerminal()) return undefined;
+      try {
+        // Deno's stdio has no stat(), and its permissions refuse /dev/stdout and /proc/self/fd:
+        // node:fs's fstat is the one way. Loaded only here: it costs tens of milliseconds.
+        const { fstatSync } = await import("node:fs");
+        const info = fstatSync(file === Deno.stdout ? 1 : 2);
+        return info.isFile() ? info.mode & 0o777 : undefined;
+      } catch {
+        return undefined; // cannot be told: no warning
+      }
     },
   };
 }

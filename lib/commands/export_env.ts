@@ -1,18 +1,21 @@
 /**
- * `aws-login export-env [--profile NAME] [--format FORMAT]`: prints the session's credentials as
- * shell variables (or credential_process JSON) with the names and syntax of
+ * `aws-login export-env [--profile NAME] [--format FORMAT] [--output FILE]`: prints the session's
+ * credentials as shell variables (or credential_process JSON) with the names and syntax of
  * `aws configure export-credentials`, plus `AWS_ACCOUNT_ID`; see `lib/session/export_formats.ts`.
+ * `--output` writes them into an owner-only file instead; a redirection into a file others can
+ * read gets a warning.
  *
  * @see docs/PROTOCOL.md §10
  * @module
  */
 import { choiceOption, parseArgs } from "../cli/args.ts";
 import type { Deps } from "../cli/deps.ts";
+import { exposedStdoutWarning, writeOutputFile } from "../cli/output_file.ts";
 import { EXIT } from "../errors.ts";
 import { resolveProfileCredentials } from "../session/profile_credentials.ts";
 import { EXPORT_FORMATS, type ExportFormat, formatCredentials } from "../session/export_formats.ts";
 
-export const help = `Usage: aws-login export-env [--profile NAME] [--format FORMAT]
+export const help = `Usage: aws-login export-env [--profile NAME] [--format FORMAT] [--output FILE]
 
 Print the login session's credentials, refreshing them first when they expire within 5 minutes.
 
@@ -31,22 +34,31 @@ AWS_CREDENTIAL_EXPIRATION, AWS_ACCOUNT_ID. Values are quoted for their shell.
 Options:
   --profile NAME   Profile to use (default: AWS_PROFILE, AWS_DEFAULT_PROFILE, then "default")
   --format FORMAT  One of ${EXPORT_FORMATS.join(", ")}
+  --output FILE    Write to FILE (created 0600, replaced whole; not a symlink or another user's
+                   file) instead of standard output: a redirection (> FILE) under the usual
+                   umask 022 leaves the credentials readable by every local user
   --debug          Log what happens to stderr (secrets are never logged)
   -h, --help       Show this help
+
+Example (a .env file for docker --env-file, readable by you only):
+  aws-login export-env --profile dev --format env-no-export --output .env
 `;
 
 /** Options of `export-env`. */
 export interface ExportEnvOptions {
   readonly profile?: string;
   readonly format: ExportFormat;
+  /** Where to write instead of stdout. */
+  readonly output?: string;
 }
 
 /** @throws {UsageError} On an unknown option or format. */
 export function parse(argv: readonly string[]): ExportEnvOptions {
-  const args = parseArgs(argv, { string: ["profile", "format"] });
+  const args = parseArgs(argv, { string: ["profile", "format", "output"] });
   return {
     profile: args.values.profile,
     format: choiceOption("format", args.values.format, EXPORT_FORMATS) ?? "env",
+    output: args.values.output,
   };
 }
 
@@ -54,6 +66,13 @@ export function parse(argv: readonly string[]): ExportEnvOptions {
 export async function run(options: ExportEnvOptions, deps: Deps): Promise<number> {
   const creds = await resolveProfileCredentials(deps, { profile: options.profile });
   // Format before writing anything, so a refused value leaves stdout empty.
-  deps.stdout.write(formatCredentials(creds, options.format));
+  const text = formatCredentials(creds, options.format);
+  if (options.output !== undefined) {
+    writeOutputFile(options.output, text);
+    return EXIT.ok;
+  }
+  const warning = exposedStdoutWarning(await deps.stdout.fileMode?.());
+  if (warning) deps.stderr.write(warning);
+  deps.stdout.write(text);
   return EXIT.ok;
 }

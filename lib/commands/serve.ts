@@ -1,8 +1,9 @@
 /**
- * `aws-login serve [--profile NAME] [--port N] [--format FORMAT]`: runs the container credential
- * endpoint of `exec` (see `lib/session/credential_server.ts`) in the foreground, for tools `exec`
- * cannot start: containers, IDEs, long-lived shells. It prints the two variables to give them, in
- * the `export-env` formats, on stdout (the only output there: the token is meant to be copied), and
+ * `aws-login serve [--profile NAME] [--port N] [--format FORMAT] [--output FILE]`: runs the
+ * container credential endpoint of `exec` (see `lib/session/credential_server.ts`) in the
+ * foreground, for tools `exec` cannot start: containers, IDEs, long-lived shells. It prints the two
+ * variables to give them, in the `export-env` formats, on stdout (the only output there: the token
+ * is meant to be copied) or into an owner-only `--output` file, and
  * answers on 127.0.0.1 until SIGINT or SIGTERM (exit 0) or until the session is over (the request
  * that found out gets a 403 saying to log in again; serve says so on stderr and exits with the
  * refusal's code).
@@ -11,11 +12,13 @@
  */
 import { choiceOption, intOption, parseArgs } from "../cli/args.ts";
 import type { Deps } from "../cli/deps.ts";
+import { exposedStdoutWarning, writeOutputFile } from "../cli/output_file.ts";
 import { EXIT, NetworkError } from "../errors.ts";
 import { resolveProfileCredentials } from "../session/profile_credentials.ts";
 import { formatVariables, SHELL_FORMATS, type ShellFormat } from "../session/export_formats.ts";
 
-export const help = `Usage: aws-login serve [--profile NAME] [--port N] [--format FORMAT]
+export const help =
+  `Usage: aws-login serve [--profile NAME] [--port N] [--format FORMAT] [--output FILE]
 
 Serve the login session's credentials, refreshed until the session ends, from a local endpoint
 that every current AWS SDK, the AWS CLI and Terraform read. Prints the two variables to give a
@@ -31,11 +34,14 @@ Options:
   --profile NAME   Profile to use (default: AWS_PROFILE, AWS_DEFAULT_PROFILE, then "default")
   --port N         Port on 127.0.0.1 (default 0: any free port)
   --format FORMAT  How to print the variables
+  --output FILE    Write the variables to FILE (created 0600, replaced whole; not a symlink or
+                   another user's file) instead of standard output: a redirection (> FILE) under
+                   the usual umask 022 leaves the token readable by every local user
   --debug          Log each request to stderr (method and status; secrets are never logged)
   -h, --help       Show this help
 
 Example (a container on the host network reaches 127.0.0.1):
-  aws-login serve --profile dev --format env-no-export > creds.env &
+  aws-login serve --profile dev --format env-no-export --output creds.env &
   docker run --network host --env-file creds.env amazon/aws-cli sts get-caller-identity
 `;
 
@@ -44,15 +50,18 @@ export interface ServeOptions {
   readonly profile?: string;
   readonly port: number;
   readonly format: ShellFormat;
+  /** Where to write the variables instead of stdout. */
+  readonly output?: string;
 }
 
 /** @throws {UsageError} On an unknown option, a bad port or format. */
 export function parse(argv: readonly string[]): ServeOptions {
-  const args = parseArgs(argv, { string: ["profile", "port", "format"] });
+  const args = parseArgs(argv, { string: ["profile", "port", "format", "output"] });
   return {
     profile: args.values.profile,
     port: intOption("port", args.values.port, { min: 0, max: 65535 }) ?? 0,
     format: choiceOption("format", args.values.format, SHELL_FORMATS) ?? "env",
+    output: args.values.output,
   };
 }
 
@@ -81,7 +90,15 @@ export async function run(options: ServeOptions, deps: Deps): Promise<number> {
   const stop = waitForSignal();
   try {
     // Format before printing anything, so a value a shell cannot take leaves stdout empty.
-    deps.stdout.write(formatVariables(server.variables(), options.format));
+    const text = formatVariables(server.variables(), options.format);
+    if (options.output !== undefined) {
+      writeOutputFile(options.output, text);
+      deps.stderr.write(`aws-login: wrote the endpoint's variables to ${options.output}\n`);
+    } else {
+      const warning = exposedStdoutWarning(await deps.stdout.fileMode?.());
+      if (warning) deps.stderr.write(warning);
+      deps.stdout.write(text);
+    }
     deps.stderr.write(
       `aws-login: serving the credentials of profile "${creds.profile}" on 127.0.0.1:` +
         `${server.port} until Ctrl-C or SIGTERM\n`,
