@@ -2,8 +2,8 @@
  * `aws-login export-env [--profile NAME] [--format FORMAT] [--output FILE]`: prints the session's
  * credentials as shell variables (or credential_process JSON) with the names and syntax of
  * `aws configure export-credentials`, plus `AWS_ACCOUNT_ID`; see `lib/session/export_formats.ts`.
- * `--output` writes them into an owner-only file instead; a redirection into a file others can
- * read gets a warning.
+ * `--output` writes them into an owner-only file instead; in the formats meant for files, a
+ * redirection into a file others can read gets a warning.
  *
  * @see docs/PROTOCOL.md §10
  * @module
@@ -62,6 +62,9 @@ export function parse(argv: readonly string[]): ExportEnvOptions {
   };
 }
 
+/** The formats written to files (`.env`, JSON), whose redirection into a file is checked. */
+const STORED_FORMATS: ReadonlySet<ExportFormat> = new Set(["env-no-export", "process", "json"]);
+
 /** Resolves the credentials and prints them in the chosen format. */
 export async function run(options: ExportEnvOptions, deps: Deps): Promise<number> {
   const creds = await resolveProfileCredentials(deps, { profile: options.profile });
@@ -71,8 +74,12 @@ export async function run(options: ExportEnvOptions, deps: Deps): Promise<number
     writeOutputFile(options.output, text);
     return EXIT.ok;
   }
-  const warning = exposedStdoutWarning(await deps.stdout.fileMode?.());
-  if (warning) deps.stderr.write(warning);
+  // Telling a file from a pipe costs tens of milliseconds (see fileMode): spent only for the
+  // formats meant to be stored, not on every `creds=$(aws-login export-env)`.
+  if (STORED_FORMATS.has(options.format)) {
+    const warning = exposedStdoutWarning(await deps.stdout.fileMode?.());
+    if (warning) deps.stderr.write(warning);
+  }
   deps.stdout.write(text);
   return EXIT.ok;
 }

@@ -87,24 +87,26 @@ posix.test("export-env --output refuses a symlink with one line and exit 2, writ
   assert.equal(await Deno.readTextFile(target), "KEEP\n");
 });
 
-posix.test("export-env > FILE warns when FILE is readable by others (umask 022), not under umask 077", async () => {
+posix.test("export-env --format env-no-export > FILE warns when FILE is readable by others (umask 022), not under umask 077", async () => {
   await using t = await sessionFixture({ arn: ARN });
   const open = `${t.home.home}/open.env`;
-  const exposed = await redirected(["export-env", "--profile", "dev"], t.session.env, {
-    umask: "022",
-    file: open,
-  });
+  const exposed = await redirected(
+    ["export-env", "--profile", "dev", "--format", "env-no-export"],
+    t.session.env,
+    { umask: "022", file: open },
+  );
   assert.equal(exposed.code, 0, exposed.stderr);
   assert.equal(modeOf(open), 0o644);
   assert.match(
     exposed.stderr,
     /^aws-login: warning: standard output is a file others can read \(mode 644\).*--output FILE.*umask 077/,
   );
-  assert.match(exposed.stdout, /^export AWS_ACCESS_KEY_ID=ASIA/m);
-  const closed = await redirected(["export-env", "--profile", "dev"], t.session.env, {
-    umask: "077",
-    file: `${t.home.home}/closed.env`,
-  });
+  assert.match(exposed.stdout, /^AWS_ACCESS_KEY_ID=ASIA/m);
+  const closed = await redirected(
+    ["export-env", "--profile", "dev", "--format", "env-no-export"],
+    t.session.env,
+    { umask: "077", file: `${t.home.home}/closed.env` },
+  );
   assert.equal(closed.code, 0, closed.stderr);
   assert.equal(closed.stderr, "");
 });
