@@ -58,3 +58,18 @@ export function foreignOwner(...paths: string[]): ForeignOwner {
   for (const path of paths) seam.mark(path);
   return seam;
 }
+
+/**
+ * Gives the files (or links, or directories) at `paths` to another user for the test's scope: for
+ * real (`chown -h`) when the tests run as root on Linux, else through the {@link foreignOwner}
+ * seam, so the test runs either way. Use with `using`.
+ */
+export function giveAway(...paths: string[]): Disposable {
+  if (Deno.build.os === "linux" && Deno.uid() === 0) {
+    const out = new Deno.Command("chown", { args: ["-h", String(OTHER_UID), ...paths] })
+      .outputSync();
+    if (!out.success) throw new Error(`chown failed: ${new TextDecoder().decode(out.stderr)}`);
+    return { [Symbol.dispose]() {} };
+  }
+  return foreignOwner(...paths);
+}

@@ -17,7 +17,7 @@ import {
 import { readCacheFile } from "../../lib/session/cache_read.ts";
 import { withCacheLock } from "../../lib/session/cache_lock.ts";
 import { type BoundedChild, outputBounded, spawnBounded } from "../helpers/bounded.ts";
-import { foreignOwner } from "../helpers/foreign_owner.ts";
+import { foreignOwner, giveAway } from "../helpers/foreign_owner.ts";
 import {
   canFillDisk,
   canMakeReadOnly,
@@ -253,12 +253,12 @@ Deno.test({
 
 Deno.test({
   name: "secureCacheDir() reports, and leaves alone, another user's directory open to others",
-  ignore: Deno.build.os !== "linux" || Deno.uid() !== 0, // needs chown to another user
+  ignore: !posix,
   async fn() {
     const dir = await Deno.makeTempDir();
     try {
-      await Deno.chown(dir, 65534, 65534);
       await Deno.chmod(dir, 0o777);
+      using _theirs = giveAway(dir);
       assert.match(
         secureCacheDir(dir)!,
         /is open to other users \(mode 777\) and belongs to another user: use one of your own$/,
@@ -685,14 +685,13 @@ const isRoot = Deno.build.os === "linux" && Deno.uid() === 0;
 Deno.test({
   name:
     "writeCachedToken() refuses a symlink another user planted (ERR_CACHE_UNSAFE), target untouched",
-  ignore: !isRoot, // only root can make a link owned by someone else
+  ignore: !posix,
   async fn() {
     const dir = await Deno.makeTempDir();
     try {
       await Deno.writeTextFile(`${dir}/victim`, "keep");
       await Deno.symlink(`${dir}/victim`, `${dir}/t.json`);
-      const out = await outputBounded("chown", { args: ["-h", "65534", `${dir}/t.json`] });
-      assert.ok(out.success);
+      using _theirs = giveAway(`${dir}/t.json`);
       assert.throws(() => writeCachedToken(`${dir}/t.json`, sample()), (err) => {
         assert.ok(err instanceof CacheError);
         assert.equal(err.code, "ERR_CACHE_UNSAFE");
@@ -934,14 +933,13 @@ for (const waiter of ["a waiter", "a waiter asking whenReleased"]) {
 
 Deno.test({
   name: "checkCacheWritable() refuses a symlink another user planted, before any refresh",
-  ignore: !isRoot, // only root can make a link owned by someone else
+  ignore: !posix,
   async fn() {
     const dir = await Deno.makeTempDir();
     try {
       await Deno.writeTextFile(`${dir}/victim`, "keep");
       await Deno.symlink(`${dir}/victim`, `${dir}/t.json`);
-      const out = await outputBounded("chown", { args: ["-h", "65534", `${dir}/t.json`] });
-      assert.ok(out.success);
+      using _theirs = giveAway(`${dir}/t.json`);
       assert.throws(
         () => checkCacheWritable(`${dir}/t.json`, sample()),
         (err) => err instanceof CacheError && err.code === "ERR_CACHE_UNSAFE",
@@ -1171,7 +1169,7 @@ Deno.test("readCachedToken() refuses a file larger than 1 MiB", async () => {
 
 Deno.test({
   name: "withCacheLock() refuses a lock file that is a FIFO or another user's file",
-  ignore: !isRoot, // another user's file needs chown
+  ignore: !posix,
   async fn() {
     const dir = await Deno.makeTempDir();
     try {
@@ -1186,7 +1184,7 @@ Deno.test({
       );
       await Deno.remove(`${path}.lock`);
       await Deno.writeTextFile(`${path}.lock`, "");
-      await Deno.chown(`${path}.lock`, OTHER_UID, OTHER_UID);
+      using _theirs = giveAway(`${path}.lock`);
       await assertUnsafe(() => withCacheLock(path, enter), /: it belongs to another user\./);
       assert.equal(entered, false);
     } finally {
