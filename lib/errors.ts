@@ -70,6 +70,16 @@ export class AwsLoginError extends Error {
     this.code = code;
     this.exitCode = exitCode;
   }
+
+  /**
+   * Whether the credentials cannot come back until the user logs in again (a refused refresh, a
+   * removed cache file, a profile without its session): a credential endpoint then answers that
+   * a login is required rather than that credentials are unavailable for now. Each family says
+   * which of its errors mean that.
+   */
+  get sessionOver(): boolean {
+    return false;
+  }
 }
 
 /** The command line is wrong: unknown command or option, missing or malformed value. */
@@ -88,6 +98,11 @@ export class ConfigError extends AwsLoginError {
   ) {
     super(code, message, EXIT.config, options);
   }
+
+  /** The profile has no login session (any more). */
+  override get sessionOver(): boolean {
+    return this.code === "ERR_CONFIG_PROFILE";
+  }
 }
 
 /** The login token cache is missing, unreadable, malformed, unsafe, or its lock failed. */
@@ -98,6 +113,11 @@ export class CacheError extends AwsLoginError {
     options?: ErrorOptions,
   ) {
     super(code, message, EXIT.cache, options);
+  }
+
+  /** The cache file is gone (logged out) or damaged. */
+  override get sessionOver(): boolean {
+    return this.code === "ERR_CACHE_MISSING" || this.code === "ERR_CACHE_CORRUPT";
   }
 }
 
@@ -138,6 +158,11 @@ export class SigninError extends AwsLoginError {
   /** True for failures worth retrying and for which still-valid credentials may be reused. */
   get transient(): boolean {
     return this.code === "ERR_SIGNIN_SERVER" || this.code === "ERR_SIGNIN_THROTTLED";
+  }
+
+  /** Sign-In refused for good: the session ended, was revoked, or the password changed. */
+  override get sessionOver(): boolean {
+    return this.code === "ERR_SIGNIN_ACCESS_DENIED" || this.code === "ERR_SIGNIN_VALIDATION";
   }
 }
 
@@ -180,7 +205,7 @@ export class StsError extends AwsLoginError {
   }
 
   /** The credentials beneath have ended: only a new login helps. */
-  get sessionOver(): boolean {
+  override get sessionOver(): boolean {
     return this.code === "ERR_STS_EXPIRED_TOKEN";
   }
 }
@@ -249,10 +274,15 @@ export function isPermissionFailure(err: unknown): boolean {
  * The error for a Sign-In endpoint whose host the permission set does not allow.
  *
  * @param host `hostname:port` as Deno's net permission names it.
+ * @param endpoint What the host is, for the message (default "the Sign-In endpoint").
  */
-export function netNotAllowed(host: string, options?: ErrorOptions): PermissionError {
+export function netNotAllowed(
+  host: string,
+  options?: ErrorOptions,
+  endpoint = "the Sign-In endpoint",
+): PermissionError {
   return new PermissionError(
-    `aws-login's Deno permissions do not allow connecting to "${host}" (the Sign-In endpoint). ` +
+    `aws-login's Deno permissions do not allow connecting to "${host}" (${endpoint}). ` +
       `From a checkout, add "${host}" to "net" in deno.json's "default" permission set, or run ` +
       `"deno run -P --allow-net=127.0.0.1,localhost,[::1],${host} main.ts …" (--allow-net replaces the ` +
       `set's list). A release binary reaches only AWS Sign-In hosts, 127.0.0.1, localhost and [::1]`,

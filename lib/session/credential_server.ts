@@ -28,7 +28,7 @@
  * @see docs/PROTOCOL.md §15
  * @module
  */
-import { AwsLoginError, CacheError, ConfigError, SigninError, StsError } from "../errors.ts";
+import { AwsLoginError } from "../errors.ts";
 import { type LoopbackRequest, serveLoopback } from "../net/loopback_http.ts";
 import { type CredentialDeps, resolveProfileCredentials } from "./profile_credentials.ts";
 import type { ResolvedCredentials } from "./credential_types.ts";
@@ -96,19 +96,12 @@ export function timingSafeEqual(presented: string, expected: string): boolean {
 }
 
 /**
- * Whether `err` means the session cannot give credentials any more until the user logs in again:
- * Sign-In refused the refresh for good (ended, revoked, password changed), the cache file is gone
- * or damaged (logged out), or the profile lost its session.
+ * Whether `err` means the session cannot give credentials any more until the user logs in again
+ * (the error's own `sessionOver`: a refused refresh, a removed cache file, a profile without its
+ * session, and whatever else an error family says).
  */
 export function isSessionOver(err: unknown): err is AwsLoginError {
-  if (err instanceof SigninError) {
-    return err.code === "ERR_SIGNIN_ACCESS_DENIED" || err.code === "ERR_SIGNIN_VALIDATION";
-  }
-  if (err instanceof CacheError) {
-    return err.code === "ERR_CACHE_MISSING" || err.code === "ERR_CACHE_CORRUPT";
-  }
-  if (err instanceof StsError) return err.sessionOver;
-  return err instanceof ConfigError && err.code === "ERR_CONFIG_PROFILE";
+  return err instanceof AwsLoginError && err.sessionOver;
 }
 
 /** `Expiration` as the SDKs parse it: RFC 3339 in UTC with `Z`, no fraction. */

@@ -7,14 +7,23 @@
  * The signer is `aws4fetch` (npm, WebCrypto), imported only when a request is signed, so only these
  * two commands load it. The endpoint is untrusted, as for the token calls: a redirect is an error
  * (never followed: the request carries the refresh token), and the server's text is reduced to
- * printable characters with every secret the request carried cut out. Messages never contain the
- * token or a key.
+ * printable characters with every secret the request carried cut out; replies are read and sorted
+ * as the token calls' are (`lib/aws/service_reply.ts`). Messages never contain the token or a key.
  *
  * @see docs/PROTOCOL.md §14; https://www.rfc-editor.org/rfc/rfc7662#section-2.2
  * @module
  */
 import { SigninError } from "../errors.ts";
-import { errorTypeOf, hostOf, serviceMessage, transportError } from "./signin_client.ts";
+import {
+  classifyReply,
+  errorTypeOf,
+  isRedirect,
+  parseJson,
+  replyText,
+  serviceMessage,
+  SIGN_IN,
+  transportError,
+} from "../aws/service_reply.ts";
 
 /** Default time to wait for a reply. */
 export const IAM_CALL_TIMEOUT_MS = 10_000;
@@ -135,7 +144,7 @@ export async function processRevokeResponse(
   sent: readonly string[] = [],
 ): Promise<void> {
   refuseRedirect(response, "revoke");
-  const text = await readBody(response);
+  const text = await replyText(response, SIGN_IN);
   if (response.ok) return;
   throw serviceError(response, text, "revoke", sent);
 }
@@ -156,14 +165,9 @@ export async function processIntrospectResponse(
   sent: readonly string[] = [],
 ): Promise<Introspection> {
   refuseRedirect(response, "introspect");
-  const text = await readBody(response);
+  const text = await replyText(response, SIGN_IN);
   if (!response.ok) throw serviceError(response, text, "introspect", sent);
-  let body: unknown;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    body = undefined;
-  }
+  const body = parseJson(text);
   if (
     typeof body !== "object" || body === null ||
     typeof (body as { active?: unknown }).active !== "boolean"
@@ -237,7 +241,7 @@ function sentSecrets(target: IamCallTarget, refreshToken: string): string[] {
 /** A redirect would carry the refresh token to another origin: refused, never followed. */
 function refuseRedirect(response: Response, operation: Operation): void {
   const status = response.status;
-  if ((status >= 300 && status < 400) || response.type === "opaqueredirect") {
+  if (isRedirect(response)) {
     throw new SigninError(
       "ERR_SIGNIN_RESPONSE",
       `${headOf(operation)}: the endpoint answered with a redirect` +
@@ -265,15 +269,7 @@ async function send(
       new Request(request, { signal: AbortSignal.timeout(timeoutMs), redirect: "manual" }),
     );
   } catch (err) {
-    throw transportError(err, host, timeoutMs);
-  }
-}
-
-async function readBody(response: Response): Promise<string> {
-  try {
-    return await response.text();
-  } catch (err) {
-    throw transportError(err, hostOf(response.url));
+    throw transportError(err, SIGN_IN, host, timeoutMs);
   }
 }
 
@@ -284,12 +280,7 @@ function serviceError(
   operation: Operation,
   sent: readonly string[],
 ): SigninError {
-  let body: unknown;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    body = undefined;
-  }
+  const body = parseJson(text);
   const status = response.status;
   const errorType = errorTypeOf(response.headers, body, sent);
   const rawError = typeof body === "object" && body !== null
@@ -302,15 +293,12 @@ function serviceError(
   const said = status < 500 ? serviceMessage(body, sent) : undefined;
   const what = `${errorType ?? `HTTP ${status}`}${said ? `: ${said}` : ""}`;
   const head = headOf(operation);
-  if (status === 401 || status === 403 || errorType === "AccessDeniedException") {
-    return new SigninError("ERR_SIGNIN_ACCESS_DENIED", `${head} (${what})`, details);
-  }
-  if (status === 429 || errorType === "TooManyRequestsError") {
-    return new SigninError("ERR_SIGNIN_THROTTLED", `${head} (${what})`, details);
-  }
-  if (status >= 500) return new SigninError("ERR_SIGNIN_SERVER", `${head} (${what})`, details);
-  if (status === 400 || errorType === "ValidationException") {
-    return new SigninError("ERR_SIGNIN_VALIDATION", `${head} (${what})`, details);
-  }
-  return new SigninError("ERR_SIGNIN_RESPONSE", `${head} (${what})`, details);
+  const code = ({
+    "access-denied": "ERR_SIGNIN_ACCESS_DENIED",
+    "throttled": "ERR_SIGNIN_THROTTLED",
+    "validation": "ERR_SIGNIN_VALIDATION",
+    "server": "ERR_SIGNIN_SERVER",
+    "unexpected": "ERR_SIGNIN_RESPONSE",
+  } as const)[classifyReply(status, errorType)];
+  return new SigninError(code, `${head} (${what})`, details);
 }

@@ -3,16 +3,32 @@
  * the `authorization_code` and `refresh_token` grants, each as build → send → process so the
  * parsing is tested with made-up `Response`s. One request per call: retries are the caller's.
  *
- * Loaded only by login and refresh (it pulls in the DPoP signer, which loads jose lazily).
- * Messages never contain tokens, codes or keys, and treat the endpoint as untrusted: redirects are
- * never followed, server text is reduced to printable characters with every secret we sent cut
- * out, and credentials are checked for shape before anyone stores or prints them.
+ * Loaded only by login and refresh (it pulls in the DPoP signer, WebCrypto only). Messages never
+ * contain tokens, codes or keys, and treat the endpoint as untrusted: redirects are never followed,
+ * server text is reduced to printable characters with every secret we sent cut out (the toolkit
+ * for untrusted replies in `lib/aws/service_reply.ts`), and credentials are checked for shape
+ * before anyone stores or prints them.
  *
  * @see docs/PROTOCOL.md §3, §4, §6
  * @module
  */
 import { printable } from "../cli/output.ts";
-import { AwsLoginError, netNotAllowed, NetworkError, SigninError } from "../errors.ts";
+import { NetworkError, SigninError } from "../errors.ts";
+import {
+  classifyReply,
+  errorTypeOf,
+  hostOf,
+  isObject,
+  isRedirect,
+  parseHttpDate,
+  parseJson,
+  parseRetryAfter,
+  replyText,
+  serviceMessage,
+  serviceName,
+  SIGN_IN,
+  transportError,
+} from "../aws/service_reply.ts";
 import { createDpopProof, type DpopKey, htuOf } from "./dpop.ts";
 import { base64UrlDecode } from "./pkce.ts";
 
@@ -34,10 +50,6 @@ const MAX_EXPIRES_IN = 900;
 const ACCESS_KEY_ID = /^[A-Za-z0-9_]{1,256}$/;
 /** A secret key or session token: printable ASCII, no whitespace (it goes into shells and files). */
 const TOKEN_TEXT = /^[\x21-\x7e]+$/;
-/** What replaces a secret we sent when a server quotes it back. */
-const REDACTED = "[redacted]";
-/** A run this long shared with a secret we sent counts as quoting it (random tokens never match). */
-const SECRET_FRAGMENT = 12;
 
 /** Which grant a token request is for (it changes the messages and the required fields). */
 export type Grant = "authorization_code" | "refresh_token";
@@ -148,24 +160,13 @@ export async function processTokenResponse(
   grant: Grant,
   options: { tokenUrl?: string; sent?: readonly string[] } = {},
 ): Promise<TokenResult> {
-  let text: string;
-  try {
-    text = await response.text();
-  } catch (err) {
-    throw transportError(err, hostOf(response.url));
-  }
+  const text = await replyText(response, SIGN_IN);
   const serverDate = parseHttpDate(response.headers.get("date"));
   const status = response.status;
-  // `manual` redirects surface as the 3xx itself, or as an opaque one (status 0) in browsers.
-  if ((status >= 300 && status < 400) || response.type === "opaqueredirect") {
+  if (isRedirect(response)) {
     throw redirectError(options.tokenUrl || response.url, status, grant, serverDate);
   }
-  let body: unknown;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    body = undefined;
-  }
+  const body = parseJson(text);
   if (status >= 200 && status < 300) return tokenResult(body, status, grant, serverDate);
   throw serviceError(response, body, grant, serverDate, options.sent ?? []);
 }
@@ -298,7 +299,7 @@ async function send(
   try {
     response = await p.fetch(request);
   } catch (err) {
-    throw transportError(err, host, timeoutMs);
+    throw transportError(err, SIGN_IN, host, timeoutMs);
   }
   try {
     return await processTokenResponse(response, grant, {
@@ -308,59 +309,10 @@ async function send(
   } catch (err) {
     // The body read shares the timeout; say so with the limit we know here.
     if (err instanceof NetworkError && err.code === "ERR_TIMEOUT") {
-      throw transportError(err.cause, host, timeoutMs);
+      throw transportError(err.cause, SIGN_IN, host, timeoutMs);
     }
     throw err;
   }
-}
-
-/** The host of `url`, for messages; undefined when it has none. */
-export function hostOf(url: string): string | undefined {
-  try {
-    return new URL(url).host || undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** A fetch or body-read failure as a {@link NetworkError} naming the host (never the body). */
-export function transportError(
-  err: unknown,
-  host: string | undefined,
-  timeoutMs?: number,
-): AwsLoginError {
-  if (err instanceof AwsLoginError) return err;
-  // A missing Deno permission is not a network failure: say which host to allow.
-  if (err instanceof Deno.errors.NotCapable) {
-    return netNotAllowed(/"([^"]+)"/.exec(err.message)?.[1] ?? host ?? "the Sign-In host", {
-      cause: err,
-    });
-  }
-  const where = host ? `AWS Sign-In at "${host}"` : "AWS Sign-In";
-  const name = err instanceof Error || err instanceof DOMException ? err.name : "";
-  if (name === "TimeoutError" || name === "AbortError") {
-    const within = timeoutMs === undefined
-      ? ""
-      : timeoutMs < 1000
-      ? ` within ${timeoutMs} ms`
-      : ` within ${Math.round(timeoutMs / 1000)} s`;
-    return new NetworkError(
-      "ERR_TIMEOUT",
-      `No reply from ${where}${within}. Check your network connection and try again.`,
-      { cause: err },
-    );
-  }
-  const detail = printable(err instanceof Error ? err.message : String(err));
-  return new NetworkError(
-    "ERR_NETWORK",
-    `Cannot reach ${where}: ${detail || "the request failed"}. ` +
-      `Check your network connection and the Sign-In endpoint, then try again.`,
-    { cause: err },
-  );
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 
 function nonEmptyString(v: unknown): v is string {
@@ -430,92 +382,6 @@ function headOf(grant: Grant): string {
     : "Cannot complete the sign-in";
 }
 
-/**
- * The error type as the AWS SDK for JavaScript reads it (REST-JSON): header `x-amzn-errortype`,
- * else a body `code` member (any case), else `__type`; cleaned to the part before `,` and `:`, and
- * after `#`; then reduced to printable text, and dropped when it quotes a secret in `sent`.
- */
-export function errorTypeOf(
-  headers: Headers,
-  body: unknown,
-  sent: readonly string[] = [],
-): string | undefined {
-  const header = headers.get("x-amzn-errortype");
-  if (header !== null) return serverName(cleanErrorType(header), sent);
-  if (isObject(body)) {
-    const codeKey = Object.keys(body).find((k) => k.toLowerCase() === "code");
-    const code = codeKey === undefined ? undefined : body[codeKey];
-    if (typeof code === "string" || typeof code === "number") {
-      return serverName(cleanErrorType(String(code)), sent);
-    }
-    const type = body.__type;
-    if (typeof type === "string" || typeof type === "number") {
-      return serverName(cleanErrorType(String(type)), sent);
-    }
-  }
-  return undefined;
-}
-
-function cleanErrorType(raw: string): string {
-  let v = raw.split(",")[0]!.split(":")[0]!;
-  if (v.includes("#")) v = v.split("#")[1]!;
-  return v;
-}
-
-/**
- * A name the server gave (error type, `error` value) as printable text of at most 100 characters,
- * or undefined when empty or when it quotes a secret we sent (a name that was a secret is no name).
- */
-function serverName(raw: string, sent: readonly string[]): string | undefined {
-  if (withoutSecrets(raw, sent) !== raw) return undefined;
-  const text = printable(raw, 100);
-  return text === "" || quotesSecret(text, sent) ? undefined : text;
-}
-
-/**
- * The service's text, single-line, printable, bounded, with every secret we sent cut out (a server
- * or proxy may echo the request); undefined when nothing is left or a fragment of a secret remains.
- */
-export function serviceMessage(body: unknown, sent: readonly string[]): string | undefined {
-  if (!isObject(body)) return undefined;
-  const raw = body.message ?? body.Message ?? body.error_description;
-  if (typeof raw !== "string") return undefined;
-  const text = printable(withoutSecrets(raw, sent), 300);
-  return text === "" || quotesSecret(text, sent) ? undefined : text;
-}
-
-/**
- * `text` with each secret replaced: as sent, JSON-escaped (also with `\/`, as PHP writes it) and
- * URL-encoded, the ways an echo may quote it.
- */
-function withoutSecrets(text: string, sent: readonly string[]): string {
-  let out = text;
-  for (const secret of sent) {
-    if (secret === "") continue;
-    const json = JSON.stringify(secret).slice(1, -1);
-    const forms = [secret, json, json.replaceAll("/", "\\/"), encodeURIComponent(secret)];
-    // Longest first, so no form is cut inside another.
-    for (const form of forms.sort((a, b) => b.length - a.length)) {
-      out = out.replaceAll(form, REDACTED);
-    }
-  }
-  return out;
-}
-
-/** Whether `text` still holds a run of {@link SECRET_FRAGMENT} characters of a secret we sent. */
-function quotesSecret(text: string, sent: readonly string[]): boolean {
-  for (const secret of sent) {
-    if (secret.length < SECRET_FRAGMENT) {
-      if (secret !== "" && text.includes(secret)) return true;
-      continue;
-    }
-    for (let i = 0; i + SECRET_FRAGMENT <= text.length; i++) {
-      if (secret.includes(text.slice(i, i + SECRET_FRAGMENT))) return true;
-    }
-  }
-  return false;
-}
-
 /** A 3xx from the token endpoint: refused, never followed (the request carried a secret). */
 function redirectError(
   tokenUrl: string,
@@ -548,7 +414,7 @@ function serviceError(
   const status = response.status;
   const errorType = errorTypeOf(response.headers, body, sent);
   const errorValue = isObject(body) && typeof body.error === "string"
-    ? serverName(body.error, sent)
+    ? serviceName(body.error, sent)
     : undefined;
   const retryAfterSeconds = parseRetryAfter(response.headers.get("retry-after"), serverDate);
   const details = { status, errorType, error: errorValue, retryAfterSeconds, serverDate };
@@ -557,45 +423,42 @@ function serviceError(
   const said = text ? `: "${text}"` : "";
   const what = [errorType, errorValue].filter(Boolean).join(" ") || `HTTP ${status}`;
 
-  if (
-    errorType === "AccessDeniedException" ||
-    (errorType === undefined && (status === 401 || status === 403))
-  ) {
-    return new SigninError(
-      "ERR_SIGNIN_ACCESS_DENIED",
-      accessDeniedMessage(head, errorValue, what, said),
-      details,
-    );
-  }
-  if (errorType === "TooManyRequestsError" || status === 429) {
-    const wait = retryAfterSeconds !== undefined
-      ? `Try again in ${retryAfterSeconds} s.`
-      : "Wait a moment, then try again.";
-    return new SigninError(
-      "ERR_SIGNIN_THROTTLED",
-      `${head}: AWS Sign-In is throttling requests (${what}). ${wait}`,
-      details,
-    );
-  }
-  if (errorType === "ValidationException" || (errorType === undefined && status === 400)) {
-    const next = grant === "refresh_token"
-      ? 'A session can only be refreshed in the region it was created in, for up to 12 hours. Run "aws-login login" to sign in again.'
-      : 'Run "aws-login login" again.';
-    return new SigninError(
-      "ERR_SIGNIN_VALIDATION",
-      `${head}: AWS Sign-In rejected the request (${what})${said}. ${next}`,
-      details,
-    );
-  }
-  if (errorType === "InternalServerException" || status >= 500) {
-    return new SigninError(
-      "ERR_SIGNIN_SERVER",
-      `${head}: AWS Sign-In had a server error (HTTP ${status}${
-        errorType ? ` ${errorType}` : ""
-      })${said}. ` +
-        `Try again later.`,
-      details,
-    );
+  switch (classifyReply(status, errorType)) {
+    case "access-denied":
+      return new SigninError(
+        "ERR_SIGNIN_ACCESS_DENIED",
+        accessDeniedMessage(head, errorValue, what, said),
+        details,
+      );
+    case "throttled": {
+      const wait = retryAfterSeconds !== undefined
+        ? `Try again in ${retryAfterSeconds} s.`
+        : "Wait a moment, then try again.";
+      return new SigninError(
+        "ERR_SIGNIN_THROTTLED",
+        `${head}: AWS Sign-In is throttling requests (${what}). ${wait}`,
+        details,
+      );
+    }
+    case "validation": {
+      const next = grant === "refresh_token"
+        ? 'A session can only be refreshed in the region it was created in, for up to 12 hours. Run "aws-login login" to sign in again.'
+        : 'Run "aws-login login" again.';
+      return new SigninError(
+        "ERR_SIGNIN_VALIDATION",
+        `${head}: AWS Sign-In rejected the request (${what})${said}. ${next}`,
+        details,
+      );
+    }
+    case "server":
+      return new SigninError(
+        "ERR_SIGNIN_SERVER",
+        `${head}: AWS Sign-In had a server error (HTTP ${status}${
+          errorType ? ` ${errorType}` : ""
+        })${said}. ` +
+          `Try again later.`,
+        details,
+      );
   }
   return new SigninError(
     "ERR_SIGNIN_RESPONSE",
@@ -628,26 +491,4 @@ function accessDeniedMessage(
     default:
       return `${head}: AWS Sign-In denied access (${what})${said}. Run "aws-login login" to sign in again.`;
   }
-}
-
-/** An HTTP date as epoch milliseconds, or undefined. */
-function parseHttpDate(value: string | null): number | undefined {
-  if (value === null) return undefined;
-  const ms = Date.parse(value);
-  return Number.isFinite(ms) ? ms : undefined;
-}
-
-/**
- * `Retry-After` in seconds: delta-seconds, or an HTTP date measured from the reply's own `Date`
- * (no local clock, so skew cannot distort it).
- *
- * @see https://www.rfc-editor.org/rfc/rfc9110#section-10.2.3
- */
-function parseRetryAfter(value: string | null, serverDate: number | undefined): number | undefined {
-  if (value === null) return undefined;
-  const v = value.trim();
-  if (/^\d+$/.test(v)) return Number(v);
-  const at = parseHttpDate(v);
-  if (at === undefined || serverDate === undefined) return undefined;
-  return Math.max(0, Math.ceil((at - serverDate) / 1000));
 }
