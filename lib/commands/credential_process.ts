@@ -26,9 +26,19 @@ add a second profile to ~/.aws/config:
 The --profile of that line names the profile with the login session (dev), not the profile the
 line is in (dev-process), which would run itself without end.
 
+It may also name a role profile (role_arn + source_profile = dev): then the role's credentials are
+printed, assumed with AWS STS (and its MFA code asked on the terminal) and kept in the AWS CLI's
+role cache (~/.aws/cli/cache) — how Terraform and the Go SDK reach roles in other accounts:
+
+  [profile admin]
+  role_arn = arn:aws:iam::222222222222:role/Admin
+  source_profile = dev
+  [profile admin-process]
+  credential_process = aws-login credential-process --profile admin
+
 Options:
-  --profile NAME  Profile with the login session (default: AWS_PROFILE, AWS_DEFAULT_PROFILE,
-                  then "default")
+  --profile NAME  Profile with the login session, or a role profile from it (default:
+                  AWS_PROFILE, AWS_DEFAULT_PROFILE, then "default")
   --debug         Log what happens to stderr (secrets are never logged)
   -h, --help      Show this help
 `;

@@ -27,6 +27,9 @@ import { runChild } from "../session/child_process.ts";
 export const help = `Usage: aws-login exec [--profile NAME] [--no-server] -- COMMAND [ARGS...]
 
 Run COMMAND with the login session's credentials, refreshed for as long as it runs.
+A role profile (role_arn + source_profile, ending in a login session) gives the role's
+credentials, assumed with AWS STS and kept in the AWS CLI's role cache (~/.aws/cli/cache); the
+role is assumed again before it expires, and AWS_ACCOUNT_ID is the role's account.
 
 COMMAND gets a local credential endpoint that every current AWS SDK, the AWS CLI and Terraform
 read: AWS_CONTAINER_CREDENTIALS_FULL_URI (http://127.0.0.1:PORT/PATH, for this run only) and

@@ -18,6 +18,8 @@ import { EXPORT_FORMATS, type ExportFormat, formatCredentials } from "../session
 export const help = `Usage: aws-login export-env [--profile NAME] [--format FORMAT] [--output FILE]
 
 Print the login session's credentials, refreshing them first when they expire within 5 minutes.
+A role profile (role_arn + source_profile, ending in a login session) gives the role's
+credentials, assumed with AWS STS and kept in the AWS CLI's role cache (~/.aws/cli/cache).
 
 Formats (default env):
   env            export AWS_ACCESS_KEY_ID=...        (bash, zsh, sh:

@@ -33,7 +33,9 @@ import { readCacheFile } from "../session/cache_read.ts";
 export const help = `Usage: aws-login logout [--profile NAME] [--all] [--no-revoke]
 
 End a profile's login session: revoke its refresh token at AWS Sign-In, then remove its cached
-login credentials (its file in ~/.aws/login/cache). With --all, every cached login session. The
+login credentials (its file in ~/.aws/login/cache) and the cached role credentials
+(~/.aws/cli/cache) of every role profile that comes from it. For a role profile, the login session
+it comes from is logged out. With --all, every cached login session. The
 config file is not changed: run "aws-login login" to sign in again. Tools that already hold the
 access credentials can use them until they expire (at most 15 minutes).
 
@@ -74,7 +76,17 @@ export function parse(argv: readonly string[]): LogoutOptions {
 /** Revokes and removes the cached credentials and says so, with the AWS CLI's messages. */
 export async function run(options: LogoutOptions, deps: Deps): Promise<number> {
   if (options.all) return await logoutAll(options, deps);
-  const { profile, loginSession } = await findLoginSession(deps.env, options.profile);
+  let { profile, loginSession } = await findLoginSession(deps.env, options.profile);
+  if (loginSession === undefined) {
+    const role = await roleSource(deps, profile);
+    if (role !== undefined) {
+      deps.stdout.write(
+        `Profile '${profile}' assumes a role with the login session of profile '${role}': ` +
+          `logging out '${role}'.\n`,
+      );
+      ({ profile, loginSession } = await findLoginSession(deps.env, role));
+    }
+  }
   if (loginSession === undefined) {
     deps.stderr.write(`warning: no login session found for profile '${profile}'\n`);
     const hint = await missingProfileHint(deps.env, profile);
@@ -90,6 +102,7 @@ export async function run(options: LogoutOptions, deps: Deps): Promise<number> {
   }
   const removed = await removeCachedToken(path);
   deps.debug(removed ? `removed "${path}"` : `"${path}" did not exist`);
+  await removeRoleCaches(deps, profile);
   if (!removed) {
     deps.stdout.write(
       `Profile '${profile}' is already logged out: there was no cached login session to remove.\n`,
@@ -113,6 +126,47 @@ export async function run(options: LogoutOptions, deps: Deps): Promise<number> {
     );
   }
   return EXIT.ok;
+}
+
+/** The login profile a role profile's chain ends in, when `profile` is a role profile. */
+async function roleSource(deps: Deps, profile: string): Promise<string | undefined> {
+  const { readProfile } = await import("../aws/profile_reader.ts");
+  const { isRoleProfile } = await import("../session/profile_credentials.ts");
+  const config = await readProfile(deps.env, profile);
+  if (!config.exists || !isRoleProfile(config.keys)) return undefined;
+  const { resolveRoleChain, profileLookup } = await import("../session/role_chain.ts");
+  const chain = await resolveRoleChain(
+    config,
+    profileLookup(deps.env),
+    (name) => missingProfileHint(deps.env, name),
+  );
+  return chain.login.name;
+}
+
+/**
+ * Removes the AWS CLI role cache entries of every role profile whose chain ends in the login
+ * session of `loginProfile` (they would be refused anyway; this leaves no credentials behind).
+ */
+async function removeRoleCaches(deps: Deps, loginProfile: string): Promise<void> {
+  const { roleCacheFilesOf } = await import("../session/role_status.ts");
+  let count = 0;
+  for (const file of await roleCacheFilesOf(deps.env, loginProfile)) {
+    try {
+      await Deno.remove(file);
+      count++;
+      deps.debug(`removed "${file}"`);
+    } catch (err) {
+      if (!(err instanceof Deno.errors.NotFound)) {
+        deps.stderr.write(`aws-login: warning: cannot remove "${file}": ${message(err)}\n`);
+      }
+    }
+  }
+  if (count > 0) {
+    deps.stdout.write(
+      `Removed ${count} cached role ${count === 1 ? "credential" : "credentials"} of role ` +
+        `profiles that come from profile '${loginProfile}'.\n`,
+    );
+  }
 }
 
 /** The lock file of a cache file: `<sha256 hex>.json.lock`. */

@@ -24,6 +24,10 @@ Serve the login session's credentials, refreshed until the session ends, from a 
 that every current AWS SDK, the AWS CLI and Terraform read. Prints the two variables to give a
 tool, then answers on 127.0.0.1 only until Ctrl-C (SIGINT) or SIGTERM, or until the session is
 over (then it says so and exits: run "aws-login login" and start it again).
+A role profile (role_arn + source_profile, ending in a login session) gives the role's
+credentials, assumed with AWS STS and kept in the AWS CLI's role cache (~/.aws/cli/cache). An
+MFA role is assumed again with a prompt on the terminal; without one the endpoint answers 403
+saying how.
 
   AWS_CONTAINER_CREDENTIALS_FULL_URI  http://127.0.0.1:PORT/PATH (a new random path each run)
   AWS_CONTAINER_AUTHORIZATION_TOKEN   a new random token each run: keep it secret

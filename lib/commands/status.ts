@@ -47,12 +47,15 @@ import {
   secureCacheDir,
 } from "../session/token_cache.ts";
 import { nameProfileInHint, REFRESH_WINDOW_MS, sessionEndpoint } from "../session/credentials.ts";
-import { resolveProfileCredentials } from "../session/profile_credentials.ts";
+import { isRoleProfile, resolveProfileCredentials } from "../session/profile_credentials.ts";
+import { readProfile } from "../aws/profile_reader.ts";
 import type { CachedLoginToken } from "../session/token_cache.ts";
 
 export const help = `Usage: aws-login status [--profile NAME] [--json] [--refresh] [--offline]
 
-Show every profile with a login session: its identity (the login session ARN), account, region,
+Show every profile with a login session, and under it the role profiles that come from it
+("admin → dev (login session)": the role's account and when its cached credentials expire). For
+each session: its identity (the login session ARN), account, region,
 when its access credentials expire, whether its cache file exists and is valid, the access key
 id and secret key masked to their last 4 characters, and when the session ends (asked of AWS
 Sign-In, which needs signin:IntrospectOAuth2TokenWithIAM; a failure is only noted). A session
@@ -63,9 +66,10 @@ status: 0 when every session is usable or logged out, 4 when a cache file is inv
 session has ended, or the exit status of a failed --refresh.
 
 Options:
-  --profile NAME  Show only this profile
+  --profile NAME  Show only this profile (a role profile: its session and this role)
   --json          Print JSON instead of text
-  --refresh       Refresh the credentials first, even when still fresh (the keys change)
+  --refresh       Refresh the credentials first, even when still fresh (the keys change); with
+                  a role profile, assume the role now (and ask for its MFA code)
   --offline       Do not ask AWS Sign-In when the session ends (not with --refresh)
   --debug         Log what happens to stderr (secrets are never logged)
   -h, --help      Show this help
@@ -140,6 +144,27 @@ export interface ProfileStatus {
   sessionEndsInSeconds?: number;
   /** Why the session could not be checked. */
   sessionNote?: string;
+  /** The role profiles whose chain ends in this session. */
+  roles?: RoleStatus[];
+}
+
+/** A role profile under the session it comes from. */
+export interface RoleStatus {
+  profile: string;
+  /** The profiles from this one down to the login profile. */
+  chain: string[];
+  roleArn: string;
+  /** The role's account. */
+  accountId: string;
+  /** The AWS CLI's role cache file of this role. */
+  cacheFile: string;
+  cached: boolean;
+  expiresAt?: string;
+  expiresInSeconds?: number;
+  /** `--refresh` assumed the role now (false: another process just had). */
+  refreshed?: boolean;
+  refreshFailed?: boolean;
+  problem?: string;
 }
 
 /**
@@ -158,7 +183,26 @@ function field(value: string | undefined, max = 200): string | undefined {
 /** Shows every login profile's status. */
 export async function run(options: StatusOptions, deps: Deps): Promise<number> {
   let sessions = await listLoginSessions(deps.env);
-  if (options.profile !== undefined) {
+  const { listRoleProfiles } = await import("../session/role_status.ts");
+  let roles = await listRoleProfiles(deps.env);
+  let roleOnly = false;
+  if (options.profile !== undefined && !sessions.some((s) => s.profile === options.profile)) {
+    const config = await readProfile(deps.env, options.profile);
+    if (config.exists && isRoleProfile(config.keys)) {
+      // Its chain, with every refusal it has.
+      const { resolveRoleChain, profileLookup } = await import("../session/role_chain.ts");
+      const chain = await resolveRoleChain(
+        config,
+        profileLookup(deps.env),
+        (name) => missingProfileHint(deps.env, name),
+      );
+      roles = [{ profile: config.name, chain }];
+      sessions = sessions.filter((s) => s.profile === chain.login.name);
+      roleOnly = true;
+    }
+  }
+  if (options.profile !== undefined && !roleOnly) {
+    roles = roles.filter((r) => r.chain.login.name === options.profile);
     sessions = sessions.filter((s) => s.profile === options.profile);
     if (sessions.length === 0) {
       const other = await credentialProcessSource(
@@ -180,7 +224,22 @@ export async function run(options: StatusOptions, deps: Deps): Promise<number> {
   const statuses: ProfileStatus[] = [];
   let exitCode: number = EXIT.ok;
   for (const session of sessions) {
-    const { status, failure } = await statusOf(session, options, deps);
+    // With a role profile, --refresh assumes the role; the session is refreshed only if needed.
+    const own = roleOnly ? { ...options, refresh: false } : options;
+    const { status, failure } = await statusOf(session, own, deps);
+    const mine = roles.filter((r) => r.chain.login.name === session.profile);
+    if (mine.length > 0) {
+      status.roles = [];
+      for (const role of mine) {
+        const { status: rs, failure: rf } = await roleStatusOf(
+          role,
+          roleOnly && options.refresh,
+          deps,
+        );
+        status.roles.push(rs);
+        if (rf !== undefined && exitCode === EXIT.ok) exitCode = rf;
+      }
+    }
     statuses.push(status);
     if (failure !== undefined && exitCode === EXIT.ok) exitCode = failure;
   }
@@ -272,6 +331,75 @@ async function statusOf(
     failure ??= err.exitCode;
   }
   return { status, failure };
+}
+
+/** A role profile's status (and, with `refresh`, the AssumeRole now). */
+async function roleStatusOf(
+  role: import("../session/role_status.ts").RoleProfile,
+  refresh: boolean,
+  deps: Deps,
+): Promise<{ status: RoleStatus; failure?: number }> {
+  const top = role.chain.hops[0]!;
+  const status: RoleStatus = {
+    profile: printable(role.profile, 200),
+    chain: role.chain.names.map((n) => printable(n, 200)),
+    roleArn: printable(top.roleArn, 300),
+    accountId: top.roleArn.split(":")[4] ?? "",
+    cacheFile: "",
+    cached: false,
+  };
+  let failure: number | undefined;
+  if (refresh) {
+    try {
+      const creds = await resolveProfileCredentials(deps, {
+        profile: role.profile,
+        forceRefresh: true,
+        strict: true,
+      });
+      status.refreshed = creds.refreshed;
+    } catch (err) {
+      if (!(err instanceof AwsLoginError)) throw err;
+      status.refreshed = false;
+      status.refreshFailed = true;
+      status.problem = printable(err.message, 2000);
+      failure = err.exitCode;
+    }
+  }
+  const { roleCacheStatus } = await import("../session/role_status.ts");
+  try {
+    const cache = await roleCacheStatus(deps.env, role.chain);
+    status.cacheFile = cache.cacheFile;
+    if (cache.expiresAtMs !== undefined) {
+      status.cached = true;
+      status.accountId = cache.accountId || status.accountId;
+      status.expiresAt = new Date(cache.expiresAtMs).toISOString().replace(/\.\d{3}Z$/, "Z");
+      status.expiresInSeconds = Math.floor((cache.expiresAtMs - deps.now()) / 1000);
+    }
+  } catch (err) {
+    if (!(err instanceof AwsLoginError)) throw err;
+    status.problem ??= printable(err.message, 2000);
+    failure ??= err.exitCode;
+  }
+  return { status, failure };
+}
+
+/** The `roles` lines of a session: `admin → dev (login session): …`. */
+function renderRoles(roles: readonly RoleStatus[]): string[] {
+  return roles.map((r) => {
+    const path = `${r.chain.join(" → ")} (login session)`;
+    const cached = r.expiresAt !== undefined && r.expiresInSeconds !== undefined
+      ? `cached until ${r.expiresAt} (${describeRemaining(r.expiresInSeconds)})`
+      : "not assumed yet";
+    const refresh = r.refreshFailed
+      ? "; assume FAILED (see problem)"
+      : r.refreshed === true
+      ? "; assumed now"
+      : r.refreshed === false
+      ? "; another process had just assumed it"
+      : "";
+    const problem = r.problem === undefined ? "" : `\n      problem: ${r.problem}`;
+    return `    ${path}: ${r.roleArn}, account ${r.accountId}, ${cached}${refresh}${problem}`;
+  });
 }
 
 /** Sessions last at most this long after sign-in (docs/PROTOCOL.md §4). */
@@ -427,6 +555,7 @@ function render(statuses: readonly ProfileStatus[]): string {
     return [
       `Profile "${s.profile}"`,
       ...rows.map(([label, value]) => `  ${(label + ":").padEnd(width + 1)}  ${value}`),
+      ...(s.roles?.length ? ["  roles:", ...renderRoles(s.roles)] : []),
     ].join("\n") + "\n";
   }).join("\n");
 }

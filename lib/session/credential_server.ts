@@ -28,9 +28,13 @@
  * @see docs/PROTOCOL.md §15
  * @module
  */
-import { AwsLoginError } from "../errors.ts";
+import { AwsLoginError, StsError } from "../errors.ts";
 import { type LoopbackRequest, serveLoopback } from "../net/loopback_http.ts";
-import { type CredentialDeps, resolveProfileCredentials } from "./profile_credentials.ts";
+import {
+  type CredentialDeps,
+  type MfaPrompt,
+  resolveProfileCredentials,
+} from "./profile_credentials.ts";
 import type { ResolvedCredentials } from "./credential_types.ts";
 
 /** The variable that holds the endpoint's URL. */
@@ -46,6 +50,8 @@ export interface CredentialServerOptions {
   readonly port?: number;
   /** Opens the listener (tests replace it); default `Deno.listen`. */
   readonly listen?: (options: Deno.TcpListenOptions) => Deno.Listener;
+  /** Asks for a role's MFA code (default: the controlling terminal). */
+  readonly mfaPrompt?: MfaPrompt;
 }
 
 /** A running credential server. */
@@ -148,7 +154,10 @@ export function startCredentialServer(
   // Requests that arrive together share one resolution: one read, and at most one refresh.
   let pending: Promise<ResolvedCredentials> | undefined;
   const resolve = () =>
-    pending ??= resolveProfileCredentials(deps, { profile: options.profile }).finally(() => {
+    pending ??= resolveProfileCredentials(deps, {
+      profile: options.profile,
+      mfaPrompt: options.mfaPrompt,
+    }).finally(() => {
       pending = undefined;
     });
 
@@ -176,6 +185,10 @@ export function startCredentialServer(
         headers: { "cache-control": "no-store" },
       });
     } catch (err) {
+      // An MFA role that cannot prompt: the child keeps running; a terminal run fills the cache.
+      if (err instanceof StsError && err.code === "ERR_STS_MFA") {
+        return problem(403, "MfaRequired", err.message);
+      }
       if (isSessionOver(err)) {
         queueMicrotask(() => reportOver(err));
         return problem(403, "LoginRequired", err.message);

@@ -10,7 +10,7 @@ import { addProfile, sessionFixture } from "../helpers/session.ts";
 const ARN = "arn:aws:iam::111111111111:user/Alice";
 
 /** A stand-in STS: AssumeRole for any role, 1 h credentials; `calls` counts requests. */
-function startSts() {
+function startSts(ttlMs = 3_600_000) {
   const forms: URLSearchParams[] = [];
   const authorizations: string[] = [];
   const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, async (req) => {
@@ -27,7 +27,7 @@ function startSts() {
         `${role.split("/").at(-1)}/${form.get("RoleSessionName")}</Arn></AssumedRoleUser>` +
         `<Credentials><AccessKeyId>ASIAROLE${n}</AccessKeyId><SecretAccessKey>s${n}` +
         `</SecretAccessKey><SessionToken>t${n}</SessionToken><Expiration>` +
-        `${new Date(Date.now() + 3_600_000).toISOString()}</Expiration></Credentials>` +
+        `${new Date(Date.now() + ttlMs).toISOString()}</Expiration></Credentials>` +
         `</AssumeRoleResult></AssumeRoleResponse>`,
       { headers: { "content-type": "text/xml" } },
     );
@@ -40,13 +40,13 @@ function startSts() {
   };
 }
 
-async function setup() {
+async function setup(ttlMs?: number) {
   const t = await sessionFixture({ arn: ARN, region: "eu-west-1" });
   await addProfile(t.home.home, "admin", {
     role_arn: "arn:aws:iam::222222222222:role/Admin",
     source_profile: "dev",
   });
-  const sts = startSts();
+  const sts = startSts(ttlMs);
   return { t, sts, env: { ...t.session.env, AWS_ENDPOINT_URL_STS: sts.url } };
 }
 
@@ -104,4 +104,91 @@ Deno.test("a refused role profile fails with one line and exit 3, before any net
     assert.equal(out.stderr.trim().split("\n").length, 1, out.stderr);
   }
   assert.equal(sts.forms.length, 0);
+});
+
+Deno.test("status shows role profiles under their session; --refresh on a role profile assumes it now", async () => {
+  const { t, sts, env } = await setup();
+  await using _t = t;
+  await using _s = sts;
+  const before = await runCli(["status", "--offline"], { env });
+  assert.equal(before.code, 0, before.stderr);
+  assert.match(
+    before.stdout,
+    /admin → dev \(login session\): arn:aws:iam::222222222222:role\/Admin, account 222222222222, not assumed yet/,
+  );
+  const refresh = await runCli(["status", "--refresh", "--profile", "admin", "--json"], { env });
+  assert.equal(refresh.code, 0, refresh.stderr);
+  const json = JSON.parse(refresh.stdout);
+  assert.equal(json.profiles.length, 1);
+  assert.equal(json.profiles[0].profile, "dev");
+  const role = json.profiles[0].roles[0];
+  assert.deepEqual(role.chain, ["admin", "dev"]);
+  assert.equal(role.refreshed, true);
+  assert.equal(role.cached, true);
+  assert.ok(role.expiresInSeconds > 3000);
+  assert.equal(sts.forms.length, 1);
+  assert.equal(json.profiles[0].refreshed, undefined, "the login session is not refreshed");
+});
+
+Deno.test("logout --profile of a role profile logs out its session and removes the role cache", async () => {
+  const { t, sts, env } = await setup();
+  await using _t = t;
+  await using _s = sts;
+  assert.equal((await runCli(["credential-process", "--profile", "admin"], { env })).code, 0);
+  const out = await runCli(["logout", "--profile", "admin", "--no-revoke"], { env });
+  assert.equal(out.code, 0, out.stderr);
+  assert.match(out.stdout, /login session of profile 'dev': logging out 'dev'/);
+  assert.match(out.stdout, /Removed 1 cached role credential/);
+  const cacheDir = `${t.home.home}/.aws/cli/cache`;
+  const left = [...Deno.readDirSync(cacheDir)].filter((e) => e.name.endsWith(".json"));
+  assert.deepEqual(left, []);
+  const after = await runCli(["credential-process", "--profile", "admin"], { env });
+  assert.equal(after.code, 4, after.stderr);
+  assert.match(after.stderr, /aws-login login --profile dev/);
+});
+
+const posix = { test: Deno.build.os === "windows" ? Deno.test.ignore : Deno.test };
+const CURL = `curl -sf -H "Authorization: $AWS_CONTAINER_AUTHORIZATION_TOKEN" ` +
+  `"$AWS_CONTAINER_CREDENTIALS_FULL_URI"`;
+
+posix.test("exec on a role profile: the child's endpoint serves the role, assumed again before it expires", async () => {
+  // Role credentials that are within the 5-minute window 3 s after they are issued.
+  const { t, sts, env } = await setup(303_000);
+  await using _t = t;
+  await using _s = sts;
+  const out = await runCli([
+    "exec",
+    "--profile",
+    "admin",
+    "--",
+    "sh",
+    "-c",
+    `echo "account=$AWS_ACCOUNT_ID"; ${CURL}; echo; sleep 4; ${CURL}`,
+  ], { env });
+  assert.equal(out.code, 0, out.stderr);
+  const [account, first, second] = out.stdout.trim().split("\n");
+  assert.equal(account, "account=222222222222");
+  const a = JSON.parse(first!);
+  const b = JSON.parse(second!);
+  assert.equal(a.AccountId, "222222222222");
+  assert.notEqual(a.AccessKeyId, b.AccessKeyId, "the role was assumed again");
+  assert.ok(sts.forms.length >= 2);
+});
+
+Deno.test("exec --no-server on a role profile gives the child the role's static keys", async () => {
+  const { t, sts, env } = await setup();
+  await using _t = t;
+  await using _s = sts;
+  const out = await runCli([
+    "exec",
+    "--profile",
+    "admin",
+    "--no-server",
+    "--",
+    Deno.execPath(),
+    "eval",
+    "console.log(Deno.env.get('AWS_ACCESS_KEY_ID'), Deno.env.get('AWS_ACCOUNT_ID'))",
+  ], { env });
+  assert.equal(out.code, 0, out.stderr);
+  assert.equal(out.stdout.trim(), "ASIAROLE1 222222222222");
 });

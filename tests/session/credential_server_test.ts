@@ -219,3 +219,30 @@ Deno.test("a logged-out session gets 403; a failing Sign-In gets 503 and a retry
   assert.equal(gone.status, 403);
   assert.match((await gone.json()).Message, /No cached login session/);
 });
+
+Deno.test("an MFA role that cannot prompt: 403 saying how, and the endpoint keeps serving", async () => {
+  const { addProfile } = await import("../helpers/session.ts");
+  const { noTerminal } = await import("../../lib/session/mfa_prompt.ts");
+  await using t = await sessionFixture({ arn: ARN });
+  await addProfile(t.home.home, "admin", {
+    role_arn: "arn:aws:iam::222222222222:role/Admin",
+    source_profile: "dev",
+    mfa_serial: "arn:aws:iam::123456789012:mfa/Alice",
+  });
+  const { deps } = testDeps({ ...t.session.env, AWS_ENDPOINT_URL_STS: "http://127.0.0.1:9" });
+  await using server = startCredentialServer(deps, {
+    profile: "admin",
+    mfaPrompt: (serial, profile) => Promise.reject(noTerminal(serial, profile, "admin")),
+  });
+  let over = false;
+  server.sessionOver.then(() => (over = true));
+  for (let i = 0; i < 2; i++) {
+    const response = await ask(server);
+    assert.equal(response.status, 403);
+    const body = await response.json();
+    assert.equal(body.Code, "MfaRequired");
+    assert.match(body.Message, /aws-login status --refresh --profile admin/);
+  }
+  await new Promise((r) => setTimeout(r, 10));
+  assert.equal(over, false, "the endpoint does not end: a terminal run can fill the cache");
+});
