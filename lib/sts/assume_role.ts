@@ -7,13 +7,22 @@
  * corrected.
  *
  * Loaded only when an AssumeRole is due: the signer (`aws4fetch`) is imported on first use.
- * Nothing secret is logged or quoted: STS's messages are cut of every value this request sent.
+ * Nothing secret is logged or quoted: STS's messages are cut of every value this request sent, as
+ * Sign-In's are (`lib/aws/service_reply.ts`).
  *
  * @see docs/PROTOCOL.md §16
  * @module
  */
-import { netNotAllowed, NetworkError, StsError } from "../errors.ts";
-import { printable } from "../cli/output.ts";
+import { NetworkError, StsError } from "../errors.ts";
+import {
+  isRedirect,
+  parseHttpDate,
+  parseRetryAfter,
+  type Service,
+  serviceName,
+  serviceText,
+  transportError,
+} from "../aws/service_reply.ts";
 import { type Arn, parseArn } from "../aws/arn.ts";
 import { parseRfc3339 } from "../session/utc_time.ts";
 import { child, parseXml, textAt, type XmlElement, XmlError } from "./xml.ts";
@@ -154,31 +163,13 @@ async function sendOnce(req: AssumeRoleRequest, now: () => number): Promise<Assu
     );
     text = await response.text();
   } catch (err) {
-    throw transportError(err, host, timeoutMs);
+    throw transportError(err, STS, host, timeoutMs);
   }
   return processAssumeRoleResponse(response, text, req);
 }
 
-/** A fetch failure as an error naming the host (never the body). */
-function transportError(err: unknown, host: string, timeoutMs: number): Error {
-  if (err instanceof Deno.errors.NotCapable) return netNotAllowed(host, { cause: err });
-  const name = err instanceof Error || err instanceof DOMException ? err.name : "";
-  if (name === "TimeoutError" || name === "AbortError") {
-    return new NetworkError(
-      "ERR_TIMEOUT",
-      `No reply from AWS STS at "${host}" within ${Math.round(timeoutMs / 1000)} s. Check your ` +
-        `network connection and try again.`,
-      { cause: err },
-    );
-  }
-  const detail = printable(err instanceof Error ? err.message : String(err));
-  return new NetworkError(
-    "ERR_NETWORK",
-    `Cannot reach AWS STS at "${host}": ${detail || "the request failed"}. Check your network ` +
-      `connection and the STS endpoint, then try again.`,
-    { cause: err },
-  );
-}
+/** AWS STS, as messages name it. */
+const STS: Service = { name: "AWS STS", endpoint: "the STS endpoint" };
 
 /**
  * Reads an AssumeRole reply.
@@ -191,15 +182,11 @@ export function processAssumeRoleResponse(
   req: AssumeRoleRequest,
 ): AssumeRoleResult {
   const status = response.status;
-  const date = Date.parse(response.headers.get("date") ?? "");
-  const serverDate = Number.isNaN(date) ? undefined : date;
-  const retryAfterText = response.headers.get("retry-after");
-  const retryAfterSeconds = retryAfterText !== null && /^\d{1,4}$/.test(retryAfterText.trim())
-    ? Number(retryAfterText.trim())
-    : undefined;
+  const serverDate = parseHttpDate(response.headers.get("date"));
+  const retryAfterSeconds = parseRetryAfter(response.headers.get("retry-after"), serverDate);
   const details = { status, serverDate, retryAfterSeconds };
   const head = `Cannot assume role "${req.roleArn}" for profile "${req.profile}"`;
-  if (status >= 300 && status < 400) {
+  if (isRedirect(response)) {
     throw new StsError(
       "ERR_STS_RESPONSE",
       `${head}: AWS STS answered with a redirect (HTTP ${status}), which aws-login does not ` +
@@ -262,16 +249,10 @@ export function processAssumeRoleResponse(
   };
 }
 
-/** STS's message, printable and cut of every value the request carried. */
-function quoted(message: string, req: AssumeRoleRequest): string {
-  let text = printable(message).slice(0, 500);
-  const sent = [
-    req.credentials.secretAccessKey,
-    req.credentials.sessionToken,
-    req.tokenCode,
-  ].filter((s): s is string => s !== undefined && s.length >= 4);
-  for (const secret of sent) text = text.split(secret).join("…");
-  return text;
+/** The values the request carried that STS must never be quoted saying. */
+function sentSecrets(req: AssumeRoleRequest): string[] {
+  return [req.credentials.secretAccessKey, req.credentials.sessionToken, req.tokenCode]
+    .filter((s): s is string => s !== undefined && s !== "");
 }
 
 function errorOf(
@@ -281,11 +262,13 @@ function errorOf(
   head: string,
 ): StsError {
   const error = doc?.name === "ErrorResponse" ? child(doc, "Error") : undefined;
-  const code = textAt(error, "Code")?.trim();
-  const message = quoted(textAt(error, "Message")?.trim() ?? "", req);
+  const sent = sentSecrets(req);
+  const rawCode = textAt(error, "Code")?.trim();
+  const code = rawCode === undefined ? undefined : serviceName(rawCode, sent);
+  const message = serviceText(textAt(error, "Message")?.trim() ?? "", sent, 500) ?? "";
   const said = code === undefined
     ? `HTTP ${details.status}`
-    : `${printable(code)}${message ? `: "${message}"` : ""}`;
+    : `${code}${message ? `: "${message}"` : ""}`;
   const d = { ...details, stsCode: code };
   const status = details.status;
   if (code === "Throttling" || code === "ThrottlingException" || status === 429) {

@@ -199,6 +199,26 @@ Deno.test("assumeRole() never quotes the secrets it sent", async () => {
   });
 });
 
+Deno.test("assumeRole() cuts STS's text as Sign-In's is: encoded echoes and parts of a secret", async () => {
+  const { req } = request([
+    xml(error("AccessDenied", `partial sourceSESSIO ${encodeURIComponent("sourceSECRET/")}`), 403),
+  ]);
+  await assert.rejects(() => assumeRole(req), (err: Error) => {
+    assert.doesNotMatch(err.message, /sourceSESSIO|sourceSECRET/);
+    return true;
+  });
+  const failed = request([() => {
+    throw new TypeError("connection refused");
+  }], { maxAttempts: 1 });
+  await assert.rejects(() => assumeRole(failed.req), (err: Error) => {
+    assert.match(
+      err.message,
+      /^Cannot reach AWS STS at ".*": connection refused\. .* STS endpoint/,
+    );
+    return true;
+  });
+});
+
 for (
   const [what, body] of [
     ["a reply that is not XML", "{}"],
