@@ -2,8 +2,9 @@
  * `deno task demo`: the whole aws-login story for a newcomer, without an AWS account. Starts the
  * AWS Sign-In emulator, makes a temporary HOME, and runs the real CLI (`deno run -P main.ts …`,
  * the shipped permission set) against the emulator: `login` (auto-approved), `status`,
- * `export-env`, a forced refresh with the keys visibly changing, and an STS GetCallerIdentity signed
- * (SigV4) with the issued credentials and answered by the emulator. Then it stops the emulator and
+ * `export-env`, a forced refresh with the keys visibly changing, an STS GetCallerIdentity signed
+ * (SigV4) with the issued credentials and answered by the emulator, and a role profile in another
+ * account on top of the session (the emulator's STS AssumeRole answers). Then it stops the emulator and
  * removes the temporary HOME, also when stopped early by Ctrl-C or SIGTERM (it ends the CLI it is
  * running first, so nothing writes into the HOME after it is gone). Secrets are masked in what it
  * prints.
@@ -19,6 +20,8 @@ const MAIN = fileURLToPath(new URL("../main.ts", import.meta.url));
 const ARN = "arn:aws:iam::123456789012:user/demo";
 const PROFILE = "demo";
 const REGION = "us-east-1";
+const ROLE_PROFILE = "admin";
+const ROLE_ARN = "arn:aws:iam::210987654321:role/Admin";
 
 const bold = (s: string) => Deno.noColor ? s : `\x1b[1m${s}\x1b[22m`;
 const dim = (s: string) => Deno.noColor ? s : `\x1b[2m${s}\x1b[22m`;
@@ -92,6 +95,7 @@ async function demoEnv(home: string, url: string): Promise<Record<string, string
     USERPROFILE: home,
     NO_COLOR: "1",
     AWS_ENDPOINT_URL_SIGNIN: url,
+    AWS_ENDPOINT_URL_STS: url,
     // Else Deno would start an empty cache in the temporary HOME and fetch jose again.
     DENO_DIR: Deno.env.get("DENO_DIR") ?? await hostDenoDir(),
   };
@@ -110,7 +114,7 @@ async function main(): Promise<void> {
   say(bold("aws-login demo") + " — sign in, use and refresh a session against a local emulator");
   say("No AWS account is needed and nothing leaves this machine.");
 
-  step(1, "Start the AWS Sign-In emulator (it also answers STS GetCallerIdentity)");
+  step(1, "Start the AWS Sign-In emulator (it also answers STS GetCallerIdentity and AssumeRole)");
   const emulator = await startEmulator({ port: 0, autoApprove: ARN });
   say(`   listening on ${emulator.url}; it approves every sign-in as ${ARN}`);
   const home = await Deno.makeTempDir({ prefix: "aws-login-demo-" });
@@ -170,12 +174,13 @@ function stopSignals(cleanUp: () => Promise<void>): { remove(): void } {
   };
 }
 
-/** Steps 2 to 8: the CLI against the emulator in the temporary HOME. */
+/** Steps 2 to 9: the CLI against the emulator in the temporary HOME. */
 async function story(url: string, home: string): Promise<void> {
   const env = await demoEnv(home, url);
   step(2, "A temporary HOME, so your own ~/.aws is never touched");
   say(`   HOME=${home}`);
   say(`   AWS_ENDPOINT_URL_SIGNIN=${url}   (send Sign-In calls to the emulator)`);
+  say(`   AWS_ENDPOINT_URL_STS=${url}      (and STS calls)`);
 
   step(3, `Log in (the emulator approves at once, like clicking "Allow" in the browser)`);
   await login(env);
@@ -211,8 +216,34 @@ async function story(url: string, home: string): Promise<void> {
   say(`   Account: ${identity.Account}`);
   say(`   UserId:  ${identity.UserId}`);
 
-  step(8, "Log out (removes the cached session)");
+  step(8, "A role in another account: a role profile on top of the session");
+  await roleProfile(url, home, env);
+
+  step(9, "Log out (removes the cached session, and the role credentials that came from it)");
   show(`logout --profile ${PROFILE}`, await cli(["logout", "--profile", PROFILE], env));
+}
+
+/** Step 8: a role profile with the session as its source; its credentials and who they are. */
+async function roleProfile(url: string, home: string, env: Record<string, string>): Promise<void> {
+  const section =
+    `[profile ${ROLE_PROFILE}]\nrole_arn = ${ROLE_ARN}\nsource_profile = ${PROFILE}\n` +
+    `region = ${REGION}\n`;
+  await Deno.writeTextFile(`${home}/.aws/config`, `\n${section}`, { append: true });
+  say(dim("   added to ~/.aws/config:"));
+  for (const line of section.trimEnd().split("\n")) say(`   ${line}`);
+  const exported = await cli(["export-env", "--profile", ROLE_PROFILE], env);
+  const creds = parseExports(exported.stdout);
+  show(`export-env --profile ${ROLE_PROFILE}`, exported, [
+    creds.AWS_SECRET_ACCESS_KEY ?? "",
+    creds.AWS_SESSION_TOKEN ?? "",
+  ]);
+  say(dim("   (an STS AssumeRole signed with the session's credentials; the AWS CLI's role cache"));
+  say(dim("   keeps the result, so the next command does not assume the role again)"));
+  show(`status --profile ${ROLE_PROFILE}`, await cli(["status", "--profile", ROLE_PROFILE], env));
+  const identity = await callerIdentity(url, creds);
+  say(`   GetCallerIdentity with the role's credentials:`);
+  say(`   Arn:     ${identity.Arn}`);
+  say(`   Account: ${identity.Account}`);
 }
 
 function mask(value: string): string {

@@ -21,6 +21,9 @@ Deno.test("deno task demo runs the whole story and leaves no temporary directory
     assert.match(stdout, /Arn: +arn:aws:iam::123456789012:user\/demo/);
     assert.match(stdout, /access key \*{16}\S{4} → \*{16}\S{4} \(changed\)/);
     assert.match(stdout, /export AWS_ACCESS_KEY_ID=ASIA/);
+    // The role profile: its credentials are the role's, assumed at the emulator's STS.
+    assert.match(stdout, /export AWS_ACCOUNT_ID=210987654321\b/);
+    assert.match(stdout, /Arn: +arn:aws:sts::210987654321:assumed-role\/Admin\/demo\n/);
     assert.match(stdout, /Done\./);
     assert.deepEqual([...Deno.readDirSync(tmp)].map((e) => e.name), []);
   } finally {
