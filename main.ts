@@ -37,12 +37,15 @@ type Droppable = "run" | "net";
  * up, and when. A payload smuggled in through a dependency can then not start programs or reach
  * the network where the command itself has no need to.
  * - `atStart`: revoked before the command's module is loaded;
+ * - `withOption`: the same, when the command is given that option (`login --remote` starts no
+ *   program at all);
  * - `browserStarted`: once the browser opener has run (login opens a browser, then only listens);
  * - a {@link Milestone}: when the command reports it (e.g. `credentials-fresh`: no refresh follows).
  * Deno can only revoke a whole permission, so `net` stays for commands that may call Sign-In.
  */
 interface Privileges {
   readonly atStart?: readonly Droppable[];
+  readonly withOption?: Readonly<Record<string, readonly Droppable[]>>;
   readonly browserStarted?: readonly Droppable[];
   readonly milestones?: Partial<Record<Milestone, readonly Droppable[]>>;
 }
@@ -58,7 +61,13 @@ const COMMANDS: Record<string, Command> = {
   login: {
     summary: "Sign in through the browser and store a refreshable session for a profile",
     module: "./lib/commands/login.ts",
-    drops: { browserStarted: ["run"], milestones: { authorized: ["run"] } },
+    drops: {
+      browserStarted: ["run"],
+      // --no-browser: once the callback listener (with its /proc reader, Linux) runs.
+      milestones: { authorized: ["run"], "no-programs": ["run"] },
+      // Reading a pasted code starts no program: a payload cannot either.
+      withOption: { "--remote": ["run"] },
+    },
   },
   "export-env": {
     summary: "Print the session's credentials as shell variables (or JSON)",
@@ -194,6 +203,9 @@ async function main(argv: readonly string[], out: Outputs): Promise<number> {
   if (missing.length > 0) throw missingError(missing);
   netSet = netSetInEffect();
   drop(command.drops.atStart);
+  for (const [option, names] of Object.entries(command.drops.withOption ?? {})) {
+    if (own.includes(option)) drop(names);
+  }
   const module = await loadCommand(command);
   // `aws-login login help`, as `aws login help` shows the help.
   if (own.includes("--help") || own.includes("-h") || own[0] === "help") {

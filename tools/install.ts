@@ -122,10 +122,11 @@ export interface FileScope {
  * - the file AWS_SHARED_CREDENTIALS_FILE names (read), the directory of the file AWS_CONFIG_FILE
  *   names and the directory AWS_LOGIN_CACHE_DIRECTORY names (read and write: files there are
  *   replaced atomically through a temporary file beside them), as set now;
- * - on Linux `/proc/net/tcp` and `/proc/net/tcp6` (read: login asks who owns a connection);
  * - outside Windows `/dev/tty` (read and write: prompts such as a role's MFA code).
  * Deno needs nothing else for the commands (checked by running them; its cache is read without a
- * permission). Relative AWS paths are taken from `cwd`, as the AWS CLI does.
+ * permission). Not `/proc/net/tcp`: Deno reads nothing under `/proc/<pid>` without `--allow-all`,
+ * so login's owner check reads it through a child process (lib/login/peer_owner.ts). Relative AWS
+ * paths are taken from `cwd`, as the AWS CLI does.
  */
 export function fileScope(
   env: EnvLike,
@@ -150,7 +151,6 @@ export function fileScope(
     read.push(dir);
     write.push(dir);
   }
-  if (os === "linux") read.push("/proc/net/tcp", "/proc/net/tcp6");
   if (os !== "windows") {
     read.push("/dev/tty");
     write.push("/dev/tty");

@@ -29,9 +29,11 @@ export interface Env {
  * A point in a command after which it needs fewer permissions: main.ts revokes what its table says
  * the command no longer needs (least privilege at run time).
  * - `credentials-fresh`: the cached credentials are fresh, so no refresh (no network) will follow;
- * - `authorized`: `login` has its authorization code, so it opens no browser any more.
+ * - `authorized`: `login` has its authorization code, so it opens no browser any more;
+ * - `no-programs`: the command starts no program from here on (`login --no-browser` once its
+ *   callback listener, and the reader of /proc it starts, run).
  */
-export type Milestone = "credentials-fresh" | "authorized";
+export type Milestone = "credentials-fresh" | "authorized" | "no-programs";
 
 /** What a command needs from the outside world. */
 export interface Deps {

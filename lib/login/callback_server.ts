@@ -21,6 +21,7 @@ import { LoginError } from "../errors.ts";
 import { base64UrlEncode } from "../signin/pkce.ts";
 import { type LoopbackRequest, type LoopbackServer, serveLoopback } from "../net/loopback_http.ts";
 import { checkState, displayText } from "./verification_code.ts";
+import { ownUid, type PeerOwner, type ProcNetLookup, procNetLookup } from "./peer_owner.ts";
 
 /** The callback path the authorize request names in `redirect_uri`. */
 export const CALLBACK_PATH = "/oauth/callback";
@@ -96,6 +97,10 @@ export function parseCallbackQuery(search: string, expectedState: string): strin
  * @param p.refused Told at once, in words for the user, when a callback is refused while the login
  *   keeps waiting (no sign-in cookie, or not this login's `state`); never the query's values.
  * @param p.listen Opens the listening socket (tests replace it); default `Deno.listen`.
+ * @param p.peerOwner Who owns the other end of a connection (tests fake another user); default:
+ *   the `/proc/net/tcp` tables on Linux (read by a child process started here, so the caller may
+ *   drop the `run` permission once this returns), no check elsewhere (`null`).
+ * @param p.uid The user the link and the callback must come from; default: this process's.
  * @returns The running server; its {@link CallbackServer.code} settles on the first valid callback.
  * @throws {LoginError} `ERR_LOGIN_PORT` when the port is in use or not allowed.
  */
@@ -106,9 +111,19 @@ export function startCallbackServer(p: {
   log?: (line: string) => void;
   refused?: (message: string) => void;
   listen?: (options: Deno.TcpListenOptions) => Deno.Listener;
+  peerOwner?: ((peerPort: number, listenerPort: number) => Promise<PeerOwner> | PeerOwner) | null;
+  uid?: number;
 }): CallbackServer {
   const log = p.log ?? (() => {});
   const refused = p.refused ?? (() => {});
+  const uid = "uid" in p ? p.uid : ownUid();
+  // Started once the listener runs (below): the /proc reader on Linux.
+  let proc: ProcNetLookup | undefined;
+  const ownerOf = p.peerOwner !== undefined
+    ? p.peerOwner
+    : Deno.build.os === "linux"
+    ? (peer: number, listener: number) => proc!.lookup(peer, listener)
+    : null;
   let settled = false;
   let resolveCode!: (code: string) => void;
   let rejectCode!: (err: unknown) => void;
@@ -128,14 +143,31 @@ export function startCallbackServer(p: {
   const finish = (settle: () => void) => {
     settled = true;
     settle();
-    closing = server.close();
+    closing = stop();
   };
 
-  const handler = (request: LoopbackRequest): Response => {
+  /**
+   * Whether the connection comes from another local user (who may have read the sign-in link from
+   * the browser's command line): their uid as `stranger`, and a note for the request's log line.
+   * Only a found owner counts: one not found (another network namespace, /proc unreadable) leaves
+   * the link, the cookie and the state as the defence.
+   */
+  const ownerCheck = async (peerPort: number): Promise<{ stranger?: number; note: string }> => {
+    if (ownerOf === null || uid === undefined) return { note: "" };
+    const owner = await ownerOf(peerPort, port);
+    if (!owner.found) {
+      return { note: ` (owner of the connection from port ${peerPort} unknown: ${owner.why})` };
+    }
+    if (owner.uid !== uid) return { stranger: owner.uid, note: "" };
+    return { note: ` (owner of the connection from port ${peerPort}: this user)` };
+  };
+
+  const handler = async (request: LoopbackRequest): Promise<Response> => {
     const { url, method, headers } = request;
     const isLink = sameSecret(url.pathname, startPath);
+    let owner = ""; // what the owner check found, said with the outcome
     const line = (status: number, why: string) =>
-      log(`${method} ${isLink ? "<sign-in link>" : url.pathname}: ${status} ${why}`);
+      log(`${method} ${isLink ? "<sign-in link>" : url.pathname}: ${status} ${why}${owner}`);
     if (headers.get("host")?.toLowerCase() !== `127.0.0.1:${port}`) {
       line(400, "wrong Host header");
       return page(400, "Bad request", "This address only answers the aws-login sign-in callback.");
@@ -143,6 +175,26 @@ export function startCallbackServer(p: {
     if (method !== "GET") {
       line(405, "method not allowed");
       return page(405, "Method not allowed", "Only GET is accepted here.", { Allow: "GET" });
+    }
+    // Asked first: the checks below then run without a pause, so no two requests interleave.
+    const checked = isLink || url.pathname === CALLBACK_PATH
+      ? await ownerCheck(request.peerPort)
+      : { note: "" };
+    const stranger = checked.stranger;
+    owner = checked.note;
+    if (stranger !== undefined) {
+      // Before the link's one use is spent: the user's own browser still gets it.
+      line(403, `connection from another user (uid ${stranger})`);
+      refused(
+        `aws-login refused a connection to the sign-in ${isLink ? "link" : "callback"} from ` +
+          `another user of this device (uid ${stranger}); it keeps waiting for your browser.`,
+      );
+      return page(
+        403,
+        "Not your sign-in",
+        "This sign-in belongs to another user of this device. aws-login accepts it only from " +
+          "the browser of the user who runs it.",
+      );
     }
     if (isLink) {
       if (settled) {
@@ -232,6 +284,12 @@ export function startCallbackServer(p: {
     throw portError(p.port ?? 0, err);
   }
   port = server.port;
+  if (p.peerOwner === undefined && Deno.build.os === "linux" && uid !== undefined) {
+    proc = procNetLookup();
+  }
+  const stop = async () => {
+    await Promise.all([server.close(), proc?.close()]);
+  };
   cookieName = `aws_login_${port}`;
   const redirectUri = `http://127.0.0.1:${port}${CALLBACK_PATH}`;
   authorizeUrl = p.authorizeUrl(redirectUri);
@@ -240,7 +298,7 @@ export function startCallbackServer(p: {
     if (!settled) finish(() => rejectCode(listenerError(port, err)));
   });
   const close = async () => {
-    closing ??= server.close();
+    closing ??= stop();
     await closing;
   };
   return {

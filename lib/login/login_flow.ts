@@ -297,6 +297,8 @@ async function authorizeSameDevice(
     // Said at once, not only under --debug: else a browser without cookies just waits 300 s.
     refused: (message) => say(`${message}\n`),
   });
+  // No browser to start: nothing else needs the run permission the listener's start used.
+  if (options.noBrowser) deps.reached?.("no-programs");
   // The browser gets the one-time local link, never the authorize URL: a process listing shows
   // the browser's command line to every local user, and state + challenge would let one of them
   // slip their own sign-in into this login.

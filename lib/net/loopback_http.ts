@@ -24,6 +24,8 @@ export interface LoopbackRequest {
   /** `http://127.0.0.1:PORT` plus the request target; the Host header is in `headers`. */
   readonly url: URL;
   readonly headers: Headers;
+  /** The TCP port of the connection's other end (login asks the system who owns it). */
+  readonly peerPort: number;
 }
 
 /** A running loopback server. */
@@ -133,7 +135,7 @@ export function serveLoopback(p: {
       open.set(conn, false);
       const response = head === "too large"
         ? new Response("Request header too large", { status: 431 })
-        : await answer(head, port, p.handler);
+        : await answer(head, port, p.handler, (conn.remoteAddr as Deno.NetAddr).port);
       await write(conn, response);
     } catch {
       // A peer that went away, or a connection dropped at the cap or timeout: nothing to answer.
@@ -243,6 +245,7 @@ async function answer(
   head: string,
   port: number,
   handler: (request: LoopbackRequest) => Response | Promise<Response>,
+  peerPort: number,
 ): Promise<Response> {
   const [requestLine, ...lines] = head.split("\r\n");
   const match = REQUEST_LINE.exec(requestLine ?? "");
@@ -259,7 +262,7 @@ async function answer(
   }
   const url = new URL(`http://127.0.0.1:${port}${match[2]}`);
   try {
-    return await handler({ method: match[1]!, url, headers });
+    return await handler({ method: match[1]!, url, headers, peerPort });
   } catch {
     return new Response("Internal error", { status: 500 });
   }

@@ -150,3 +150,31 @@ for (const revoke of [true, false]) {
     });
   });
 }
+
+for (
+  const [mode, at] of [
+    // At the link it prints: it has started its listener (and the /proc reader) by then.
+    [["--no-browser", "--timeout", "1"], "Open this URL in a browser"],
+    [["--remote"], ""], // at its first line
+  ] as const
+) {
+  Deno.test(`login ${mode[0]}: no program once it waits for the user (it opens no browser)`, async () => {
+    await using emulator = await startEmulator({ autoApprove: "arn:aws:iam::123456789012:user/A" });
+    await using home = await tempHome();
+    const out = await runCli(["login", ...mode, "--profile", "dev", "--region", "us-east-1"], {
+      env: {
+        ...home.env,
+        AWS_ENDPOINT_URL_SIGNIN: emulator.url,
+        PAYLOAD_AT: "stderr",
+        PAYLOAD_AT_TEXT: at,
+      },
+      preload: PAYLOAD,
+    });
+    assert.notEqual(out.code, 0, "nobody signed in"); // timed out, or no code on standard input
+    assert.deepEqual(report(out.stderr), {
+      run: "NotCapable",
+      foreignHost: "prompt",
+      signinHost: "granted",
+    });
+  });
+}

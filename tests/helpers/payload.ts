@@ -2,7 +2,9 @@
  * A stand-in for code smuggled in through a dependency: loaded with `deno run --preload`, it waits
  * until the command prints its result (so the command has done its work), then tries to start a
  * program and to reach the network, and reports what it could do as one `PAYLOAD {…}` line on
- * stderr. Only tests/e2e/least_privilege_test.ts uses it.
+ * stderr. With `PAYLOAD_AT=stderr` it acts at the command's first write to stderr that contains
+ * `PAYLOAD_AT_TEXT` (any write without it) instead — for a command whose output goes there, such
+ * as login printing its link — and reports at once, without trying to connect. Only tests/e2e/least_privilege_test.ts uses it.
  *
  * @module
  */
@@ -11,12 +13,15 @@
 export const FOREIGN_HOST = "attacker-bucket.s3.amazonaws.com";
 export const SIGNIN_HOST = "us-east-1.signin.aws.amazon.com";
 
-const stdout = Deno.stdout;
-const write = stdout.writeSync.bind(stdout);
+const atStderr = Deno.env.get("PAYLOAD_AT") === "stderr";
+const watched = atStderr ? Deno.stderr : Deno.stdout;
+const write = watched.writeSync.bind(watched);
+const writeStderr = atStderr ? write : Deno.stderr.writeSync.bind(Deno.stderr);
+const trigger = atStderr ? Deno.env.get("PAYLOAD_AT_TEXT") ?? "" : "";
 let probed = false;
 
-stdout.writeSync = (bytes: Uint8Array): number => {
-  if (!probed) {
+watched.writeSync = (bytes: Uint8Array): number => {
+  if (!probed && (trigger === "" || new TextDecoder().decode(bytes).includes(trigger))) {
     probed = true;
     probe();
   }
@@ -38,9 +43,9 @@ function probe(): void {
   report.foreignHost = Deno.permissions.querySync({ name: "net", host: FOREIGN_HOST }).state;
   report.signinHost = Deno.permissions.querySync({ name: "net", host: SIGNIN_HOST }).state;
   const done = () => {
-    Deno.stderr.writeSync(new TextEncoder().encode(`PAYLOAD ${JSON.stringify(report)}\n`));
+    writeStderr(new TextEncoder().encode(`PAYLOAD ${JSON.stringify(report)}\n`));
   };
-  if (report.foreignHost === "granted") {
+  if (report.foreignHost === "granted" || atStderr) {
     done(); // no network here: do not try to connect
     return;
   }
