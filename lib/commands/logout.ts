@@ -19,7 +19,9 @@ import type { Deps } from "../cli/deps.ts";
 import { CacheError, EXIT, isPermissionFailure } from "../errors.ts";
 import { joinPath } from "../files.ts";
 import { loginCacheDir } from "../aws/paths.ts";
+import { readProfileFiles } from "../aws/profile_reader.ts";
 import {
+  credentialProcessSource,
   findLoginSession,
   listLoginSessions,
   loadProfileSession,
@@ -91,6 +93,12 @@ export async function run(options: LogoutOptions, deps: Deps): Promise<number> {
     deps.stderr.write(`warning: no login session found for profile '${profile}'\n`);
     const hint = await missingProfileHint(deps.env, profile);
     if (hint) deps.stderr.write(`${hint.trim()}\n`);
+    // A profile that hands out another profile's session: name that one, which can be logged out.
+    const other = hint ? undefined : await credentialProcessSource(
+      readProfileFiles(deps.env).shared(),
+      profile,
+    );
+    if (other !== undefined) deps.stderr.write(`${other.message}\n`);
     return EXIT.ok;
   }
   const path = await cacheFilePath(deps.env, loginSession);

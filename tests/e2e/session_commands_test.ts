@@ -237,6 +237,16 @@ Deno.test("a credential_process profile names the profile that holds the login s
     // Never the dead end: login refuses a profile with another credential style.
     assert.ok(!run.stderr.includes("login --profile dev-process"), run.stderr);
   }
+  const logout = await runCli(["logout", "--profile", "dev-process"], { env: t.session.env });
+  assert.equal(logout.code, 0);
+  assert.equal(
+    logout.stderr,
+    "warning: no login session found for profile 'dev-process'\n" +
+      'Profile "dev-process" has no login session: it gets its credentials from ' +
+      'credential_process "… --profile dev"; the login session is in profile "dev": use ' +
+      "--profile dev\n",
+  );
+  await Deno.stat(t.session.cachePath); // dev is still logged in
 });
 
 Deno.test("a credential_process profile that names itself is called a loop", async () => {
