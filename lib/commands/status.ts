@@ -59,8 +59,8 @@ each session: its identity (the login session ARN), account, region,
 when its access credentials expire, whether its cache file exists and is valid, the access key
 id and secret key masked to their last 4 characters, and when the session ends (asked of AWS
 Sign-In, which needs signin:IntrospectOAuth2TokenWithIAM; a failure is only noted). A session
-known to have ended (AWS Sign-In says so, a --refresh was refused for that reason, or 12 hours have
-passed since sign-in) shows "ended — log in again"; a profile without a cached session (after
+known to have ended (AWS Sign-In says so, a refresh by --refresh or an earlier command was refused
+for that reason, or 12 hours have passed since sign-in) shows "ended — log in again"; a profile without a cached session (after
 logout) shows "logged out". Status does not refresh anything unless --refresh is given. Exit
 status: 0 when every session is usable or logged out, 4 when a cache file is invalid, 5 when a
 session has ended, or the exit status of a failed --refresh.
@@ -407,7 +407,8 @@ const SESSION_MAX_MS = 12 * 3600_000;
 
 /**
  * What shows, without asking AWS Sign-In, that a session has ended: a refresh just refused for that
- * reason, or a sign-in (the id token's `iat`) longer ago than a session can last.
+ * reason, one an earlier refresh noted in the cache file (`sessionEndedAt`, `sessionEndedBy`), or a
+ * sign-in (the id token's `iat`) longer ago than a session can last.
  *
  * @returns Why the session has ended, or undefined when nothing shows it.
  */
@@ -418,6 +419,19 @@ function endedLocally(
 ): string | undefined {
   if (refusal?.code === "ERR_SIGNIN_ACCESS_DENIED" && refusal.error === "TOKEN_EXPIRED") {
     return "AWS Sign-In refused the refresh: the session has ended (TOKEN_EXPIRED)";
+  }
+  // A refusal an earlier refresh noted in the file (credential-process, exec, …), unless the
+  // credentials were issued after it (they last at most 15 minutes): another program that keeps
+  // unknown fields (an SDK) refreshed since, so the note is stale.
+  const at = token.sessionEndedAt, by = token.sessionEndedBy;
+  const notedMs = typeof at === "string" ? Date.parse(at) : NaN;
+  const issuedLater = expiresAtMs(token) >= notedMs + 900_000;
+  if (refusal === undefined && !Number.isNaN(notedMs) && typeof by === "string" && !issuedLater) {
+    const why = by === "TOKEN_EXPIRED"
+      ? "the session has ended (TOKEN_EXPIRED)"
+      : `AWS Sign-In no longer accepts its refresh token (${printable(by, 64)}): the session was ` +
+        `revoked or has ended`;
+    return `a refresh at ${printable(String(at), 64)} was refused: ${why}`;
   }
   const rejected = refusal?.code === "ERR_SIGNIN_VALIDATION" &&
     (refusal.error === undefined || refusal.error === "INVALID_REQUEST" ||

@@ -22,7 +22,7 @@
  * @module
  */
 import type { Deps } from "../cli/deps.ts";
-import { CacheError, ConfigError } from "../errors.ts";
+import { CacheError, ConfigError, SigninError } from "../errors.ts";
 import { dirname } from "../files.ts";
 import type { ProfileSession, SigninEndpoint } from "./profile_session.ts";
 import {
@@ -30,6 +30,7 @@ import {
   cacheFilePath,
   checkCacheWritable,
   expiresAtMs,
+  formatExpiresAt,
   readCachedToken,
   secureCacheDir,
   writeCachedToken,
@@ -108,7 +109,14 @@ export async function resolveLoginCredentials(
     expiresAtMs,
     // Before the server rotates the refresh token: a write-back that cannot happen fails now.
     prepare: (current) => checkCacheWritable(path, current),
-    fetch: (current, stillValid) => refreshToken(session, current, stillValid, deps, options),
+    fetch: async (current, stillValid) => {
+      try {
+        return await refreshToken(session, current, stillValid, deps, options);
+      } catch (err) {
+        await recordEnded(path, session, current, err, deps);
+        throw err;
+      }
+    },
     write: (next) => writeCachedToken(path, next),
     warnStale: (current, reason) => warnStale(deps, session, current, reason),
     writeFailed: (next, err) => {
@@ -147,6 +155,53 @@ export function nameProfileInHint(err: CacheError, profile: string): CacheError 
 
 function isFresh(token: CachedLoginToken, now: number): boolean {
   return expiresAtMs(token) - now > REFRESH_WINDOW_MS;
+}
+
+/**
+ * Whether a refused refresh shows that the session is over: `TOKEN_EXPIRED`, or its refresh token
+ * rejected in the region the cache file records (revoked; in an unrecorded region it may be a
+ * region mistake instead). `status` and `logout` say so rather than "refreshed on next use" or
+ * "stays usable".
+ *
+ * @param err What the refresh threw.
+ * @param token The token whose refresh was refused.
+ * @param region The region the refresh went to.
+ */
+export function endsSession(err: unknown, token: CachedLoginToken, region: string): boolean {
+  if (!(err instanceof SigninError)) return false;
+  if (err.code === "ERR_SIGNIN_ACCESS_DENIED") return err.error === "TOKEN_EXPIRED";
+  return err.code === "ERR_SIGNIN_VALIDATION" && token.signInRegion === region &&
+    (err.error === undefined || err.error === "INVALID_REQUEST" || err.error === "invalid_grant");
+}
+
+/**
+ * Notes in the cache file (aws-login's own fields `sessionEndedAt`, `sessionEndedBy`) that a refresh
+ * was refused because the session is over, so that `status` can say so later without a refresh.
+ * Under the cache lock; only when the file still holds the refused refresh token (a program that
+ * takes no lock may have rotated it meanwhile, and then the refusal says nothing about the
+ * session). Best effort: the refusal itself is what the caller reports.
+ */
+async function recordEnded(
+  path: string,
+  session: ProfileSession,
+  refused: CachedLoginToken,
+  err: unknown,
+  deps: CredentialDeps,
+): Promise<void> {
+  try {
+    const region = refused.signInRegion || session.profileRegion || session.region || "";
+    if (!endsSession(err, refused, region)) return;
+    const disk = await readCachedToken(path, { loginSession: session.loginSession });
+    if (disk.refreshToken !== refused.refreshToken) return;
+    writeCachedToken(path, {
+      ...disk,
+      sessionEndedAt: formatExpiresAt(deps.now()),
+      sessionEndedBy: (err as SigninError).error ?? (err as SigninError).errorType ?? "refused",
+    });
+    deps.debug(`noted in "${path}" that the session has ended`);
+  } catch {
+    // Best effort.
+  }
 }
 
 /** The Sign-In refresh of `current` (the refresh machinery is loaded only now). */

@@ -84,8 +84,10 @@ export async function refreshCachedToken(
           now,
           timeoutMs: ctx.timeoutMs ?? REQUEST_TIMEOUT_MS,
         }));
+      // A refresh that works shows the session is on: drop any note that it had ended.
+      const { sessionEndedAt: _at, sessionEndedBy: _by, ...kept } = token;
       return {
-        ...token,
+        ...kept,
         accessToken: {
           ...token.accessToken,
           accessKeyId: result.accessKeyId,

@@ -12,7 +12,6 @@
  * @module
  */
 import type { Deps } from "../cli/deps.ts";
-import { SigninError } from "../errors.ts";
 import { isLoopbackHost } from "../aws/endpoints.ts";
 import {
   type Introspection,
@@ -20,7 +19,7 @@ import {
   revokeRefreshToken,
 } from "../signin/revoke_introspect.ts";
 import type { ProfileSession } from "./profile_session.ts";
-import { sessionEndpoint } from "./credentials.ts";
+import { endsSession, sessionEndpoint } from "./credentials.ts";
 import { LOCK_TIMEOUT_MS, withCacheLock } from "./cache_lock.ts";
 import {
   type CachedLoginToken,
@@ -113,7 +112,8 @@ export async function revokeCachedSession(
           debug: deps.debug,
         }, expiresAtMs(token) > deps.now());
       } catch (err) {
-        if (endedRefusal(err, token, endpoint.region)) return "ended";
+        // Nothing left to revoke: the session is over.
+        if (endsSession(err, token, endpoint.region)) return "ended";
         throw err;
       }
       writeCachedToken(path, token);
@@ -126,18 +126,6 @@ export async function revokeCachedSession(
     );
     return "revoked";
   }, { timeoutMs: LOCK_TIMEOUT_MS });
-}
-
-/**
- * Whether a refused refresh shows that the session is over, so there is nothing left to revoke:
- * `TOKEN_EXPIRED`, or the refresh token rejected in the region the cache file records (a
- * revocation elsewhere; in an unrecorded region it may be a region mistake instead).
- */
-function endedRefusal(err: unknown, token: CachedLoginToken, region: string): boolean {
-  if (!(err instanceof SigninError)) return false;
-  if (err.code === "ERR_SIGNIN_ACCESS_DENIED") return err.error === "TOKEN_EXPIRED";
-  return err.code === "ERR_SIGNIN_VALIDATION" && token.signInRegion === region &&
-    (err.error === undefined || err.error === "INVALID_REQUEST" || err.error === "invalid_grant");
 }
 
 /**

@@ -160,7 +160,11 @@ for (const value of ["TOKEN_EXPIRED", "USER_CREDENTIALS_CHANGED", "INSUFFICIENT_
     assert.equal(stdout, "");
     assert.ok(stderr.includes(`(${value}`), stderr);
     assert.ok(stderr.includes("aws-login login --profile dev"), stderr);
-    assert.equal(await Deno.readTextFile(t.session.cachePath), before);
+    // Only a session that is over gets a note (for status); nothing else changes.
+    const { sessionEndedAt, sessionEndedBy, ...after } = await readJson(t.session.cachePath);
+    assert.deepEqual(after, JSON.parse(before));
+    assert.equal(sessionEndedBy, value === "TOKEN_EXPIRED" ? value : undefined);
+    assert.equal(sessionEndedAt === undefined, value !== "TOKEN_EXPIRED");
   });
 }
 

@@ -6,6 +6,7 @@ import {
   addProfile,
   createSession,
   expireIn,
+  readJson,
   sessionFixture,
   startEmulator,
 } from "../helpers/session.ts";
@@ -14,6 +15,7 @@ import { importDpopKeyPem } from "../../lib/signin/dpop.ts";
 import { revokeRefreshToken } from "../../lib/signin/revoke_introspect.ts";
 import {
   type CachedLoginToken,
+  formatExpiresAt,
   readCachedToken,
   writeCachedToken,
 } from "../../lib/session/token_cache.ts";
@@ -532,6 +534,67 @@ Deno.test("status shows a session ended when a refresh is refused with TOKEN_EXP
       "refresh: the session has ended (TOKEN_EXPIRED))",
   );
   assert.ok(!stdout.includes("refreshed on next use"), stdout);
+});
+
+Deno.test("status shows a session ended when an earlier refresh was refused, without asking", async () => {
+  await using t = await setup();
+  await expireIn(t.session.cachePath, -72_000);
+  t.emulator.controls.failNextTokenCalls(1, { error: "TOKEN_EXPIRED" });
+  const used = await runCli(["credential-process", "--profile", "dev"], { env: t.session.env });
+  assert.equal(used.code, EXIT.signin);
+  const { code, stdout, stderr } = await runCli(["status"], { env: t.session.env });
+  assert.equal(code, EXIT.signin, stderr);
+  assert.match(
+    row(stdout, "session")!,
+    /^ended — log in again: run "aws-login login --profile dev" \(a refresh at \S+Z was refused: the session has ended \(TOKEN_EXPIRED\)\)$/,
+  );
+  assert.ok(!stdout.includes("next use"), stdout);
+  const counters = t.emulator.controls.counters();
+  assert.deepEqual([counters.introspect, counters.refresh_token], [0, 1], "status asked nothing");
+  // A note older than the credentials (a program that keeps unknown fields refreshed) is stale.
+  const noted = await readCachedToken(t.session.cachePath);
+  writeCachedToken(t.session.cachePath, {
+    ...noted,
+    accessToken: {
+      ...t.session.token.accessToken,
+      expiresAt: formatExpiresAt(Date.now() + 900_000),
+    },
+  });
+  const stale = await runCli(["status", "--offline"], { env: t.session.env });
+  assert.equal(stale.code, 0, stale.stdout);
+  writeCachedToken(t.session.cachePath, noted);
+  // A refresh that works (the refusal was the emulator's one-off) drops the note.
+  const retried = await runCli(["credential-process", "--profile", "dev"], { env: t.session.env });
+  assert.equal(retried.code, 0, retried.stderr);
+  assert.equal((await readJson(t.session.cachePath)).sessionEndedAt, undefined);
+  const again = await runCli(["status", "--offline"], { env: t.session.env });
+  assert.equal(again.code, 0, again.stdout);
+});
+
+Deno.test("a session revoked elsewhere: the refused refresh is noted, and status says so", async () => {
+  await using t = await setup();
+  await revokeRefreshToken(
+    {
+      baseUrl: t.emulator.url,
+      region: "us-east-1",
+      credentials: t.session.token.accessToken,
+      now: () => Date.now(),
+    },
+    t.session.token.refreshToken,
+    { fetch },
+  );
+  await expireIn(t.session.cachePath, -72_000);
+  const used = await runCli(["export-env", "--profile", "dev"], { env: t.session.env });
+  assert.equal(used.code, EXIT.signin);
+  assert.match(used.stderr, /the session was revoked \(a logout\) or has ended/);
+  const json = await runCli(["status", "--json"], { env: t.session.env });
+  assert.equal(json.code, EXIT.signin);
+  const [dev] = JSON.parse(json.stdout).profiles;
+  assert.equal(dev.sessionState, "ended");
+  assert.match(
+    dev.sessionEndedReason,
+    /^a refresh at \S+Z was refused: AWS Sign-In no longer accepts its refresh token \(INVALID_REQUEST\): the session was revoked or has ended$/,
+  );
 });
 
 /** The cached id token with its `iat` (the sign-in time) moved `ms` into the past. */

@@ -232,7 +232,11 @@ for (
         err.exitCode === EXIT.signin && err.message.includes(fragment) &&
         err.message.includes('"aws-login login --profile dev"'),
     );
-    assert.equal(await Deno.readTextFile(t.session.cachePath), before);
+    // Only a session that is over gets a note (for status); nothing else changes.
+    const { sessionEndedAt, sessionEndedBy, ...after } = await readJson(t.session.cachePath);
+    assert.deepEqual(after, JSON.parse(before));
+    assert.equal(sessionEndedBy, value === "TOKEN_EXPIRED" ? value : undefined);
+    assert.equal(sessionEndedAt === undefined, value !== "TOKEN_EXPIRED");
   });
 }
 

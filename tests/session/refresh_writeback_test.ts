@@ -139,3 +139,45 @@ Deno.test("resolveProfileCredentials() caches nothing from a reply whose credent
   );
   assert.deepEqual(await readJson(t.session.cachePath), before);
 });
+
+/** A token endpoint reply refusing the refresh token as a revoked session's would be. */
+function rejected(): Response {
+  return Response.json(
+    { error: "INVALID_REQUEST", message: "The provided authorization grant is invalid" },
+    { status: 400, headers: { "x-amzn-errortype": "ValidationException" } },
+  );
+}
+
+Deno.test("a refresh refused as a revoked session's is noted in the cache file for status", async () => {
+  await using t = await setup();
+  await expireIn(t.session.cachePath, -1000);
+  const { deps } = testDeps(t.session.env, { fetch: () => Promise.resolve(rejected()) });
+  await assert.rejects(
+    () => resolveProfileCredentials(deps, { profile: "dev", maxAttempts: 1 }),
+    SigninError,
+  );
+  const file = await readJson(t.session.cachePath);
+  assert.equal(file.sessionEndedBy, "INVALID_REQUEST");
+  assert.match(String(file.sessionEndedAt), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+});
+
+Deno.test("a refusal after another program rotated the refresh token is not noted as an end", async () => {
+  await using t = await setup();
+  const token = await expireIn(t.session.cachePath, -1000);
+  // The AWS CLI refreshes without a lock: the token this refresh sent is superseded meanwhile.
+  const rotate = async () => {
+    await Deno.writeTextFile(
+      t.session.cachePath,
+      JSON.stringify({ ...token, refreshToken: `${token.refreshToken}-rotated` }),
+    );
+    return rejected();
+  };
+  const { deps } = testDeps(t.session.env, { fetch: rotate });
+  await assert.rejects(
+    () => resolveProfileCredentials(deps, { profile: "dev", maxAttempts: 1 }),
+    SigninError,
+  );
+  const file = await readJson(t.session.cachePath);
+  assert.equal(file.sessionEndedAt, undefined);
+  assert.equal(file.refreshToken, `${token.refreshToken}-rotated`);
+});
