@@ -12,7 +12,9 @@
  * 5. what the goals not met would take: the command's modules bundled into one file, the same
  *    job in one module with no checks, and aws-login with every function compiled up front;
  * 6. config size: the warm hand-out with a generated 2000-profile config against a one-profile
- *    config (paired rounds, the wanted profile last).
+ *    config (paired rounds, the wanted profile last);
+ * 7. roles: the warm hand-out of a role profile whose credentials are in the AWS CLI's role cache
+ *    against the login profile it comes from (paired rounds).
  *
  * Method: the commands of a table run in interleaved rounds (each round runs every command once, in
  * a rotating order), so a load spike from other work on the machine hits all of them alike; the
@@ -22,7 +24,8 @@
  * @module
  */
 import { fileURLToPath } from "node:url";
-import { createSession } from "../tests/helpers/session.ts";
+import { addProfile, createSession } from "../tests/helpers/session.ts";
+import { roleCachePath, writeRoleCacheEntry } from "../lib/session/role_cache.ts";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 const MAIN = `${ROOT}main.ts`;
@@ -32,7 +35,14 @@ const RSS_ROUNDS = 20;
 const GNU_TIME = "/usr/bin/time";
 
 /** The goals of issue 14 (and issue 21's config size), checked against this run's numbers. */
-const GOAL = { warm: 1.15, rssMiB: 4, refreshMs: 25, concurrent: 1.3, configSize: 1.05 };
+const GOAL = {
+  warm: 1.15,
+  rssMiB: 4,
+  refreshMs: 25,
+  concurrent: 1.3,
+  configSize: 1.05,
+  roleWarmMs: 3,
+};
 
 /**
  * A generated config as organisations have them: `count - 1` SSO and role profiles (and an
@@ -798,6 +808,46 @@ async function main(): Promise<void> {
       "",
     );
 
+    // 7. Roles: a role profile served from the AWS CLI's role cache, against its login profile.
+    await Deno.writeTextFile(`${home}/.aws/config`, oneProfile);
+    const roleArn = "arn:aws:iam::222222222222:role/Bench";
+    await addProfile(home, "benchrole", { role_arn: roleArn, source_profile: "bench" });
+    writeRoleCacheEntry(await roleCachePath({ get: (k) => env[k] }, { RoleArn: roleArn }), {
+      accessKeyId: "ASIABENCHROLE",
+      secretAccessKey: "benchRoleSecret",
+      sessionToken: "benchRoleToken",
+      accountId: "222222222222",
+      expiresAtMs: Date.now() + 12 * 3600_000,
+      assumedRoleArn: "arn:aws:sts::222222222222:assumed-role/Bench/bench",
+      assumedRoleId: "AROABENCH:bench",
+      requestId: "bench",
+    });
+    const roles = await measure(
+      {
+        "credential-process, login profile": {
+          argv: cli("credential-process", "--profile", "bench"),
+        },
+        "credential-process, role profile (cached role)": {
+          argv: cli("credential-process", "--profile", "benchrole"),
+        },
+      },
+      env,
+      { rounds: ROUNDS * 2 },
+    );
+    const roleAdded = median(roles[1]!.wall.map((t, i) => t - roles[0]!.wall[i]!));
+    report.push(
+      "## 7. Roles",
+      "",
+      table(roles, roles[0]!, "login profile"),
+      "",
+      `A role profile whose credentials are in the AWS CLI's role cache costs ${ms(roleAdded)} ` +
+        "more than its login profile (median of the per-round differences): the role resolver and " +
+        "the role cache are loaded, the cache entry read and the login session's file stat'ed. " +
+        "The STS client (lib/sts/, aws4fetch) is loaded only when an AssumeRole is due " +
+        "(tests/e2e/roles_test.ts runs this path with lib/sts/ unreadable).",
+      "",
+    );
+
     const loadAfter = await loadAverage();
     const versions = [
       (await sh(DENO, ["--version"])).split("\n")[0],
@@ -828,6 +878,9 @@ async function main(): Promise<void> {
       `| warm credential-process, 2000-profile config | ≤ ${GOAL.configSize}× one profile | ${
         times(sizeRatio)
       } | ${yes(sizeRatio <= GOAL.configSize)} |`,
+      `| warm credential-process, cached role profile | ≤ login profile + ${GOAL.roleWarmMs} ms | +${
+        ms(roleAdded)
+      } | ${yes(roleAdded <= GOAL.roleWarmMs)} |`,
     ];
     const header = [
       "# Benchmarks",

@@ -192,3 +192,34 @@ Deno.test("exec --no-server on a role profile gives the child the role's static 
   assert.equal(out.code, 0, out.stderr);
   assert.equal(out.stdout.trim(), "ASIAROLE1 222222222222");
 });
+
+Deno.test("the warm path of a cached role profile never loads the STS client; an AssumeRole does", async () => {
+  const { t, sts, env } = await setup();
+  await using _t = t;
+  await using _s = sts;
+  const { ROOT } = await import("../helpers/cli.ts");
+  const run = async () => {
+    const out = await new Deno.Command(Deno.execPath(), {
+      // lib/sts/ unreadable: importing it fails.
+      args: [
+        "run",
+        "-q",
+        "-P",
+        `--deny-read=${ROOT}lib/sts`,
+        `${ROOT}main.ts`,
+        "credential-process",
+        "--profile",
+        "admin",
+      ],
+      env,
+      clearEnv: true,
+      stdin: "null",
+    }).output();
+    return { code: out.code, stderr: new TextDecoder().decode(out.stderr) };
+  };
+  const cold = await run();
+  assert.notEqual(cold.code, 0, "an AssumeRole needs lib/sts/ (so this test can fail)");
+  assert.equal((await runCli(["credential-process", "--profile", "admin"], { env })).code, 0);
+  const warm = await run();
+  assert.equal(warm.code, 0, warm.stderr);
+});
