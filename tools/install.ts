@@ -122,17 +122,16 @@ export interface FileScope {
  * - the file AWS_SHARED_CREDENTIALS_FILE names (read), the directory of the file AWS_CONFIG_FILE
  *   names and the directory AWS_LOGIN_CACHE_DIRECTORY names (read and write: files there are
  *   replaced atomically through a temporary file beside them), as set now;
- * - outside Windows `/dev/tty` (read and write: prompts such as a role's MFA code).
  * Deno needs nothing else for the commands (checked by running them; its cache is read without a
- * permission). Not `/proc/net/tcp`: Deno reads nothing under `/proc/<pid>` without `--allow-all`,
- * so login's owner check reads it through a child process (lib/login/peer_owner.ts). Relative AWS
- * paths are taken from `cwd`, as the AWS CLI does.
+ * permission). Not `/proc/net/tcp` or `/dev/tty`: Deno opens nothing under `/proc/<pid>` or `/dev`
+ * without `--allow-all`, whatever `--allow-read` names (login's owner check reads /proc through a
+ * child process, lib/login/peer_owner.ts). Relative AWS paths are taken from `cwd`, as the AWS CLI
+ * does.
  */
 export function fileScope(
   env: EnvLike,
-  options: { os?: typeof Deno.build.os; cwd?: string } = {},
+  options: { cwd?: string } = {},
 ): FileScope {
-  const os = options.os ?? Deno.build.os;
   const absolute = (path: string) =>
     /^([A-Za-z]:)?[\\/]/.test(path) || options.cwd === undefined
       ? path
@@ -150,10 +149,6 @@ export function fileScope(
     const dir = absolute(loginCacheDir(env));
     read.push(dir);
     write.push(dir);
-  }
-  if (os !== "windows") {
-    read.push("/dev/tty");
-    write.push("/dev/tty");
   }
   return { read: unique(read), write: unique(write) };
 }

@@ -96,9 +96,9 @@ Deno.test("permissionFlags() writes lists, deny and ignore entries, and resolves
 Deno.test("fileScope() grants the home directory, the checkout and the AWS paths set at install time", () => {
   const env = (vars: Record<string, string>) => ({ get: (name: string) => vars[name] });
   const checkout = ROOT.replace(/[\\/]$/, "");
-  assert.deepEqual(fileScope(env({ HOME: "/home/a" }), { os: "linux", cwd: "/w" }), {
-    read: ["/home/a", checkout, "/dev/tty"],
-    write: ["/home/a", "/dev/tty"],
+  assert.deepEqual(fileScope(env({ HOME: "/home/a" }), { cwd: "/w" }), {
+    read: ["/home/a", checkout],
+    write: ["/home/a"],
   });
   assert.deepEqual(
     fileScope(
@@ -108,7 +108,7 @@ Deno.test("fileScope() grants the home directory, the checkout and the AWS paths
         AWS_SHARED_CREDENTIALS_FILE: "team/credentials",
         AWS_LOGIN_CACHE_DIRECTORY: "~/../shared/cache",
       }),
-      { os: "darwin", cwd: "/w" },
+      { cwd: "/w" },
     ),
     {
       read: [
@@ -117,12 +117,11 @@ Deno.test("fileScope() grants the home directory, the checkout and the AWS paths
         "/etc/aws",
         "/w/team/credentials",
         "/home/a/../shared/cache",
-        "/dev/tty",
       ],
-      write: ["/home/a", "/etc/aws", "/home/a/../shared/cache", "/dev/tty"],
+      write: ["/home/a", "/etc/aws", "/home/a/../shared/cache"],
     },
   );
-  const windows = fileScope(env({ USERPROFILE: "C:\\Users\\a" }), { os: "windows" });
+  const windows = fileScope(env({ USERPROFILE: "C:\\Users\\a" }), {});
   assert.deepEqual(windows, { read: ["C:\\Users\\a", checkout], write: ["C:\\Users\\a"] });
 });
 
