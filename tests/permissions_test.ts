@@ -4,7 +4,8 @@
  * API Gateway; `*.api.aws` too). tools/net_allowlist.ts generates the list from the endpoint rules.
  */
 import assert from "node:assert/strict";
-import { netAllowlist, REGIONS, signinHosts, stsHosts } from "../tools/net_allowlist.ts";
+import { netAllowlist, signinHosts, stsHosts } from "../tools/net_allowlist.ts";
+import { REGIONS } from "../lib/aws/regions.ts";
 
 const config = JSON.parse(await Deno.readTextFile(new URL("../deno.json", import.meta.url)));
 const net: string[] = config.permissions.default.net;

@@ -6,73 +6,13 @@
  * Deno accepts a wildcard only as the first label, so the rest are listed one by one.
  *
  * `deno run -A tools/net_allowlist.ts --write` rewrites deno.json; tests/permissions_test.ts fails
- * when deno.json and this list differ (a new region: add it below, then run this).
+ * when deno.json and this list differ (a new region: add it to lib/aws/regions.ts, then run this).
  *
  * @module
  */
 import { PERMITTED_LOOPBACK, signinBaseUrl, stsEndpoint } from "../lib/aws/endpoints.ts";
 import type { ProfileConfig } from "../lib/aws/profile_config.ts";
-
-/** Every region of the AWS partitions data (`@aws-sdk/core` util-endpoints), `*-global` included. */
-export const REGIONS = [
-  // aws
-  "af-south-1",
-  "ap-east-1",
-  "ap-east-2",
-  "ap-northeast-1",
-  "ap-northeast-2",
-  "ap-northeast-3",
-  "ap-south-1",
-  "ap-south-2",
-  "ap-southeast-1",
-  "ap-southeast-2",
-  "ap-southeast-3",
-  "ap-southeast-4",
-  "ap-southeast-5",
-  "ap-southeast-6",
-  "ap-southeast-7",
-  "aws-global",
-  "ca-central-1",
-  "ca-west-1",
-  "eu-central-1",
-  "eu-central-2",
-  "eu-north-1",
-  "eu-south-1",
-  "eu-south-2",
-  "eu-west-1",
-  "eu-west-2",
-  "eu-west-3",
-  "il-central-1",
-  "me-central-1",
-  "me-south-1",
-  "me-west-1",
-  "mx-central-1",
-  "sa-east-1",
-  "sa-west-1",
-  "us-east-1",
-  "us-east-2",
-  "us-west-1",
-  "us-west-2",
-  // aws-cn, aws-eusc, aws-iso, aws-iso-b, aws-iso-e, aws-iso-f, aws-us-gov
-  "aws-cn-global",
-  "cn-north-1",
-  "cn-northwest-1",
-  "eusc-de-east-1",
-  "aws-iso-global",
-  "us-iso-east-1",
-  "us-iso-west-1",
-  "aws-iso-b-global",
-  "us-isob-east-1",
-  "us-isob-west-1",
-  "aws-iso-e-global",
-  "eu-isoe-west-1",
-  "aws-iso-f-global",
-  "us-isof-east-1",
-  "us-isof-south-1",
-  "aws-us-gov-global",
-  "us-gov-east-1",
-  "us-gov-west-1",
-]; // deno-fmt-ignore
+import { REGIONS } from "../lib/aws/regions.ts";
 
 /** The Sign-In hosts of a region: default, FIPS, dual-stack, FIPS + dual-stack. */
 export function signinHosts(region: string): string[] {

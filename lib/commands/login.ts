@@ -27,6 +27,9 @@ shared with the AWS CLI and SDKs (~/.aws/login/cache) and "login_session" in the
 By default the sign-in page opens in a browser on this device and returns to a listener on
 127.0.0.1. With --remote, open the printed URL on any device and paste the code it shows.
 
+Before the browser opens, a region aws-login does not know must have a Sign-In host that exists
+(else it is refused with the closest known region), and a custom endpoint must answer.
+
 Options:
   --profile NAME       Profile to sign in (default: AWS_PROFILE, AWS_DEFAULT_PROFILE, "default")
   --region REGION      Sign-In region (default: AWS_REGION, AWS_DEFAULT_REGION, the profile's

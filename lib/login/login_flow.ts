@@ -39,7 +39,13 @@ import {
 } from "../signin/signin_client.ts";
 import { withClockSkewCorrection } from "../signin/clock_skew.ts";
 import { startCallbackServer } from "./callback_server.ts";
-import { checkBeforeSignIn } from "./preflight.ts";
+import {
+  checkBeforeSignIn,
+  checkEndpointAnswers,
+  checkRegionExists,
+  type HostLookup,
+  systemHostLookup,
+} from "./preflight.ts";
 import { checkState, decodeVerificationCode, displayText } from "./verification_code.ts";
 import { retryDelayMs } from "../signin/retry.ts";
 import {
@@ -76,6 +82,8 @@ export interface LoginDeps extends Deps {
   sleep?(ms: number): Promise<void>;
   /** Longest wait for each token reply (default: the Sign-In client's 30 s). */
   readonly requestTimeoutMs?: number;
+  /** Whether a host name exists (default: the system resolver); tests fake DNS with it. */
+  readonly hostLookup?: HostLookup;
 }
 
 /** What a successful login wrote. */
@@ -122,12 +130,13 @@ interface AuthorizeContext {
  * @param options The command's options.
  * @param deps Environment, clock, fetch, streams, standard input and the browser opener.
  * @returns What was written.
- * @throws {ConfigError} Another credential style (`ERR_CONFIG_CREDENTIAL_STYLE`), no region and no
+ * @throws {ConfigError} Another credential style (`ERR_CONFIG_CREDENTIAL_STYLE`), a region aws-login
+ *   does not know whose Sign-In host does not exist (`ERR_CONFIG_REGION`), no region and no
  *   terminal to ask on (`ERR_CONFIG_REGION`), unreadable or unwritable config.
  * @throws {LoginError} The browser step failed: timeout, refusal, bad or foreign code, port in use,
  *   or the user declined to replace the profile's session.
  * @throws {SigninError} AWS Sign-In refused the exchange.
- * @throws {NetworkError} AWS Sign-In could not be reached.
+ * @throws {NetworkError} AWS Sign-In could not be reached (a custom endpoint: before the browser).
  * @throws {CacheError} The token cache could not be written.
  */
 export async function login(options: LoginOptions, deps: LoginDeps): Promise<LoginResult> {
@@ -163,6 +172,10 @@ export async function login(options: LoginOptions, deps: LoginDeps): Promise<Log
     profile: config,
   });
   const base = endpoint.url;
+  // A mistyped region would send the browser to a host that does not exist, and wait minutes.
+  if (!endpoint.source) {
+    await checkRegionExists(region, base, deps.hostLookup ?? systemHostLookup);
+  }
   await checkConfigWritable(env, profile, regionSaved ? region : undefined);
   await checkBeforeSignIn({ base, configPath: configFilePath(env), cacheDir: loginCacheDir(env) });
   deps.debug(
@@ -174,6 +187,8 @@ export async function login(options: LoginOptions, deps: LoginDeps): Promise<Log
       `Signing in at the custom AWS Sign-In endpoint "${base}" (from ${endpoint.source}), not ` +
         `the default for ${region}. The session will refresh only there.\n`,
     );
+    // Else the browser would be blamed for a page that cannot load, and the wait go on.
+    await checkEndpointAnswers(base, endpoint.source, deps.fetch);
   }
 
   const codeVerifier = createCodeVerifier();

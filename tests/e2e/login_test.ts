@@ -417,22 +417,27 @@ Deno.test("login succeeds when a 500 is followed by a success", async () => {
   assert.equal(await t.readConfig(), `[default]\nlogin_session = ${ARN}\nregion = us-east-1\n`);
 });
 
-Deno.test("login reports an unreachable Sign-In endpoint (exit 6, nothing written)", async () => {
+Deno.test("login reports an unreachable Sign-In endpoint before any URL (exit 6, nothing written)", async () => {
   await using t = await setup();
   const probe = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const closed = `http://127.0.0.1:${(probe.addr as Deno.NetAddr).port}`;
   probe.close();
-  await using run = startLogin(["--remote", "--region", "us-east-1"], {
-    ...t.env,
-    AWS_ENDPOINT_URL_SIGNIN: closed,
-  });
-  const state = new URL((await run.url)!).searchParams.get("state")!;
-  await run.write(`${b64(`state=${state}&code=SOMECODE`)}\n`);
-  const { code, stderr } = await run.result;
-  assert.equal(code, EXIT.network);
-  assert.match(stderr, /Cannot reach AWS Sign-In at "127\.0\.0\.1:\d+"/);
-  assert.ok(!stderr.includes("SOMECODE"));
-  await assertNothingWritten(t, undefined);
+  for (const args of [["--remote"], ["--no-browser"]]) {
+    const { code, stderr } = await runLogin([...args, "--region", "us-east-1"], {
+      ...t.env,
+      AWS_ENDPOINT_URL_SIGNIN: closed,
+    });
+    assert.equal(code, EXIT.network, stderr);
+    assert.match(
+      stderr,
+      new RegExp(
+        `aws-login: The Sign-In endpoint "${closed}" \\(from AWS_ENDPOINT_URL_SIGNIN\\) does ` +
+          `not answer \\(Connection refused`,
+      ),
+    );
+    assert.ok(!stderr.includes("/v1/authorize?") && !LINK_RE.test(stderr), stderr);
+    await assertNothingWritten(t, undefined);
+  }
 });
 
 Deno.test("login checks the endpoint's host against the permission set before the browser opens", async () => {

@@ -182,8 +182,9 @@ Deno.test("login() waits out a 429's Retry-After, then succeeds", async () => {
 Deno.test("login() retries when the connection is reset, then succeeds", async () => {
   await using t = await setup();
   t.emulator.controls.failNextTokenCalls(1, { reset: true });
-  // A fresh connection pool: on a reused connection, Deno's client itself resends the request.
-  using client = Deno.createHttpClient({});
+  // No connection reuse (the endpoint check before the browser opened one): on a reused
+  // connection, Deno's client itself resends the request.
+  using client = Deno.createHttpClient({ poolMaxIdlePerHost: 0 });
   const sleeps: number[] = [];
   const { deps } = testDeps(t.env, {
     openBrowser: followingBrowser,
