@@ -199,13 +199,15 @@ async function main(argv: readonly string[], out: Outputs): Promise<number> {
   // Options after "--" belong to the command exec runs, not to us.
   const own = rest.includes("--") ? rest.slice(0, rest.indexOf("--")) : rest;
   // Before the module loads (which needs read) and before anything is revoked: one hint for all.
-  const missing = missingAtStart(launch, !command.drops.atStart?.includes("run"));
+  const dropsNow = [
+    ...(command.drops.atStart ?? []),
+    ...Object.entries(command.drops.withOption ?? {})
+      .flatMap(([option, names]) => own.includes(option) ? names : []),
+  ];
+  const missing = missingAtStart(launch, !dropsNow.includes("run"));
   if (missing.length > 0) throw missingError(missing);
   netSet = netSetInEffect();
-  drop(command.drops.atStart);
-  for (const [option, names] of Object.entries(command.drops.withOption ?? {})) {
-    if (own.includes(option)) drop(names);
-  }
+  drop(dropsNow);
   const module = await loadCommand(command);
   // `aws-login login help`, as `aws login help` shows the help.
   if (own.includes("--help") || own.includes("-h") || own[0] === "help") {

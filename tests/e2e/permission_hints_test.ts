@@ -82,6 +82,16 @@ Deno.test("every partial set of the file, env and sys permissions gets the -P hi
   assert.ok(!made.includes(".aws"), "nothing was written");
 });
 
+Deno.test("login --remote, which starts no program, does not need run", async () => {
+  await using home = await tempHome();
+  const flags = ["--allow-read", "--allow-write", "--allow-env", "--allow-sys", "--allow-net"];
+  const out = await run(flags, ["login", "--remote", "--region", "us-east-1"], home.env);
+  // It got to reading the code, and standard input was empty.
+  assert.equal(out.code, EXIT.login, out.stderr);
+  assert.match(out.stderr, /No verification code was entered/);
+  assert.ok(!out.stderr.includes("--allow-run"), out.stderr);
+});
+
 Deno.test("without the set's net permission, each command that calls Sign-In gets the -P hint, and logout removes nothing", async () => {
   await using t = await sessionFixture({ arn: "arn:aws:iam::123456789012:user/Alice" });
   const env = { ...t.session.env, HOME: t.home.home, DENO_DIR: await denoDir() };
