@@ -19,7 +19,9 @@ Run a local AWS Sign-In emulator for demos and tests: no AWS account needed, not
 machine. Point the CLI or an AWS SDK at it with AWS_ENDPOINT_URL_SIGNIN=http://127.0.0.1:PORT; it
 also answers STS GetCallerIdentity and AssumeRole (POST /, for AWS_ENDPOINT_URL_STS) and the token
 revocation and introspection calls (POST /v1/revoke, /v1/introspect), each SigV4-signed with the
-credentials it issued (AssumeRole's role credentials included).
+credentials it issued (AssumeRole's role credentials included), and the console's federation
+endpoint (GET /federation?Action=getSigninToken and Action=login, GET /oauth?Action=logout) for
+"aws-login console", whose login lands on a small page naming the identity.
 
 The first line on stdout is "listening on http://127.0.0.1:PORT", then one line per request.
 Stop it with Ctrl-C (SIGINT) or SIGTERM.

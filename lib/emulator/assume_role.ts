@@ -174,7 +174,10 @@ export async function assumeRole(
   const arn = `arn:${partition}:sts::${accountId}:assumed-role/${name.name}/${sessionName}`;
   const roleId = await roleIdOf(`arn:${partition}:iam::${accountId}:role/${name.name}`);
   return {
-    credentials: state.issueRoleCredentials(arn, duration),
+    credentials: state.issueRoleCredentials(arn, duration, {
+      chained: isRoleSession(caller.arn),
+      withDurationSeconds: params.has("DurationSeconds"),
+    }),
     arn,
     assumedRoleId: `${roleId}:${sessionName}`,
   };

@@ -157,3 +157,29 @@ export function errorPage(error: string, description: string): string {
 <p class="muted">Start the sign-in again from the command line.</p>`,
   );
 }
+
+/**
+ * The emulator's "console" after a federation sign-in: who is signed in, where the sign-in asked to
+ * go, and when the console session ends — `h1#console`, `#identity`, `#destination`,
+ * `#session-ends` — so a browser test can see where it landed.
+ */
+export function consolePage(arn: string, destination: string, sessionEndsAt: number): string {
+  return layout(
+    "AWS Management Console (emulator)",
+    `<h1 id="console">AWS Management Console</h1>
+<p>Signed in as <span id="identity" class="arn">${escapeHtml(arn)}</span></p>
+<p>Destination: <span id="destination" class="arn">${escapeHtml(destination)}</span></p>
+<p class="muted">Console session ends <span id="session-ends">${
+      new Date(sessionEndsAt).toISOString()
+    }</span></p>`,
+  );
+}
+
+/** The page of a federation sign-in the emulator refuses (`h1#error`, `#error-description`). */
+export function federationErrorPage(error: string, description: string): string {
+  return layout(
+    "Console sign-in error",
+    `<h1 id="error">${escapeHtml(error)}</h1>
+<p id="error-description">${escapeHtml(description)}</p>`,
+  );
+}

@@ -1,5 +1,6 @@
 /**
- * A local AWS Sign-In emulator (plus STS GetCallerIdentity and AssumeRole) for demos and tests: the browser
+ * A local AWS Sign-In emulator (plus STS GetCallerIdentity and AssumeRole, and the console's
+ * federation endpoint) for demos and tests: the browser
  * authorize step, CreateOAuth2Token with DPoP, the SigV4-signed revoke and introspect calls, and
  * test controls (clock offset, injected failures, denied actions, counters). It listens on
  * 127.0.0.1 only.
@@ -14,6 +15,7 @@
 import http from "node:http";
 import { EmulatorError } from "../errors.ts";
 import { handleAdmin } from "./admin.ts";
+import { handleFederation } from "./federation.ts";
 import { handleAuthorize, handleConfirmation, handleDecision } from "./authorize_page.ts";
 import { JtiCache } from "./dpop_verify.ts";
 import { createIdTokenSigner } from "./id_token.ts";
@@ -149,6 +151,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       return await handleToken(request, token);
     } else if (pathname === "/" && method === "POST") {
       return await handleSts(request, state);
+    } else if (pathname === "/federation" || pathname === "/oauth") {
+      return handleFederation(request, state);
     } else if (pathname === "/.well-known/jwks.json" && method === "GET") {
       return Response.json(token.idTokens.jwks());
     }

@@ -70,6 +70,25 @@ export interface IssuedCredentials {
   sessionToken: string;
   arn: string;
   expiresAt: number;
+  /** How they were issued, for the federation endpoint's rules (lib/emulator/federation.ts). */
+  origin: CredentialOrigin;
+}
+
+/**
+ * Where issued credentials come from: a login session, or an AssumeRole — made by a role session
+ * (role chaining) or not, with `DurationSeconds` or without.
+ */
+export type CredentialOrigin =
+  | { readonly kind: "login" }
+  | { readonly kind: "role"; readonly chained: boolean; readonly withDurationSeconds: boolean };
+
+/** A sign-in token of the federation endpoint: whom it signs in, until when. */
+export interface SigninTokenGrant {
+  readonly arn: string;
+  /** The token is good until then (15 minutes). */
+  readonly expiresAt: number;
+  /** When the console session it opens ends. */
+  readonly sessionEndsAt: number;
 }
 
 /** How the next token calls fail; see {@link EmulatorState.failNextTokenCalls}. */
@@ -100,6 +119,8 @@ export interface Counters {
   revoke: number;
   /** IntrospectOAuth2TokenWithIAM calls, refused ones included. */
   introspect: number;
+  /** Federation `getSigninToken` calls, refused ones included. */
+  signin_token: number;
 }
 
 /** A random string of `bytes` random bytes, base64url. */
@@ -161,7 +182,9 @@ export class EmulatorState {
     assume_role: 0,
     revoke: 0,
     introspect: 0,
+    signin_token: 0,
   };
+  readonly #signinTokens = new Map<string, SigninTokenGrant>();
   /** IAM actions every identity is denied (`signin:RevokeOAuth2TokenWithIAM`, …). */
   #deniedActions = new Set<string>();
 
@@ -311,21 +334,46 @@ export class EmulatorState {
 
   /** Issues credentials for a session, valid `lifetimeSeconds`. */
   issueCredentials(session: Session, lifetimeSeconds: number): IssuedCredentials {
-    return this.#issue(session.arn, lifetimeSeconds);
+    return this.#issue(session.arn, lifetimeSeconds, { kind: "login" });
   }
 
   /** Issues role credentials for the role session `arn` (`…:assumed-role/…`), valid `lifetimeSeconds`. */
-  issueRoleCredentials(arn: string, lifetimeSeconds: number): IssuedCredentials {
-    return this.#issue(arn, lifetimeSeconds);
+  issueRoleCredentials(
+    arn: string,
+    lifetimeSeconds: number,
+    origin: { chained: boolean; withDurationSeconds: boolean } = {
+      chained: false,
+      withDurationSeconds: false,
+    },
+  ): IssuedCredentials {
+    return this.#issue(arn, lifetimeSeconds, { kind: "role", ...origin });
   }
 
-  #issue(arn: string, lifetimeSeconds: number): IssuedCredentials {
+  /** Issues a federation sign-in token (valid 15 minutes). */
+  issueSigninToken(grant: Omit<SigninTokenGrant, "expiresAt">): string {
+    const now = this.now();
+    for (const [token, g] of this.#signinTokens) {
+      if (g.expiresAt <= now) this.#signinTokens.delete(token);
+    }
+    const token = randomToken(48);
+    this.#signinTokens.set(token, { ...grant, expiresAt: now + 15 * 60_000 });
+    return token;
+  }
+
+  /** The grant of an unexpired sign-in token. */
+  signinTokenGrant(token: string): SigninTokenGrant | undefined {
+    const grant = this.#signinTokens.get(token);
+    return grant !== undefined && grant.expiresAt > this.now() ? grant : undefined;
+  }
+
+  #issue(arn: string, lifetimeSeconds: number, origin: CredentialOrigin): IssuedCredentials {
     const credentials: IssuedCredentials = {
       accessKeyId: `ASIA${randomUpperAlnum(16)}`,
       secretAccessKey: randomToken(30),
       sessionToken: `IQoJb3JpZ2luX2VjE${randomToken(240)}`,
       arn,
       expiresAt: this.now() + lifetimeSeconds * 1000,
+      origin,
     };
     this.#credentials.set(credentials.accessKeyId, credentials);
     return credentials;

@@ -149,6 +149,7 @@ Deno.test("the admin endpoint sets failures and the clock, and reports counters"
     assume_role: 0,
     revoke: 0,
     introspect: 0,
+    signin_token: 0,
   });
   assert.equal((await admin("fail", { count: 1 }, "text/plain")).status, 415);
   assert.equal((await admin("fail", { count: -1 })).status, 400);
