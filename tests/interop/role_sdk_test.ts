@@ -5,7 +5,8 @@
  * profile — its login provider reads our cache, its STS client sends AssumeRole to the emulator —
  * and GetCallerIdentity with the role credentials names the assumed role; a chain of two roles in
  * two more accounts works the same, and a role the roles file does not let the session assume comes
- * out of the SDK as STS's AccessDenied.
+ * out of the SDK as STS's AccessDenied; and `aws-login credential-process` on the same role profile
+ * gets the same role.
  *
  * The SDK reads its files and endpoints from `process.env`, which every test module running in
  * parallel in this process shares; so the SDK tests run in a child `deno test` of this file, with
@@ -25,7 +26,7 @@ const ALICE = "arn:aws:iam::123456789012:user/Alice";
 const ADMIN = "arn:aws:iam::210987654321:role/Admin";
 const AUDIT = "arn:aws:iam::333333333333:role/Audit";
 const CHILD = Deno.env.get("AWS_LOGIN_ROLE_SDK_CHILD") === "1";
-const SDK_TESTS = 3;
+const SDK_TESTS = 4;
 
 /** Defines a test in the child process only. */
 const sdkTest: (name: string, fn: () => Promise<void>) => void = CHILD ? Deno.test : () => {};
@@ -117,7 +118,14 @@ async function setup(roles?: RolesFileEntry[]) {
     await dispose();
     throw err;
   }
-  return { emulator, home, [Symbol.asyncDispose]: dispose };
+  /** The CLI's environment: the HOME, and the emulator for Sign-In and STS. */
+  const env = {
+    ...home.env,
+    AWS_ENDPOINT_URL_SIGNIN: emulator.url,
+    AWS_ENDPOINT_URL_STS: emulator.url,
+    DENO_DIR: await denoDir(),
+  };
+  return { emulator, home, env, [Symbol.asyncDispose]: dispose };
 }
 
 /** GetCallerIdentity through the SDK's own STS client with `credentials`. */
@@ -165,6 +173,29 @@ sdkTest("fromIni resolves a chain of two roles in two more accounts", async () =
   assert.match(identity.Arn!, /^arn:aws:sts::333333333333:assumed-role\/Audit\/aws-sdk-js-\d{13}$/);
   assert.equal(identity.Account, "333333333333");
 });
+
+sdkTest(
+  "aws-login and the SDK's fromIni get the same role from the same role profile",
+  async () => {
+    await using t = await setup();
+    const out = await runCli(["credential-process", "--profile", "admin"], { env: t.env });
+    assert.equal(out.code, 0, out.stderr);
+    const ours = JSON.parse(out.stdout);
+    const theirs = await fromIni({ profile: "admin" })();
+    assert.notEqual(ours.AccessKeyId, theirs.accessKeyId, "two AssumeRole calls, one per tool");
+    assert.equal(t.emulator.controls.counters().assume_role, 2);
+    const mine = await callerIdentity(t.emulator.url, {
+      accessKeyId: ours.AccessKeyId,
+      secretAccessKey: ours.SecretAccessKey,
+      sessionToken: ours.SessionToken,
+    });
+    const sdk = await callerIdentity(t.emulator.url, theirs);
+    // role_session_name is set: both name the session alike.
+    assert.equal(mine.Arn, "arn:aws:sts::210987654321:assumed-role/Admin/alice-sdk");
+    assert.equal(sdk.Arn, mine.Arn);
+    assert.equal(ours.AccountId, theirs.accountId);
+  },
+);
 
 sdkTest(
   "a role the session may not assume comes out of the SDK as STS's AccessDenied",
