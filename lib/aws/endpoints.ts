@@ -102,6 +102,11 @@ export function signinBaseUrl(env: EnvLike, p: EndpointSettings): string {
   return signinEndpoint(env, p).url;
 }
 
+/** The `CreateOAuth2Token` URL of a Sign-In base URL: `{base}/v1/token` (an override keeps its path). */
+export function signinTokenUrl(baseUrl: string): string {
+  return `${baseUrl.replace(/\/+$/, "")}/v1/token`;
+}
+
 /** A resolved Sign-In base URL, and where it came from when it is not the region's default. */
 export interface SigninEndpoint {
   /** The base URL, no trailing slash. */

@@ -19,14 +19,14 @@
 import type { Deps } from "../cli/deps.ts";
 import { startSpinner } from "../cli/output.ts";
 import { ask, LineReader } from "../cli/prompt.ts";
-import { ConfigError, isTransient, LoginError, SigninError } from "../errors.ts";
+import { ConfigError, LoginError, SigninError } from "../errors.ts";
 import { accountIdOf } from "../aws/arn.ts";
 import { configFilePath, loginCacheDir } from "../aws/paths.ts";
 import { setProfileKeys, setProfileKeysInText } from "../aws/config_file.ts";
 import { readConfigFile } from "../aws/config_syntax.ts";
 import { loadProfile, otherCredentialStyle } from "../aws/profile.ts";
 import { profileName, resolveRegion } from "../aws/profile_reader.ts";
-import { signinEndpoint } from "../aws/endpoints.ts";
+import { signinEndpoint, signinTokenUrl } from "../aws/endpoints.ts";
 import { codeChallengeS256, createCodeVerifier, createState } from "../signin/pkce.ts";
 import { type DpopKey, exportDpopKeyPem, generateDpopKey } from "../signin/dpop.ts";
 import {
@@ -37,7 +37,6 @@ import {
   SAME_DEVICE_CLIENT_ID,
   type TokenResult,
 } from "../signin/signin_client.ts";
-import { withClockSkewCorrection } from "../signin/clock_skew.ts";
 import { startCallbackServer } from "./callback_server.ts";
 import {
   checkBeforeSignIn,
@@ -47,12 +46,11 @@ import {
   systemHostLookup,
 } from "./preflight.ts";
 import { checkState, decodeVerificationCode, displayText } from "./verification_code.ts";
-import { retryDelayMs } from "../signin/retry.ts";
+import { sleep, withRetries } from "../aws/retry.ts";
 import {
-  type CachedLoginToken,
   cacheFilePath,
-  formatExpiresAt,
   secureCacheDir,
+  tokenAfterReply,
   writeCachedToken,
 } from "../session/token_cache.ts";
 import { dirname } from "../files.ts";
@@ -204,7 +202,7 @@ export async function login(options: LoginOptions, deps: LoginDeps): Promise<Log
     : await authorizeSameDevice(ctx, options, deps);
   deps.reached?.("authorized"); // the browser's part is over
 
-  const result = await exchange(`${base}/v1/token`, authorization, codeVerifier, dpopKey, deps);
+  const result = await exchange(signinTokenUrl(base), authorization, codeVerifier, dpopKey, deps);
   const loginSession = idTokenSubject(result.idToken ?? "");
   const accountId = accountIdOf(loginSession);
   // The ARN goes into the config file: printable ASCII only, so it cannot add lines or sections.
@@ -217,24 +215,20 @@ export async function login(options: LoginOptions, deps: LoginDeps): Promise<Log
   }
   await confirmOverwrite(profile, loginSession, options, deps, input);
 
-  const expiresAt = formatExpiresAt(deps.now() + result.expiresIn * 1000);
-  const token: CachedLoginToken = {
-    accessToken: {
-      accessKeyId: result.accessKeyId,
-      secretAccessKey: result.secretAccessKey,
-      sessionToken: result.sessionToken,
-      accountId,
-      expiresAt,
+  const token = tokenAfterReply(
+    {
+      accessToken: { accountId },
+      tokenType: "aws_sigv4",
+      clientId: authorization.clientId,
+      idToken: result.idToken,
+      dpopKey: await exportDpopKeyPem(dpopKey),
+      signInRegion: region,
+      // Pins the session: a refresh sends the refresh token nowhere else.
+      signInEndpoint: base,
     },
-    tokenType: "aws_sigv4",
-    clientId: authorization.clientId,
-    refreshToken: result.refreshToken,
-    idToken: result.idToken,
-    dpopKey: await exportDpopKeyPem(dpopKey),
-    signInRegion: region,
-    // Pins the session: a refresh sends the refresh token nowhere else.
-    signInEndpoint: base,
-  };
+    result,
+    deps.now(),
+  );
   const cachePath = await cacheFilePath(env, loginSession);
   const existed = await Deno.lstat(cachePath).then(() => true, () => false);
   writeCachedToken(cachePath, token);
@@ -257,7 +251,7 @@ export async function login(options: LoginOptions, deps: LoginDeps): Promise<Log
     regionSaved,
     ...(regionFrom ? { regionFrom } : {}),
     cachePath,
-    expiresAt,
+    expiresAt: token.accessToken.expiresAt,
   };
 }
 
@@ -409,32 +403,28 @@ async function exchange(
   dpopKey: DpopKey,
   deps: LoginDeps,
 ): Promise<TokenResult> {
-  const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
-  for (let attempt = 1;; attempt++) {
-    try {
-      return await withClockSkewCorrection(deps.now, (now) =>
-        exchangeAuthorizationCode({
-          tokenUrl,
-          clientId: authorization.clientId,
-          code: authorization.code,
-          codeVerifier,
-          redirectUri: authorization.redirectUri,
-          dpopKey,
-          fetch: deps.fetch,
-          now,
-          timeoutMs: deps.requestTimeoutMs,
-        }));
-    } catch (err) {
-      // A 5xx or a lost reply may mean the single-use code was never consumed: worth a retry.
-      if (!isTransient(err) || attempt >= EXCHANGE_ATTEMPTS) throw err;
+  // A 5xx or a lost reply may mean the single-use code was never consumed: worth a retry.
+  return await withRetries((now) =>
+    exchangeAuthorizationCode({
+      tokenUrl,
+      clientId: authorization.clientId,
+      code: authorization.code,
+      codeVerifier,
+      redirectUri: authorization.redirectUri,
+      dpopKey,
+      fetch: deps.fetch,
+      now,
+      timeoutMs: deps.requestTimeoutMs,
+    }), {
+    attempts: EXCHANGE_ATTEMPTS,
+    maxDelayMs: 3_000,
+    now: deps.now,
+    sleep: (ms) => deps.sleep ? deps.sleep(ms) : sleep(ms),
+    onRetry: (err, attempt) =>
       deps.debug(
-        `token exchange attempt ${attempt} of ${EXCHANGE_ATTEMPTS} failed: ${
-          (err as Error).message
-        }`,
-      );
-      await sleep(retryDelayMs(err, attempt, 3_000));
-    }
-  }
+        `token exchange attempt ${attempt} of ${EXCHANGE_ATTEMPTS} failed: ${err.message}`,
+      ),
+  });
 }
 
 /** Asks before replacing another login session of the profile (`--yes` skips the question). */

@@ -213,7 +213,7 @@ async function refreshToken(
   options: ResolveOptions,
 ): Promise<CachedLoginToken> {
   const { region, endpoint } = await sessionEndpoint(session, current);
-  const tokenUrl = `${endpoint.url}/v1/token`;
+  const tokenUrl = await session.tokenUrlFor(region);
   deps.debug(
     `refreshing the login session at ${tokenUrl}` +
       (endpoint.source ? ` (a custom endpoint, from ${endpoint.source})` : ""),
@@ -228,7 +228,7 @@ async function refreshToken(
     tokenUrl,
     fetch: deps.fetch,
     now: deps.now,
-    sleep: options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))),
+    sleep: options.sleep,
     debug: deps.debug,
     maxAttempts: options.maxAttempts,
     timeoutMs: options.requestTimeoutMs,

@@ -309,7 +309,10 @@ export function profileSession(env: EnvLike, config: ProfileConfig): ProfileSess
     loginSession: config.keys.login_session!.trim(),
     region: resolveRegion(env, undefined, config.keys),
     profileRegion,
-    tokenUrlFor: (region) => endpointFor(region).then((endpoint) => `${endpoint.url}/v1/token`),
+    tokenUrlFor: async (region) => {
+      const { signinTokenUrl }: EndpointsModule = await import(ENDPOINTS_MODULE);
+      return signinTokenUrl((await endpointFor(region)).url);
+    },
     endpointFor,
   };
 }

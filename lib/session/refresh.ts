@@ -18,9 +18,8 @@
 import { CacheError, isTransient, SigninError } from "../errors.ts";
 import { importDpopKeyPem } from "../signin/dpop.ts";
 import { refreshToken } from "../signin/signin_client.ts";
-import { withClockSkewCorrection } from "../signin/clock_skew.ts";
-import { retryDelayMs } from "../signin/retry.ts";
-import { type CachedLoginToken, formatExpiresAt } from "./token_cache.ts";
+import { sleep, withRetries } from "../aws/retry.ts";
+import { type CachedLoginToken, tokenAfterReply } from "./token_cache.ts";
 
 /** How the refresh talks to the world. */
 export interface RefreshContext {
@@ -32,7 +31,8 @@ export interface RefreshContext {
   readonly tokenUrl: string;
   readonly fetch: typeof fetch;
   now(): number;
-  sleep(ms: number): Promise<void>;
+  /** Waits between attempts (default: a timer). */
+  sleep?(ms: number): Promise<void>;
   debug(message: string): void;
   /** Attempts in all when the credentials have expired (default 3). */
   readonly maxAttempts?: number;
@@ -72,37 +72,30 @@ export async function refreshCachedToken(
     );
   });
   const attempts = stillValid ? 1 : Math.max(1, ctx.maxAttempts ?? 3);
-  for (let attempt = 1;; attempt++) {
-    try {
-      const result = await withClockSkewCorrection(ctx.now, (now) =>
-        refreshToken({
-          tokenUrl: ctx.tokenUrl,
-          clientId: token.clientId,
-          refreshToken: token.refreshToken,
-          dpopKey,
-          fetch: ctx.fetch,
-          now,
-          timeoutMs: ctx.timeoutMs ?? REQUEST_TIMEOUT_MS,
-        }));
-      // A refresh that works shows the session is on: drop any note that it had ended.
-      const { sessionEndedAt: _at, sessionEndedBy: _by, ...kept } = token;
-      return {
-        ...kept,
-        accessToken: {
-          ...token.accessToken,
-          accessKeyId: result.accessKeyId,
-          secretAccessKey: result.secretAccessKey,
-          sessionToken: result.sessionToken,
-          expiresAt: formatExpiresAt(ctx.now() + result.expiresIn * 1000),
-        },
-        refreshToken: result.refreshToken,
-      };
-    } catch (err) {
-      if (!isTransient(err)) throw explain(err, ctx, token.signInRegion === ctx.region);
-      ctx.debug(`refresh attempt ${attempt} of ${attempts} failed: ${(err as Error).message}`);
-      if (attempt >= attempts) throw err;
-      await ctx.sleep(retryDelayMs(err, attempt, ctx.maxDelayMs ?? 3_000));
-    }
+  const regionRecorded = token.signInRegion === ctx.region;
+  try {
+    const reply = await withRetries((now) =>
+      refreshToken({
+        tokenUrl: ctx.tokenUrl,
+        clientId: token.clientId,
+        refreshToken: token.refreshToken,
+        dpopKey,
+        fetch: ctx.fetch,
+        now,
+        timeoutMs: ctx.timeoutMs ?? REQUEST_TIMEOUT_MS,
+      }), {
+      attempts,
+      maxDelayMs: ctx.maxDelayMs ?? 3_000,
+      now: ctx.now,
+      sleep: (ms) => ctx.sleep ? ctx.sleep(ms) : sleep(ms),
+      onRetry: (err, attempt) =>
+        ctx.debug(`refresh attempt ${attempt} of ${attempts} failed: ${err.message}`),
+    });
+    // A refresh that works shows the session is on: drop any note that it had ended.
+    const { sessionEndedAt: _at, sessionEndedBy: _by, ...kept } = token;
+    return tokenAfterReply(kept as CachedLoginToken, reply, ctx.now());
+  } catch (err) {
+    throw isTransient(err) ? err : explain(err, ctx, regionRecorded);
   }
 }
 

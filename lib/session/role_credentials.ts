@@ -240,7 +240,7 @@ async function assume(
     sourceArn,
     fetch: deps.fetch,
     now: deps.now,
-    sleep: options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))),
+    sleep: options.sleep,
     debug: deps.debug,
     maxAttempts: options.maxAttempts,
     timeoutMs: options.requestTimeoutMs,

@@ -12,7 +12,7 @@
  * @module
  */
 import type { Deps } from "../cli/deps.ts";
-import { isLoopbackHost } from "../aws/endpoints.ts";
+import { isLoopbackHost, signinTokenUrl } from "../aws/endpoints.ts";
 import {
   type Introspection,
   introspectRefreshToken,
@@ -40,7 +40,7 @@ export type ControlDeps = Pick<Deps, "fetch" | "now" | "debug">;
 async function target(session: ProfileSession, token: CachedLoginToken) {
   const { region, endpoint } = await sessionEndpoint(session, token);
   const baseUrl = endpoint.url.replace(/\/+$/, "");
-  return { region, baseUrl, tokenUrl: `${baseUrl}/v1/token` };
+  return { region, baseUrl, tokenUrl: signinTokenUrl(baseUrl) };
 }
 
 /**
@@ -52,7 +52,7 @@ async function revokeTarget(session: ProfileSession, token: CachedLoginToken) {
   const pinned = issuingEndpoint(token);
   const region = token.signInRegion || session.profileRegion || session.region;
   if (pinned === undefined || !region) return await target(session, token);
-  return { region, baseUrl: pinned, tokenUrl: `${pinned}/v1/token` };
+  return { region, baseUrl: pinned, tokenUrl: signinTokenUrl(pinned) };
 }
 
 /**
@@ -108,7 +108,6 @@ export async function revokeCachedSession(
           tokenUrl: endpoint.tokenUrl,
           fetch: deps.fetch,
           now: deps.now,
-          sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
           debug: deps.debug,
         }, expiresAtMs(token) > deps.now());
       } catch (err) {

@@ -24,6 +24,7 @@ import { cacheFileError, ioReason, readCacheFile } from "./cache_read.ts";
 import { withCacheLock } from "./cache_lock.ts";
 import { isObject, orderKeys, pythonJson } from "./python_json.ts";
 import { formatUtcSeconds, parseRfc3339 } from "./utc_time.ts";
+import type { TokenResult } from "../signin/signin_client.ts";
 
 export { parseRfc3339 };
 
@@ -36,6 +37,41 @@ export interface AccessToken {
   /** RFC 3339 time the credentials expire. */
   expiresAt: string;
   [key: string]: unknown;
+}
+
+/** A cache entry without its credentials yet: what a token reply is applied to. */
+export interface TokenBase {
+  accessToken: { accountId: string; [key: string]: unknown };
+  clientId: string;
+  dpopKey: string;
+  [key: string]: unknown;
+}
+
+/**
+ * A token reply applied to a cache entry: the three keys, `expiresAt` = now + expiresIn and the new
+ * refresh token; every other field (known or not) kept. The one place that turns a Sign-In reply
+ * (login's code exchange, a refresh) into what the cache holds.
+ *
+ * @param base The entry before (a refresh) or what login knows of the new session.
+ * @param reply The token reply.
+ * @param now When the reply came, epoch milliseconds.
+ */
+export function tokenAfterReply(
+  base: TokenBase,
+  reply: TokenResult,
+  now: number,
+): CachedLoginToken {
+  return {
+    ...base,
+    accessToken: {
+      ...base.accessToken,
+      accessKeyId: reply.accessKeyId,
+      secretAccessKey: reply.secretAccessKey,
+      sessionToken: reply.sessionToken,
+      expiresAt: formatExpiresAt(now + reply.expiresIn * 1000),
+    },
+    refreshToken: reply.refreshToken,
+  };
 }
 
 /** One cache file: a login session's credentials, refresh token and DPoP key. */

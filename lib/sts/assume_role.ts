@@ -13,7 +13,8 @@
  * @see docs/PROTOCOL.md §16
  * @module
  */
-import { NetworkError, StsError } from "../errors.ts";
+import { StsError } from "../errors.ts";
+import { sleep, withRetries } from "../aws/retry.ts";
 import {
   isRedirect,
   parseHttpDate,
@@ -52,7 +53,8 @@ export interface AssumeRoleRequest {
   readonly sourceArn: string;
   readonly fetch: typeof fetch;
   now(): number;
-  sleep(ms: number): Promise<void>;
+  /** Waits between attempts (default: a timer). */
+  sleep?(ms: number): Promise<void>;
   debug(message: string): void;
   /** Attempts in all (default 3). */
   readonly maxAttempts?: number;
@@ -76,8 +78,6 @@ export interface AssumeRoleResult {
 
 const ACCESS_KEY_ID = /^[A-Za-z0-9_]{1,256}$/;
 const TOKEN_TEXT = /^[\x21-\x7e]+$/;
-const BASE_DELAY_MS = 250;
-const SKEW_THRESHOLD_MS = 30_000;
 
 /**
  * Assumes the role.
@@ -87,35 +87,13 @@ const SKEW_THRESHOLD_MS = 30_000;
  * @throws {PermissionError} When the permission set does not allow the STS host.
  */
 export async function assumeRole(req: AssumeRoleRequest): Promise<AssumeRoleResult> {
-  const attempts = Math.max(1, req.maxAttempts ?? 3);
-  let skew = 0;
-  let skewTried = false;
-  for (let attempt = 1;; attempt++) {
-    try {
-      return await sendOnce(req, () => req.now() + skew);
-    } catch (err) {
-      if (err instanceof StsError && !skewTried && err.serverDate !== undefined) {
-        const off = err.serverDate - req.now();
-        const refused = err.status >= 400 && err.status < 500 && err.status !== 429;
-        if (refused && Math.abs(off) >= SKEW_THRESHOLD_MS) {
-          skewTried = true;
-          skew = off;
-          req.debug(`STS: retrying with the clock corrected by ${Math.round(off / 1000)} s`);
-          attempt--;
-          continue;
-        }
-      }
-      const transient = (err instanceof StsError || err instanceof NetworkError) && err.transient;
-      if (!transient || attempt >= attempts) throw err;
-      const retryAfter = err instanceof StsError ? err.retryAfterSeconds : undefined;
-      const delay = Math.min(
-        retryAfter !== undefined ? retryAfter * 1000 : BASE_DELAY_MS * 2 ** (attempt - 1),
-        req.maxDelayMs ?? 3000,
-      );
-      req.debug(`STS: attempt ${attempt} failed (${(err as Error).name}); retrying`);
-      await req.sleep(delay);
-    }
-  }
+  return await withRetries((now) => sendOnce(req, now), {
+    attempts: req.maxAttempts ?? 3,
+    maxDelayMs: req.maxDelayMs ?? 3000,
+    now: req.now,
+    sleep: (ms) => req.sleep ? req.sleep(ms) : sleep(ms),
+    onRetry: (err, attempt) => req.debug(`STS: attempt ${attempt} failed (${err.name}); retrying`),
+  });
 }
 
 /** The form body of the request (also what the tests compare). */

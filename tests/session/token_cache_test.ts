@@ -1273,3 +1273,40 @@ Deno.test({
     }
   },
 });
+
+Deno.test("tokenAfterReply() writes a reply's keys, lifetime and refresh token, keeping every other field", async () => {
+  const { tokenAfterReply } = await import("../../lib/session/token_cache.ts");
+  const reply = {
+    accessKeyId: "ASIANEW",
+    secretAccessKey: "newsecret",
+    sessionToken: "newtoken",
+    expiresIn: 900,
+    refreshToken: "newrefresh",
+  };
+  const now = Date.UTC(2026, 11, 6, 20, 0, 0);
+  const token = tokenAfterReply(
+    {
+      accessToken: { accountId: "123456789012", accessKeyId: "ASIAOLD", other: 1 },
+      clientId: "c",
+      dpopKey: "k",
+      refreshToken: "old",
+      someoneElses: "kept",
+    },
+    reply,
+    now,
+  );
+  assert.deepEqual(token, {
+    accessToken: {
+      accountId: "123456789012",
+      accessKeyId: "ASIANEW",
+      other: 1,
+      secretAccessKey: "newsecret",
+      sessionToken: "newtoken",
+      expiresAt: "2026-12-06T20:15:00Z",
+    },
+    clientId: "c",
+    dpopKey: "k",
+    refreshToken: "newrefresh",
+    someoneElses: "kept",
+  });
+});

@@ -189,6 +189,19 @@ Deno.test("assumeRole() retries a refusal once with the clock corrected by the s
   assert.match(seen[1]!.headers.get("x-amz-date") ?? "", /^20261206T202000Z$/);
 });
 
+Deno.test("assumeRole() says the clock is off when the corrected call is refused too", async () => {
+  const later = new Date(NOW + 20 * 60_000).toUTCString();
+  const { req, seen } = request([
+    xml(error("SignatureDoesNotMatch", "Signature expired"), 403, { date: later }),
+    xml(error("SignatureDoesNotMatch", "Signature expired"), 403, { date: later }),
+  ]);
+  await assert.rejects(() => assumeRole(req), (err: StsError) => {
+    assert.match(err.message, /this computer's clock is 20 min behind AWS STS's \(clock skew\)/);
+    return err instanceof StsError;
+  });
+  assert.equal(seen.length, 2);
+});
+
 Deno.test("assumeRole() never quotes the secrets it sent", async () => {
   const { req } = request([
     xml(error("AccessDenied", "echo sourceSECRET and sourceSESSIONtoken and 654321"), 403),

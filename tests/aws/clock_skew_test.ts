@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { SigninError } from "../../lib/errors.ts";
-import { skewOf, withClockSkewCorrection } from "../../lib/signin/clock_skew.ts";
+import { skewOf, withClockSkewCorrection } from "../../lib/aws/retry.ts";
 
 const NOW = Date.UTC(2026, 10, 25, 12, 0, 0);
 
