@@ -93,7 +93,7 @@ export async function refreshCachedToken(
     });
     // A refresh that works shows the session is on: drop any note that it had ended.
     const { sessionEndedAt: _at, sessionEndedBy: _by, ...kept } = token;
-    return tokenAfterReply(kept as CachedLoginToken, reply, ctx.now());
+    return tokenAfterReply(kept, reply, ctx.now());
   } catch (err) {
     throw isTransient(err) ? err : explain(err, ctx, regionRecorded);
   }
