@@ -1,14 +1,18 @@
 /**
- * `deno task install [--root DIR]`: installs an `aws-login` command from this checkout with
- * `deno install -g`, running `main.ts` with the permissions of the "default" set in `deno.json` —
- * the set `deno task …`, the tests and the release binaries use — but with file access narrowed to
- * what the command needs on this machine, which only an install knows ({@link fileScope}): the home
- * directory, the checkout (read), the AWS paths the environment names now, and a few system files.
- * `deno install -g -P` does not work for this: Deno 2.9 accepts the flag but leaves it out of the
- * installed shim, which then runs with no permissions at all. So the set is written out as explicit
- * `--allow-*` flags, with `--no-prompt` (a missing permission fails, never asks) and the checkout's
- * lock file (`--frozen`). The command's first argument tells main.ts it is the installed one
- * ({@link INSTALLED_FLAG}), so a missing permission says to run this task again.
+ * `deno task install [--root DIR]`: installs an `aws-login` command from this checkout, where
+ * `deno install -g` puts commands, running `main.ts` with the permissions of the "default" set in
+ * `deno.json` — the set `deno task …`, the tests and the release binaries use — but with file
+ * access narrowed to what the command needs on this machine, which only an install knows
+ * ({@link fileScope}): the home directory, the checkout (read) and the AWS paths the environment
+ * names now. That set goes into a config file beside the command ({@link installedConfig}), which
+ * runs `deno run -P` with it, `--no-prompt` (a missing permission fails, never asks) and the
+ * checkout's lock file (`--frozen`). The command's first argument tells main.ts it is the installed
+ * one ({@link INSTALLED_FLAG}), so a missing permission says to run this task again.
+ *
+ * Not `deno install -g`: it leaves `-P` out of the command (which then runs with no permissions),
+ * and runs it with a copy of deno.json and without the checkout's lock file (`--lock` is left out,
+ * and `--frozen` then fails on a lock file it made). Nor the set as `--allow-*` flags: the net list
+ * alone is longer than the 8191 characters a Windows `.cmd` line may have.
  *
  * The command runs the checkout's code (changes take effect at once); after a `git pull` that
  * changes `deno.json`, or a change of AWS_CONFIG_FILE, AWS_SHARED_CREDENTIALS_FILE or
@@ -31,82 +35,11 @@ const ROOT = fileURLToPath(new URL("../", import.meta.url));
 const CONFIG = `${ROOT}deno.json`;
 const MAIN = `${ROOT}main.ts`;
 const LOCK = `${ROOT}deno.lock`;
-
-/** Permission names that take a list in `deno.json` and a flag each (`--allow-read=…`). */
-const KINDS = ["read", "write", "net", "env", "run", "sys", "ffi", "import"] as const;
-/** Kinds whose list entries are paths, relative to the config file's directory. */
-const PATH_KINDS = new Set(["read", "write", "ffi"]);
-/** Kinds Deno can also ignore (`--ignore-read`, `--ignore-env`). */
-const IGNORABLE = new Set(["read", "env"]);
-
-type Value = boolean | string[];
-
-/**
- * The `deno run` flags that grant what a permission set from `deno.json` grants.
- *
- * @param set The set, e.g. `config.permissions.default`.
- * @param configDir Directory of the config file: relative paths in the set are relative to it.
- * @returns Flags such as `--allow-read`, `--allow-net=127.0.0.1,*.amazonaws.com`.
- * @throws {TypeError} On a key or value the flags cannot express (a comma in an entry).
- */
-export function permissionFlags(set: Record<string, unknown>, configDir: string): string[] {
-  if (set.all === true) return ["--allow-all"];
-  const flags: string[] = [];
-  for (const [kind, value] of Object.entries(set)) {
-    if (kind === "all") continue;
-    if (!(KINDS as readonly string[]).includes(kind)) {
-      throw new TypeError(`Unknown permission "${kind}" in the permission set`);
-    }
-    const parts: Record<string, unknown> = isPlainObject(value) ? value : { allow: value };
-    for (const [action, part] of Object.entries(parts)) {
-      if (
-        action !== "allow" && action !== "deny" && !(action === "ignore" && IGNORABLE.has(kind))
-      ) {
-        throw new TypeError(`Unknown entry "${action}" for the permission "${kind}"`);
-      }
-      const flag = flagFor(
-        `--${action}-${kind}`,
-        asValue(kind, part),
-        PATH_KINDS.has(kind),
-        configDir,
-      );
-      if (flag !== undefined) flags.push(flag);
-    }
-  }
-  return flags;
-}
+/** The installed command's config file, in the install directory beside the command. */
+const CONFIG_NAME = ".aws-login.deno.json";
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
-function asValue(kind: string, value: unknown): Value {
-  if (typeof value === "boolean") return value;
-  if (Array.isArray(value) && value.every((v) => typeof v === "string")) return value;
-  throw new TypeError(`The permission "${kind}" must be true, false or a list of strings`);
-}
-
-function flagFor(
-  name: string,
-  value: Value,
-  paths: boolean,
-  configDir: string,
-): string | undefined {
-  if (value === false) return undefined;
-  if (value === true) return name;
-  if (value.length === 0) return undefined;
-  const entries = value.map((entry) => {
-    if (entry.includes(",")) {
-      throw new TypeError(`"${entry}" cannot be passed in ${name}: it has a comma`);
-    }
-    return paths ? resolvePath(entry, configDir) : entry;
-  });
-  return `${name}=${entries.join(",")}`;
-}
-
-function resolvePath(path: string, configDir: string): string {
-  if (/^([A-Za-z]:)?[\\/]/.test(path)) return path;
-  return `${configDir.replace(/[\\/]$/, "")}/${path}`;
 }
 
 /** The paths the installed command may read and write: see {@link fileScope}. */
@@ -158,19 +91,33 @@ function unique(paths: string[]): string[] {
 }
 
 /**
- * The `deno run` arguments of the `aws-login` command, after `deno`.
+ * The config file the installed command runs with: deno.json's import map (the code's bare
+ * specifiers) and its "default" permission set with {@link fileScope}'s read and write.
  *
  * @param options.env Where the home directory and the AWS paths come from (default: this process).
  * @param options.cwd What relative AWS paths are relative to (default: where the task was started).
+ * @throws {TypeError} When deno.json has no "default" permission set.
  */
-export async function runArgs(
+export async function installedConfig(
   options: { env?: EnvLike; cwd?: string } = {},
-): Promise<string[]> {
+): Promise<{ imports: unknown; permissions: { default: Record<string, unknown> } }> {
   const config = JSON.parse(await Deno.readTextFile(CONFIG));
   const set = config.permissions?.default;
   if (!isPlainObject(set)) throw new TypeError(`${CONFIG} has no "default" permission set`);
   const env = options.env ?? { get: (name: string) => Deno.env.get(name) };
   const scope = fileScope(env, { cwd: options.cwd ?? env.get("INIT_CWD") ?? Deno.cwd() });
+  return {
+    imports: config.imports,
+    permissions: { default: { ...set, read: scope.read, write: scope.write } },
+  };
+}
+
+/**
+ * The `deno run` arguments of the `aws-login` command, after `deno`.
+ *
+ * @param configPath Where {@link installedConfig} was written.
+ */
+export function runArgs(configPath: string): string[] {
   return [
     "run",
     "--quiet",
@@ -178,8 +125,8 @@ export async function runArgs(
     "--frozen",
     `--lock=${LOCK}`,
     "--config",
-    CONFIG,
-    ...permissionFlags({ ...set, read: scope.read, write: scope.write }, ROOT),
+    configPath,
+    "-P",
     MAIN,
     INSTALLED_FLAG,
   ];
@@ -223,19 +170,26 @@ async function main(args: string[]): Promise<number> {
   }
   const bin = binDirectory(root);
   const exe = Deno.build.os === "windows" ? "aws-login.cmd" : "aws-login";
-  const text = commandFile(await runArgs(), Deno.build.os);
+  const configPath = `${bin}/${CONFIG_NAME}`;
+  const config = `${JSON.stringify(await installedConfig(), null, 2)}\n`;
   await Deno.mkdir(bin, { recursive: true });
-  // Replaced atomically: a tool may be running the command right now.
-  const temp = `${bin}/.${exe}.${crypto.randomUUID()}.tmp`;
-  try {
-    await Deno.writeTextFile(temp, text, { mode: 0o755 });
-    await Deno.rename(temp, `${bin}/${exe}`);
-  } catch (err) {
-    await Deno.remove(temp).catch(() => {});
-    console.error(
-      `install: cannot write ${bin}/${exe}: ${err instanceof Error ? err.message : err}`,
-    );
-    return 1;
+  // Each replaced atomically, the config first: a tool may be running the command right now.
+  for (
+    const [name, text, mode] of [
+      [CONFIG_NAME, config, 0o644],
+      [exe, commandFile(runArgs(configPath), Deno.build.os), 0o755],
+    ] as const
+  ) {
+    const path = `${bin}/${name}`;
+    const temp = `${bin}/.${name.replace(/^\./, "")}.${crypto.randomUUID()}.tmp`;
+    try {
+      await Deno.writeTextFile(temp, text, { mode });
+      await Deno.rename(temp, path);
+    } catch (err) {
+      await Deno.remove(temp).catch(() => {});
+      console.error(`install: cannot write ${path}: ${err instanceof Error ? err.message : err}`);
+      return 1;
+    }
   }
   console.log(
     `Installed ${bin}/${exe}, running ${MAIN} with the "default" permission set, files limited ` +

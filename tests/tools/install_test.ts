@@ -1,8 +1,8 @@
 /**
  * `deno task install` (tools/install.ts): the installed `aws-login` command gets the "default"
  * permission set with file access limited to the home directory and what the command needs besides
- * (the checkout, the AWS paths named at install time, a few system files), runs with `--no-prompt`
- * and the checkout's lock file, and the README's uses of it work for someone who installed from a
+ * (the checkout, the AWS paths named at install time), runs with `--no-prompt` and the checkout's
+ * lock file, and the README's uses of it work for someone who installed from a
  * checkout: `aws-login --version`, `credential_process = aws-login credential-process …` (a program
  * found on PATH), `aws-login exec … -- command`. A file outside its scope gets the hint to install
  * again.
@@ -11,7 +11,7 @@ import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { dirname } from "../../lib/files.ts";
 import { INSTALLED_FLAG, installedArgs } from "../../lib/cli/invocation.ts";
-import { commandFile, fileScope, permissionFlags, runArgs } from "../../tools/install.ts";
+import { commandFile, fileScope, installedConfig, runArgs } from "../../tools/install.ts";
 import { outputBounded } from "../helpers/bounded.ts";
 import { ROOT } from "../helpers/cli.ts";
 import { denoDir, sessionFixture } from "../helpers/session.ts";
@@ -45,52 +45,38 @@ const queries = [
 for (const q of queries) console.log(JSON.stringify(q), (await Deno.permissions.query(q)).state);
 `;
 
-async function probe(permissionArgs: string[], script: string): Promise<string> {
+/** The probe's answers under `-P` with the config file `config`. */
+async function probe(config: string, script: string): Promise<string> {
   const out = await outputBounded(Deno.execPath(), {
-    args: ["run", "-q", "--no-prompt", "--config", `${ROOT}deno.json`, ...permissionArgs, script],
+    args: ["run", "-q", "--no-prompt", "--config", config, "-P", script],
     cwd: ROOT,
   });
   assert.equal(out.code, 0, out.stderr);
   return out.stdout;
 }
 
-Deno.test("permissionFlags() grants exactly what -P grants with deno.json's default set", async () => {
+Deno.test("installedConfig() grants what -P grants, but files only in its scope", async () => {
   const dir = await Deno.makeTempDir({ prefix: "aws-login-install-probe-" });
   try {
     const script = `${dir}/probe.ts`;
     await Deno.writeTextFile(script, PROBE);
-    const config = JSON.parse(await Deno.readTextFile(`${ROOT}deno.json`));
-    const flags = permissionFlags(config.permissions.default, ROOT);
-    const withSet = await probe(["-P"], script);
-    assert.match(withSet, / granted\n/);
-    assert.match(withSet, / prompt\n/, "the set is not everything");
-    assert.equal(await probe(flags, script), withSet);
+    const config = `${dir}/.aws-login.deno.json`;
+    const home = `${dir}/home`;
+    const env = { get: (name: string) => ({ HOME: home } as Record<string, string>)[name] };
+    await Deno.writeTextFile(config, JSON.stringify(await installedConfig({ env, cwd: dir })));
+    const withSet = (await probe(`${ROOT}deno.json`, script)).split("\n");
+    const installed = (await probe(config, script)).split("\n");
+    assert.ok(withSet.some((line) => line.endsWith(" prompt")), "the set is not everything");
+    // The probe asks about the checkout (its cwd): readable, not writable (it is not in home).
+    const write = `{"name":"write","path":${JSON.stringify(ROOT.replace(/[\\/]$/, ""))}} `;
+    for (const [i, line] of withSet.entries()) {
+      if (line.startsWith(write)) assert.equal(installed[i], `${write}prompt`);
+      else assert.equal(installed[i], line);
+    }
+    assert.ok(withSet.some((line) => line.startsWith(write)), "the probe asks about writing");
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
-});
-
-Deno.test("permissionFlags() writes lists, deny and ignore entries, and resolves relative paths", () => {
-  assert.deepEqual(
-    permissionFlags({
-      read: { allow: ["data", "/etc/hosts"], deny: ["data/secret"], ignore: true },
-      net: ["127.0.0.1", "*.example.com"],
-      env: false,
-      sys: ["uid"],
-      run: [],
-    }, "/checkout/"),
-    [
-      "--allow-read=/checkout/data,/etc/hosts",
-      "--deny-read=/checkout/data/secret",
-      "--ignore-read",
-      "--allow-net=127.0.0.1,*.example.com",
-      "--allow-sys=uid",
-    ],
-  );
-  assert.deepEqual(permissionFlags({ all: true, read: ["x"] }, "/c"), ["--allow-all"]);
-  assert.throws(() => permissionFlags({ net: ["a,b"] }, "/c"), TypeError);
-  assert.throws(() => permissionFlags({ hrtime: true }, "/c"), /Unknown permission "hrtime"/);
-  assert.throws(() => permissionFlags({ net: { ignore: true } }, "/c"), /Unknown entry "ignore"/);
 });
 
 Deno.test("fileScope() grants the home directory, the checkout and the AWS paths set at install time", () => {
@@ -125,27 +111,30 @@ Deno.test("fileScope() grants the home directory, the checkout and the AWS paths
   assert.deepEqual(windows, { read: ["C:\\Users\\a", checkout], write: ["C:\\Users\\a"] });
 });
 
-Deno.test("runArgs() runs main.ts without prompts, on the checkout's lock file, with read and write scoped", async () => {
-  const env = { get: (name: string) => ({ HOME: "/home/a" } as Record<string, string>)[name] };
-  const args = await runArgs({ env, cwd: "/w" });
-  const config = JSON.parse(await Deno.readTextFile(`${ROOT}deno.json`));
-  const { read: _read, write: _write, ...rest } = config.permissions.default;
-  const scope = fileScope(env, { cwd: "/w" });
-  assert.deepEqual(args, [
+Deno.test("runArgs() runs main.ts with the installed config's set, without prompts, on the checkout's lock file", async () => {
+  assert.deepEqual(runArgs("/i/bin/.aws-login.deno.json"), [
     "run",
     "--quiet",
     "--no-prompt",
     "--frozen",
     `--lock=${ROOT}deno.lock`,
     "--config",
-    `${ROOT}deno.json`,
-    `--allow-read=${scope.read.join(",")}`,
-    `--allow-write=${scope.write.join(",")}`,
-    ...permissionFlags(rest, ROOT),
+    "/i/bin/.aws-login.deno.json",
+    "-P",
     `${ROOT}main.ts`,
     INSTALLED_FLAG,
   ]);
-  assert.ok(!args.includes("--allow-read") && !args.includes("--allow-write"), "no global grant");
+  // cmd.exe runs no line longer than 8191 characters: the net list alone is longer.
+  assert.ok(commandFile(runArgs(`C:\\Users\\${"a".repeat(200)}\\x.json`), "windows").length < 2000);
+  const env = { get: (name: string) => ({ HOME: "/home/a" } as Record<string, string>)[name] };
+  const config = JSON.parse(await Deno.readTextFile(`${ROOT}deno.json`));
+  const scope = fileScope(env, { cwd: "/w" });
+  assert.deepEqual(await installedConfig({ env, cwd: "/w" }), {
+    imports: config.imports,
+    permissions: {
+      default: { ...config.permissions.default, read: scope.read, write: scope.write },
+    },
+  });
   assert.deepEqual(installedArgs([INSTALLED_FLAG, "status"]), {
     installed: true,
     args: ["status"],
