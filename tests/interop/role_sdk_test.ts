@@ -4,7 +4,8 @@
  * profile, the SDK's own `fromIni` resolves a role profile whose `source_profile` is that login
  * profile — its login provider reads our cache, its STS client sends AssumeRole to the emulator —
  * and GetCallerIdentity with the role credentials names the assumed role; a chain of two roles in
- * two more accounts works the same, and a role the roles file does not let the session assume comes
+ * two more accounts works the same, an MFA role takes the code the SDK's callback gives (a wrong one
+ * is STS's MFA refusal), and a role the roles file does not let the session assume comes
  * out of the SDK as STS's AccessDenied; and `aws-login credential-process` on the same role profile
  * gets the same role.
  *
@@ -25,8 +26,10 @@ import { addProfile, denoDir, startEmulator } from "../helpers/session.ts";
 const ALICE = "arn:aws:iam::123456789012:user/Alice";
 const ADMIN = "arn:aws:iam::210987654321:role/Admin";
 const AUDIT = "arn:aws:iam::333333333333:role/Audit";
+const GUARDED = "arn:aws:iam::444444444444:role/Guarded";
+const MFA_SERIAL = "arn:aws:iam::123456789012:mfa/Alice";
 const CHILD = Deno.env.get("AWS_LOGIN_ROLE_SDK_CHILD") === "1";
-const SDK_TESTS = 4;
+const SDK_TESTS = 5;
 
 /** Defines a test in the child process only. */
 const sdkTest: (name: string, fn: () => Promise<void>) => void = CHILD ? Deno.test : () => {};
@@ -105,6 +108,12 @@ async function setup(roles?: RolesFileEntry[]) {
     await addProfile(home.home, "audit", {
       role_arn: AUDIT,
       source_profile: "admin",
+      region: "eu-west-1",
+    });
+    await addProfile(home.home, "guarded", {
+      role_arn: GUARDED,
+      source_profile: "dev",
+      mfa_serial: MFA_SERIAL,
       region: "eu-west-1",
     });
     for (const name of SDK_VARIABLES) Deno.env.delete(name);
@@ -211,5 +220,29 @@ sdkTest(
           `User: ${ALICE} is not authorized to perform: sts:AssumeRole on resource: ${ADMIN}`,
     );
     assert.equal(t.emulator.controls.counters().assume_role, 1);
+  },
+);
+
+sdkTest(
+  "an MFA role profile: the SDK sends the device and code, a wrong code is STS's MFA refusal",
+  async () => {
+    await using t = await setup([{ arn: GUARDED, mfaSerial: MFA_SERIAL, mfaCode: "246810" }]);
+    const asked: string[] = [];
+    const creds = await fromIni({
+      profile: "guarded",
+      mfaCodeProvider: (serial: string) => {
+        asked.push(serial);
+        return Promise.resolve("246810");
+      },
+    })();
+    assert.deepEqual(asked, [MFA_SERIAL]);
+    assert.equal(creds.accountId, "444444444444");
+    await assert.rejects(
+      () => fromIni({ profile: "guarded", mfaCodeProvider: () => Promise.resolve("135790") })(),
+      (err: Error & { $metadata?: { httpStatusCode?: number } }) =>
+        err.name === "AccessDenied" && err.$metadata?.httpStatusCode === 403 &&
+        err.message === "MultiFactorAuthentication failed with invalid MFA one time pass code.",
+    );
+    assert.equal(t.emulator.controls.counters().assume_role, 2);
   },
 );
