@@ -55,15 +55,16 @@ export interface FileScope {
  * - the file AWS_SHARED_CREDENTIALS_FILE names (read), the directory of the file AWS_CONFIG_FILE
  *   names and the directory AWS_LOGIN_CACHE_DIRECTORY names (read and write: files there are
  *   replaced atomically through a temporary file beside them), as set now;
+ * - outside Windows `/dev/tty`, read (a role's MFA code is read from the terminal, as under -P).
  * Deno needs nothing else for the commands (checked by running them; its cache is read without a
- * permission). Not `/proc/net/tcp` or `/dev/tty`: Deno opens nothing under `/proc/<pid>` or `/dev`
- * without `--allow-all`, whatever `--allow-read` names (login's owner check reads /proc through a
- * child process, lib/login/peer_owner.ts). Relative AWS paths are taken from `cwd`, as the AWS CLI
- * does.
+ * permission). Not `/proc/net/tcp`, nor writing `/dev/tty`: Deno opens nothing under `/proc/<pid>`
+ * and no terminal device for writing without `--allow-all`, whatever `--allow-read` and
+ * `--allow-write` name (login's owner check reads /proc through a child process,
+ * lib/login/peer_owner.ts). Relative AWS paths are taken from `cwd`, as the AWS CLI does.
  */
 export function fileScope(
   env: EnvLike,
-  options: { cwd?: string } = {},
+  options: { cwd?: string; os?: typeof Deno.build.os } = {},
 ): FileScope {
   const absolute = (path: string) =>
     /^([A-Za-z]:)?[\\/]/.test(path) || options.cwd === undefined
@@ -83,6 +84,7 @@ export function fileScope(
     read.push(dir);
     write.push(dir);
   }
+  if ((options.os ?? Deno.build.os) !== "windows") read.push("/dev/tty");
   return { read: unique(read), write: unique(write) };
 }
 

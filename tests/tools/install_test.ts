@@ -82,8 +82,8 @@ Deno.test("installedConfig() grants what -P grants, but files only in its scope"
 Deno.test("fileScope() grants the home directory, the checkout and the AWS paths set at install time", () => {
   const env = (vars: Record<string, string>) => ({ get: (name: string) => vars[name] });
   const checkout = ROOT.replace(/[\\/]$/, "");
-  assert.deepEqual(fileScope(env({ HOME: "/home/a" }), { cwd: "/w" }), {
-    read: ["/home/a", checkout],
+  assert.deepEqual(fileScope(env({ HOME: "/home/a" }), { cwd: "/w", os: "linux" }), {
+    read: ["/home/a", checkout, "/dev/tty"],
     write: ["/home/a"],
   });
   assert.deepEqual(
@@ -94,7 +94,7 @@ Deno.test("fileScope() grants the home directory, the checkout and the AWS paths
         AWS_SHARED_CREDENTIALS_FILE: "team/credentials",
         AWS_LOGIN_CACHE_DIRECTORY: "~/../shared/cache",
       }),
-      { cwd: "/w" },
+      { cwd: "/w", os: "darwin" },
     ),
     {
       read: [
@@ -103,11 +103,12 @@ Deno.test("fileScope() grants the home directory, the checkout and the AWS paths
         "/etc/aws",
         "/w/team/credentials",
         "/home/a/../shared/cache",
+        "/dev/tty",
       ],
       write: ["/home/a", "/etc/aws", "/home/a/../shared/cache"],
     },
   );
-  const windows = fileScope(env({ USERPROFILE: "C:\\Users\\a" }), {});
+  const windows = fileScope(env({ USERPROFILE: "C:\\Users\\a" }), { os: "windows" });
   assert.deepEqual(windows, { read: ["C:\\Users\\a", checkout], write: ["C:\\Users\\a"] });
 });
 
