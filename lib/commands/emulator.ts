@@ -33,12 +33,15 @@ Options:
   --session-ttl S       How long a session can be refreshed, in seconds (default 43200)
   --accounts FILE       JSON array of {"arn": "...", "name": "..."} identities the page offers
                         (default: arn:aws:iam::123456789012:user/demo; not with --auto-approve)
-  --roles FILE          JSON array of the roles AssumeRole knows, each {"arn": "arn:aws:iam::
-                        210987654321:role/Admin", "trustedPrincipals"?: [ARN or account id, ...],
-                        "maxSessionDuration"?: 3600-43200, "externalId"?: "...", "mfaSerial"?:
-                        "arn:aws:iam::123456789012:mfa/demo", "mfaCode"?: "123456"}
-                        (default: any role in any account trusts every signed-in identity and
-                        role session of the emulator, for at most 1 h; chained roles: 1 h)
+  --roles FILE          JSON array of the roles AssumeRole knows (default: any role in any
+                        account trusts every identity and role session of the emulator, for at
+                        most 1 h; a role assumed by a role session: 1 h at most). Each role:
+                          {"arn": "arn:aws:iam::210987654321:role/Admin",
+                           "trustedPrincipals": ["arn:aws:iam::123456789012:user/demo"],
+                           "maxSessionDuration": 7200, "externalId": "partner-7",
+                           "mfaSerial": "arn:aws:iam::123456789012:mfa/demo", "mfaCode": "123456"}
+                        Only "arn" is required; principals are ARNs or 12-digit account ids;
+                        "maxSessionDuration" 3600 to 43200 (default 3600)
   --clock-offset S      Run the emulator clock S seconds ahead (negative: behind)
   --fail-next N         Fail the next N token calls, as the --fail-* options below say
   --fail-error VALUE    ... with this error value (TOKEN_EXPIRED, INVALID_REQUEST, server_error, ...)

@@ -161,3 +161,13 @@ for (
     );
   });
 }
+
+Deno.test("the role example of `emulator --help` and of the roles-file error is a valid roles file", async () => {
+  const { help } = await import("../../lib/commands/emulator.ts");
+  const { ROLES_FILE_EXAMPLE } = await import("../../lib/emulator/roles.ts");
+  const example = /\{"arn": "arn:aws:iam[^}]*\}/.exec(help)![0].replace(/\s*\n\s*/g, " ");
+  for (const text of [`[${example}]`, ROLES_FILE_EXAMPLE]) {
+    const roles = parseRoles(JSON.parse(text));
+    assert.ok(Array.isArray(roles), `${text}: ${roles}`);
+  }
+});
