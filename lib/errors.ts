@@ -59,16 +59,56 @@ export type ErrorCode =
   | "ERR_EMULATOR"
   | "ERR_PERMISSION";
 
+/**
+ * A message whose "what to do next" names the profile once a caller knows it (`aws-login login
+ * --profile dev`): written once, where the error is made, rendered without a profile until
+ * {@link AwsLoginError.forProfile} names one.
+ */
+export type ProfileMessage = (profile: string | undefined) => string;
+
+/** The login command hints name: `aws-login login`, with `--profile NAME` when it is known. */
+export function loginCommand(profile?: string): string {
+  return profile === undefined ? "aws-login login" : `aws-login login --profile ${profile}`;
+}
+
 /** Base class: a user-facing message, a stable code and the exit code `main.ts` uses. */
 export class AwsLoginError extends Error {
   readonly code: ErrorCode;
   readonly exitCode: number;
+  readonly #render: ProfileMessage | undefined;
+  #profile: string | undefined;
 
-  constructor(code: ErrorCode, message: string, exitCode: number, options?: ErrorOptions) {
-    super(message, options);
+  constructor(
+    code: ErrorCode,
+    message: string | ProfileMessage,
+    exitCode: number,
+    options?: ErrorOptions,
+  ) {
+    super(typeof message === "string" ? message : message(undefined), options);
     this.name = new.target.name;
     this.code = code;
     this.exitCode = exitCode;
+    this.#render = typeof message === "string" ? undefined : message;
+  }
+
+  /**
+   * Names `profile` in the message's "what to do next", when the message has one: where the
+   * profile is known (the resolver, status), not where the error is made (a cache read, a Sign-In
+   * reply). The first profile named stays: it is the one whose login fixes it.
+   *
+   * @returns This error.
+   */
+  forProfile(profile: string): this {
+    if (this.#render !== undefined && this.#profile === undefined) {
+      this.#profile = profile;
+      this.message = this.#render(profile);
+    }
+    return this;
+  }
+
+  /** The message as it reads for `profile` (for an error made from this one, e.g. with a note). */
+  messageFor(profile: string | undefined): string {
+    return this.#render === undefined ? this.message : this.#render(this.#profile ?? profile);
   }
 
   /**
@@ -109,7 +149,7 @@ export class ConfigError extends AwsLoginError {
 export class CacheError extends AwsLoginError {
   constructor(
     code: Extract<ErrorCode, `ERR_CACHE_${string}`>,
-    message: string,
+    message: string | ProfileMessage,
     options?: ErrorOptions,
   ) {
     super(code, message, EXIT.cache, options);
@@ -137,7 +177,7 @@ export class SigninError extends AwsLoginError {
 
   constructor(
     code: Extract<ErrorCode, `ERR_SIGNIN_${string}`>,
-    message: string,
+    message: string | ProfileMessage,
     details: {
       status?: number;
       errorType?: string;

@@ -115,8 +115,10 @@ function nameSkew(err: unknown, skew: number): unknown {
   const amount = minutes >= 1 ? `${minutes} min` : `${Math.round(Math.abs(skew) / 1000)} s`;
   const direction = skew > 0 ? "behind" : "ahead of";
   const service = err instanceof SigninError ? "AWS Sign-In's" : "AWS STS's";
-  const message = `${err.message} Note: this computer's clock is ${amount} ${direction} ` +
-    `${service} (clock skew); correct the system time and try again.`;
+  const note = `Note: this computer's clock is ${amount} ${direction} ${service} (clock skew); ` +
+    `correct the system time and try again.`;
+  // The note goes after the message as it will read once a profile is named.
+  const message = (profile: string | undefined) => `${err.messageFor(profile)} ${note}`;
   const details = {
     status: err.status,
     retryAfterSeconds: err.retryAfterSeconds,
@@ -128,5 +130,7 @@ function nameSkew(err: unknown, skew: number): unknown {
       errorType: err.errorType,
       error: err.error,
     }, { cause: err })
-    : new StsError(err.code, message, { ...details, stsCode: err.stsCode }, { cause: err });
+    : new StsError(err.code, message(undefined), { ...details, stsCode: err.stsCode }, {
+      cause: err,
+    });
 }

@@ -22,14 +22,7 @@
  */
 import { parseArgs } from "../cli/args.ts";
 import type { Deps } from "../cli/deps.ts";
-import {
-  AwsLoginError,
-  CacheError,
-  ConfigError,
-  EXIT,
-  isPermissionFailure,
-  SigninError,
-} from "../errors.ts";
+import { AwsLoginError, ConfigError, EXIT, isPermissionFailure, SigninError } from "../errors.ts";
 import { printable } from "../cli/output.ts";
 import { loginCacheDir } from "../aws/paths.ts";
 import { accountIdOf } from "../aws/arn.ts";
@@ -46,7 +39,7 @@ import {
   readCachedToken,
   secureCacheDir,
 } from "../session/token_cache.ts";
-import { nameProfileInHint, REFRESH_WINDOW_MS, sessionEndpoint } from "../session/credentials.ts";
+import { REFRESH_WINDOW_MS, sessionEndpoint } from "../session/credentials.ts";
 import { isRoleProfile, resolveProfileCredentials } from "../session/profile_credentials.ts";
 import { readProfile } from "../aws/profile_reader.ts";
 import type { CachedLoginToken } from "../session/token_cache.ts";
@@ -325,7 +318,7 @@ async function statusOf(
     }
     status.cacheState = err.code === "ERR_CACHE_MISSING" ? "missing" : "invalid";
     status.problem = printable(
-      err instanceof CacheError ? nameProfileInHint(err, session.profile).message : err.message,
+      err.forProfile(session.profile).message,
       2000,
     );
     failure ??= err.exitCode;

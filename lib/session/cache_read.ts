@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { CacheError } from "../errors.ts";
+import { CacheError, loginCommand, type ProfileMessage } from "../errors.ts";
 import { readOwnFile, UnsafePathError } from "../files.ts";
 
 /**
@@ -92,13 +92,18 @@ export function cacheFileError(
   path: string,
   err: unknown,
   action: string,
-  unsafeHint = 'Remove it, then run "aws-login login" again.',
+  unsafeHint: string | ProfileMessage = (profile) =>
+    `Remove it, then run "${loginCommand(profile)}" again.`,
 ): CacheError {
   if (err instanceof CacheError) return err;
   if (err instanceof UnsafePathError) {
-    return new CacheError("ERR_CACHE_UNSAFE", `${action} "${path}": ${err.reason}. ${unsafeHint}`, {
-      cause: err,
-    });
+    const hint = unsafeHint;
+    const head = `${action} "${path}": ${err.reason}.`;
+    return new CacheError(
+      "ERR_CACHE_UNSAFE",
+      typeof hint === "string" ? `${head} ${hint}` : (profile) => `${head} ${hint(profile)}`,
+      { cause: err },
+    );
   }
   return new CacheError("ERR_CACHE_IO", `${action} "${path}": ${ioReason(err)}`, { cause: err });
 }

@@ -22,7 +22,7 @@
  * @module
  */
 import type { Deps } from "../cli/deps.ts";
-import { CacheError, ConfigError, SigninError } from "../errors.ts";
+import { AwsLoginError, ConfigError, SigninError } from "../errors.ts";
 import { dirname } from "../files.ts";
 import type { ProfileSession, SigninEndpoint } from "./profile_session.ts";
 import {
@@ -138,19 +138,8 @@ async function readToken(path: string, session: ProfileSession): Promise<CachedL
   try {
     return await readCachedToken(path, { loginSession: session.loginSession });
   } catch (err) {
-    throw err instanceof CacheError ? nameProfileInHint(err, session.profile) : err;
+    throw err instanceof AwsLoginError ? err.forProfile(session.profile) : err;
   }
-}
-
-/** The error with its `"aws-login login"` hint naming the profile (`--profile NAME`). */
-export function nameProfileInHint(err: CacheError, profile: string): CacheError {
-  const message = err.message.replace(
-    '"aws-login login"',
-    `"aws-login login --profile ${profile}"`,
-  );
-  if (message === err.message) return err;
-  const code = err.code as ConstructorParameters<typeof CacheError>[0];
-  return new CacheError(code, message, { cause: err.cause });
 }
 
 function isFresh(token: CachedLoginToken, now: number): boolean {

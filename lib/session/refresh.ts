@@ -9,13 +9,13 @@
  * - while the current credentials are still valid, one attempt only: the caller then warns and
  *   keeps using them (as the AWS SDK for JavaScript does), instead of making every caller wait out
  *   the retries;
- * - `AccessDeniedException` and `ValidationException` are final, with a message naming the next
- *   step; the cache is left untouched.
+ * - `AccessDeniedException` and `ValidationException` are final, with the Sign-In client's message
+ *   naming the next step, for this profile; the cache is left untouched.
  *
  * @see docs/PROTOCOL.md §4.1, §4.2
  * @module
  */
-import { CacheError, isTransient, SigninError } from "../errors.ts";
+import { AwsLoginError, CacheError, isTransient } from "../errors.ts";
 import { importDpopKeyPem } from "../signin/dpop.ts";
 import { refreshToken } from "../signin/signin_client.ts";
 import { sleep, withRetries } from "../aws/retry.ts";
@@ -83,6 +83,7 @@ export async function refreshCachedToken(
         fetch: ctx.fetch,
         now,
         timeoutMs: ctx.timeoutMs ?? REQUEST_TIMEOUT_MS,
+        site: { region: ctx.region, regionRecorded },
       }), {
       attempts,
       maxDelayMs: ctx.maxDelayMs ?? 3_000,
@@ -95,61 +96,7 @@ export async function refreshCachedToken(
     const { sessionEndedAt: _at, sessionEndedBy: _by, ...kept } = token;
     return tokenAfterReply(kept, reply, ctx.now());
   } catch (err) {
-    throw isTransient(err) ? err : explain(err, ctx, regionRecorded);
+    // A refusal's "what to do next" names the profile; a transient failure is left as it came.
+    throw !isTransient(err) && err instanceof AwsLoginError ? err.forProfile(ctx.profile) : err;
   }
-}
-
-/**
- * Rewrites a final Sign-In refusal into a message that says what happened and what to do.
- *
- * @param regionRecorded Whether the refresh went to the region the cache file records for the
- *   session (`login` writes it): then a rejected refresh token cannot be a region mistake.
- */
-function explain(err: unknown, ctx: RefreshContext, regionRecorded: boolean): unknown {
-  if (!(err instanceof SigninError)) return err;
-  const login = `Run "aws-login login --profile ${ctx.profile}" to sign in again`;
-  const head = `Cannot refresh the login session of profile "${ctx.profile}"`;
-  let message: string | undefined;
-  if (err.code === "ERR_SIGNIN_ACCESS_DENIED") {
-    switch (err.error) {
-      case "TOKEN_EXPIRED":
-        message = `${head}: the session has ended (TOKEN_EXPIRED; sessions last up to 12 hours). ` +
-          login;
-        break;
-      case "USER_CREDENTIALS_CHANGED":
-        message = `${head}: your password changed since you signed in ` +
-          `(USER_CREDENTIALS_CHANGED). ${login} with your new password`;
-        break;
-      case "INSUFFICIENT_PERMISSIONS":
-        message = `${head}: your identity lacks permission for "signin:CreateOAuth2Token" ` +
-          `(INSUFFICIENT_PERMISSIONS). Ask your administrator for the ` +
-          `SignInLocalDevelopmentAccess policy, then run "aws-login login --profile ${ctx.profile}"`;
-        break;
-      default:
-        message =
-          `${head}: AWS Sign-In denied access (${err.error ?? err.errorType ?? err.status}). ` +
-          login;
-    }
-  } else if (
-    err.code === "ERR_SIGNIN_VALIDATION" &&
-    (err.error === undefined || err.error === "INVALID_REQUEST" || err.error === "invalid_grant")
-  ) {
-    // What a refresh after a revocation, after the session ended, or in the wrong region looks
-    // like (§11). In the region the session recorded, only the first two remain.
-    message = regionRecorded
-      ? `${head}: the session was revoked (a logout) or has ended: AWS Sign-In no longer ` +
-        `accepts its refresh token (${err.error ?? "ValidationException"}). ${login}`
-      : `${head}: AWS Sign-In in "${ctx.region}" rejected the refresh token ` +
-        `(${err.error ?? "ValidationException"}). The session was revoked or has ended (after ` +
-        `at most 12 hours), or it was made in another region: a session can only be refreshed ` +
-        `in the region it was created in. ${login}`;
-  }
-  if (message === undefined) return err;
-  return new SigninError(err.code, message, {
-    status: err.status,
-    errorType: err.errorType,
-    error: err.error,
-    retryAfterSeconds: err.retryAfterSeconds,
-    serverDate: err.serverDate,
-  }, { cause: err });
 }

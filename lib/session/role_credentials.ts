@@ -15,12 +15,11 @@
  * @see docs/PROTOCOL.md §16
  * @module
  */
-import { CacheError, ConfigError, StsError } from "../errors.ts";
+import { CacheError, ConfigError, loginCommand, StsError } from "../errors.ts";
 import { type ProfileFiles, readProfileFiles, resolveRegion } from "../aws/profile_reader.ts";
 import type { ProfileConfig } from "../aws/profile_config.ts";
 import {
   type CredentialDeps,
-  nameProfileInHint,
   REFRESH_WINDOW_MS,
   resolveLoginCredentials,
   type ResolveOptions,
@@ -127,15 +126,12 @@ function checkLoginExists(ctx: Context): void {
     Deno.statSync(ctx.loginPath);
   } catch (err) {
     if (!(err instanceof Deno.errors.NotFound)) return; // the read beneath names other errors
-    throw nameProfileInHint(
-      new CacheError(
-        "ERR_CACHE_MISSING",
-        `No cached login session for "${ctx.session.loginSession}" (file "${ctx.loginPath}"), ` +
-          `which profile "${ctx.chain.requested.name}" takes its role from: logged out. Run ` +
-          `"aws-login login" to sign in.`,
-        { cause: err },
-      ),
-      ctx.session.profile,
+    throw new CacheError(
+      "ERR_CACHE_MISSING",
+      `No cached login session for "${ctx.session.loginSession}" (file "${ctx.loginPath}"), ` +
+        `which profile "${ctx.chain.requested.name}" takes its role from: logged out. Run ` +
+        `"${loginCommand(ctx.session.profile)}" to sign in.`,
+      { cause: err },
     );
   }
 }

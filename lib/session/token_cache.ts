@@ -10,7 +10,7 @@
  * @see docs/PROTOCOL.md §7
  * @module
  */
-import { CacheError } from "../errors.ts";
+import { CacheError, loginCommand } from "../errors.ts";
 import {
   DIR_MODE,
   FILE_MODE,
@@ -91,7 +91,8 @@ export interface CachedLoginToken {
   [key: string]: unknown;
 }
 
-const LOGIN_HINT = 'Run "aws-login login" again.';
+/** What to do about a damaged cache file, naming the profile once it is known. */
+const loginAgain = (profile: string | undefined) => `Run "${loginCommand(profile)}" again.`;
 const ACCESS_FIELDS = ["accessKeyId", "secretAccessKey", "sessionToken", "accountId", "expiresAt"];
 const TOP_FIELDS = ["clientId", "refreshToken", "dpopKey"];
 /** Key order of the CLI's file (docs/PROTOCOL.md §7), then ours. */
@@ -145,7 +146,7 @@ export async function cacheFilePath(env: EnvLike, loginSession: string): Promise
 export function parseCachedToken(text: string, path: string): CachedLoginToken {
   const head = `Cannot read token cache "${path}"`;
   if (text.trim() === "") {
-    throw new CacheError("ERR_CACHE_CORRUPT", `${head}: it is empty. ${LOGIN_HINT}`);
+    throw new CacheError("ERR_CACHE_CORRUPT", (p) => `${head}: it is empty. ${loginAgain(p)}`);
   }
   let value: unknown;
   try {
@@ -154,13 +155,13 @@ export function parseCachedToken(text: string, path: string): CachedLoginToken {
     // No cause: the parser's message quotes the text, which holds secrets.
     throw new CacheError(
       "ERR_CACHE_CORRUPT",
-      `${head}: it is not valid JSON (truncated or damaged). ${LOGIN_HINT}`,
+      (p) => `${head}: it is not valid JSON (truncated or damaged). ${loginAgain(p)}`,
     );
   }
   if (!isObject(value)) {
     throw new CacheError(
       "ERR_CACHE_CORRUPT",
-      `${head}: it is not a JSON object. ${LOGIN_HINT}`,
+      (p) => `${head}: it is not a JSON object. ${loginAgain(p)}`,
     );
   }
   // Field names only: the values are secrets.
@@ -184,7 +185,7 @@ export function parseCachedToken(text: string, path: string): CachedLoginToken {
   if (bad.length > 0) {
     throw new CacheError(
       "ERR_CACHE_CORRUPT",
-      `${head}: missing or invalid ${bad.join(", ")}. ${LOGIN_HINT}`,
+      (p) => `${head}: missing or invalid ${bad.join(", ")}. ${loginAgain(p)}`,
     );
   }
   // Optional fields of the wrong type are dropped rather than locking the user out of a session.
@@ -221,7 +222,7 @@ function missingSession(path: string, loginSession: string | undefined, cause: E
   const which = loginSession ? ` for "${loginSession}"` : "";
   return new CacheError(
     "ERR_CACHE_MISSING",
-    `No cached login session${which} (file "${path}"). Run "aws-login login" to sign in.`,
+    (p) => `No cached login session${which} (file "${path}"). Run "${loginCommand(p)}" to sign in.`,
     { cause },
   );
 }
@@ -254,8 +255,9 @@ export function checkCacheWritable(path: string, token: CachedLoginToken): void 
   } catch (err) {
     throw new CacheError(
       "ERR_CACHE_CORRUPT",
-      `Cannot write token cache "${path}" back: its contents cannot be serialised ` +
-        `(${err instanceof Error ? err.name : "error"}). ${LOGIN_HINT}`,
+      (p) =>
+        `Cannot write token cache "${path}" back: its contents cannot be serialised ` +
+        `(${err instanceof Error ? err.name : "error"}). ${loginAgain(p)}`,
     );
   }
   let probe: string | undefined;
@@ -369,8 +371,9 @@ export function expiresAtMs(token: CachedLoginToken): number {
   if (Number.isNaN(ms)) {
     throw new CacheError(
       "ERR_CACHE_CORRUPT",
-      `Cannot read the login token cache: invalid accessToken.expiresAt (not an RFC 3339 time). ` +
-        LOGIN_HINT,
+      (p) =>
+        `Cannot read the login token cache: invalid accessToken.expiresAt (not an RFC 3339 ` +
+        `time). ${loginAgain(p)}`,
     );
   }
   return ms;

@@ -13,7 +13,7 @@
  * @module
  */
 import { printable } from "../cli/output.ts";
-import { NetworkError, SigninError } from "../errors.ts";
+import { loginCommand, NetworkError, type ProfileMessage, SigninError } from "../errors.ts";
 import {
   classifyReply,
   errorTypeOf,
@@ -53,6 +53,14 @@ const TOKEN_TEXT = /^[\x21-\x7e]+$/;
 
 /** Which grant a token request is for (it changes the messages and the required fields). */
 export type Grant = "authorization_code" | "refresh_token";
+
+/** Where a refreshed session lives, for the messages of a refused refresh. */
+export interface RefreshSite {
+  /** The Sign-In region the refresh went to. */
+  readonly region?: string;
+  /** Whether that is the region the cache file records (then a refusal is no region mistake). */
+  readonly regionRecorded?: boolean;
+}
 
 /** What a successful `CreateOAuth2Token` returns. */
 export interface TokenResult {
@@ -158,7 +166,7 @@ export function buildTokenRequest(
 export async function processTokenResponse(
   response: Response,
   grant: Grant,
-  options: { tokenUrl?: string; sent?: readonly string[] } = {},
+  options: { tokenUrl?: string; sent?: readonly string[]; site?: RefreshSite } = {},
 ): Promise<TokenResult> {
   const text = await replyText(response, SIGN_IN);
   const serverDate = parseHttpDate(response.headers.get("date"));
@@ -168,7 +176,7 @@ export async function processTokenResponse(
   }
   const body = parseJson(text);
   if (status >= 200 && status < 300) return tokenResult(body, status, grant, serverDate);
-  throw serviceError(response, body, grant, serverDate, options.sent ?? []);
+  throw serviceError(response, body, grant, serverDate, options.sent ?? [], options.site ?? {});
 }
 
 /**
@@ -232,6 +240,8 @@ export async function refreshToken(p: {
   fetch: typeof fetch;
   now: () => number;
   timeoutMs?: number;
+  /** For the messages of a refusal: the region, and whether the cache records it. */
+  site?: RefreshSite;
 }): Promise<TokenResult> {
   const body = { clientId: p.clientId, grantType: "refresh_token", refreshToken: p.refreshToken };
   return await send(p, body, "refresh_token", [p.refreshToken]);
@@ -280,6 +290,7 @@ async function send(
     fetch: typeof fetch;
     now: () => number;
     timeoutMs?: number;
+    site?: RefreshSite;
   },
   body: Record<string, string>,
   grant: Grant,
@@ -305,6 +316,7 @@ async function send(
     return await processTokenResponse(response, grant, {
       tokenUrl: p.tokenUrl,
       sent: secrets,
+      ...(p.site ? { site: p.site } : {}),
     });
   } catch (err) {
     // The body read shares the timeout; say so with the limit we know here.
@@ -410,6 +422,7 @@ function serviceError(
   grant: Grant,
   serverDate: number | undefined,
   sent: readonly string[],
+  site: RefreshSite,
 ): SigninError {
   const status = response.status;
   const errorType = errorTypeOf(response.headers, body, sent);
@@ -427,7 +440,9 @@ function serviceError(
     case "access-denied":
       return new SigninError(
         "ERR_SIGNIN_ACCESS_DENIED",
-        accessDeniedMessage(head, errorValue, what, said),
+        grant === "refresh_token"
+          ? refreshDenied(errorValue ?? errorType ?? String(status), errorValue)
+          : accessDeniedMessage(head, errorValue, what, said),
         details,
       );
     case "throttled": {
@@ -441,12 +456,27 @@ function serviceError(
       );
     }
     case "validation": {
+      if (
+        grant === "refresh_token" &&
+        (errorValue === undefined || errorValue === "INVALID_REQUEST" ||
+          errorValue === "invalid_grant")
+      ) {
+        return new SigninError(
+          "ERR_SIGNIN_VALIDATION",
+          refreshRejected(errorValue ?? "ValidationException", site),
+          details,
+        );
+      }
       const next = grant === "refresh_token"
-        ? 'A session can only be refreshed in the region it was created in, for up to 12 hours. Run "aws-login login" to sign in again.'
-        : 'Run "aws-login login" again.';
+        ? "A session can only be refreshed in the region it was created in, for up to 12 hours."
+        : "";
       return new SigninError(
         "ERR_SIGNIN_VALIDATION",
-        `${head}: AWS Sign-In rejected the request (${what})${said}. ${next}`,
+        (profile) =>
+          `${head}: AWS Sign-In rejected the request (${what})${said}. ${next}${next ? " " : ""}` +
+          `Run "${loginCommand(profile)}" ${
+            grant === "refresh_token" ? "to sign in again" : "again"
+          }.`,
         details,
       );
     }
@@ -469,6 +499,7 @@ function serviceError(
   );
 }
 
+/** A refused sign-in (the `authorization_code` grant): what happened and what to do. */
 function accessDeniedMessage(
   head: string,
   error: string | undefined,
@@ -491,4 +522,53 @@ function accessDeniedMessage(
     default:
       return `${head}: AWS Sign-In denied access (${what})${said}. Run "aws-login login" to sign in again.`;
   }
+}
+
+/** The head of a refused refresh's message, naming the profile once it is known. */
+function refreshHead(profile: string | undefined): string {
+  return profile === undefined
+    ? "Cannot refresh the login session"
+    : `Cannot refresh the login session of profile "${profile}"`;
+}
+
+/** A refused refresh (AccessDenied): what happened and what to do, for the profile. */
+function refreshDenied(what: string, error: string | undefined): ProfileMessage {
+  return (profile) => {
+    const head = refreshHead(profile);
+    const login = `Run "${loginCommand(profile)}" to sign in again`;
+    switch (error) {
+      case "TOKEN_EXPIRED":
+        return `${head}: the session has ended (TOKEN_EXPIRED; sessions last up to 12 hours). ` +
+          login;
+      case "USER_CREDENTIALS_CHANGED":
+        return `${head}: your password changed since you signed in ` +
+          `(USER_CREDENTIALS_CHANGED). ${login} with your new password`;
+      case "INSUFFICIENT_PERMISSIONS":
+        return `${head}: your identity lacks permission for "signin:CreateOAuth2Token" ` +
+          `(INSUFFICIENT_PERMISSIONS). Ask your administrator for the ` +
+          `SignInLocalDevelopmentAccess policy, then run "${loginCommand(profile)}"`;
+      default:
+        return `${head}: AWS Sign-In denied access (${what}). ${login}`;
+    }
+  };
+}
+
+/**
+ * A refresh token Sign-In no longer takes: what a refresh after a revocation, after the session
+ * ended, or in the wrong region looks like (§11). In the region the session recorded, only the
+ * first two remain.
+ */
+function refreshRejected(what: string, site: RefreshSite): ProfileMessage {
+  return (profile) => {
+    const head = refreshHead(profile);
+    const login = `Run "${loginCommand(profile)}" to sign in again`;
+    if (site.regionRecorded) {
+      return `${head}: the session was revoked (a logout) or has ended: AWS Sign-In no longer ` +
+        `accepts its refresh token (${what}). ${login}`;
+    }
+    const where = site.region === undefined ? "AWS Sign-In" : `AWS Sign-In in "${site.region}"`;
+    return `${head}: ${where} rejected the refresh token (${what}). The session was revoked or ` +
+      `has ended (after at most 12 hours), or it was made in another region: a session can only ` +
+      `be refreshed in the region it was created in. ${login}`;
+  };
 }

@@ -13,6 +13,7 @@ import {
   AwsLoginError,
   CacheError,
   ConfigError,
+  loginCommand,
   NetworkError,
   PermissionError,
   SigninError,
@@ -128,4 +129,22 @@ Deno.test("isSessionOver() asks the error: sessionOver is each family's own", ()
     }
   }
   assert.equal(isSessionOver(new OtherServiceError("ERR_SIGNIN_RESPONSE", "ended", 5)), true);
+});
+
+Deno.test("forProfile() names the profile in a message written for it, once; a plain message stays", () => {
+  const err = new CacheError(
+    "ERR_CACHE_CORRUPT",
+    (p) => `Damaged. Run "${loginCommand(p)}" again.`,
+  );
+  assert.equal(err.message, 'Damaged. Run "aws-login login" again.');
+  assert.equal(
+    err.forProfile("dev").message,
+    'Damaged. Run "aws-login login --profile dev" again.',
+  );
+  assert.equal(
+    err.forProfile("other").message,
+    'Damaged. Run "aws-login login --profile dev" again.',
+  );
+  const plain = new CacheError("ERR_CACHE_IO", 'Run "aws-login login" again.');
+  assert.equal(plain.forProfile("dev").message, 'Run "aws-login login" again.');
 });

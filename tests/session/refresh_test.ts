@@ -236,3 +236,29 @@ Deno.test("refreshCachedToken() reports an unusable dpopKey as a corrupt cache",
   );
   assert.equal(requests.length, 0);
 });
+
+Deno.test("refreshCachedToken() names the profile in every refusal's hint, once, where it is known", async () => {
+  // A refusal the refresh has no wording of its own for: the Sign-In client's hint, for "dev".
+  const { ctx } = context([error(400, "ValidationException", "CONFLICT")]);
+  await assert.rejects(
+    async () => refreshCachedToken(await token(), ctx, false),
+    (err) =>
+      err instanceof SigninError &&
+      err.message.endsWith('Run "aws-login login --profile dev" to sign in again.') &&
+      !err.message.includes('"aws-login login"'),
+  );
+  // A clock-skew note survives the profile's hint (both are the refusal's).
+  const later = new Date(NOW + 10 * 60_000).toUTCString();
+  const skewed = context([
+    error(401, "AccessDeniedException", "TOKEN_EXPIRED", { date: later }),
+    error(401, "AccessDeniedException", "TOKEN_EXPIRED", { date: later }),
+  ]);
+  await assert.rejects(
+    async () => refreshCachedToken(await token(), skewed.ctx, false),
+    (err) =>
+      err instanceof SigninError &&
+      err.message.startsWith('Cannot refresh the login session of profile "dev": the session ') &&
+      err.message.includes('Run "aws-login login --profile dev" to sign in again') &&
+      err.message.includes("clock is 10 min behind AWS Sign-In's (clock skew)"),
+  );
+});

@@ -263,8 +263,8 @@ const ERROR_CASES: ErrorCase[] = [
     status: 401,
     errorType: "AccessDeniedException",
     error: "TOKEN_EXPIRED",
-    message:
-      `${REFRESH}: your session has expired (TOKEN_EXPIRED). Run "aws-login login" to sign in again.`,
+    message: `${REFRESH}: the session has ended (TOKEN_EXPIRED; sessions last up to 12 hours). ` +
+      `Run "aws-login login" to sign in again`,
   },
   {
     name: "__type with a namespace and a ':' suffix, USER_CREDENTIALS_CHANGED",
@@ -279,7 +279,7 @@ const ERROR_CASES: ErrorCase[] = [
     errorType: "AccessDeniedException",
     error: "USER_CREDENTIALS_CHANGED",
     message: `${REFRESH}: your password changed since you signed in (USER_CREDENTIALS_CHANGED). ` +
-      `Run "aws-login login" and sign in with your new password.`,
+      `Run "aws-login login" to sign in again with your new password`,
   },
   {
     name: "a code member, INSUFFICIENT_PERMISSIONS",
@@ -293,9 +293,9 @@ const ERROR_CASES: ErrorCase[] = [
     status: 403,
     errorType: "AccessDeniedException",
     error: "INSUFFICIENT_PERMISSIONS",
-    message: `${REFRESH}: you are missing permission for "signin:CreateOAuth2Token" ` +
+    message: `${REFRESH}: your identity lacks permission for "signin:CreateOAuth2Token" ` +
       `(INSUFFICIENT_PERMISSIONS). Ask your administrator for the SignInLocalDevelopmentAccess ` +
-      `policy, then run "aws-login login" again.`,
+      `policy, then run "aws-login login"`,
   },
   {
     name: "a Code member (capitalised) and Message, AUTHCODE_EXPIRED on the code grant",
@@ -310,7 +310,7 @@ const ERROR_CASES: ErrorCase[] = [
       `Run "aws-login login" again.`,
   },
   {
-    name: "another AccessDenied error, keeping the service message",
+    name: "another AccessDenied error on a refresh, naming its error value",
     response: () =>
       json(403, { error: "invalid_grant", message: "Nope" }, {
         "x-amzn-errortype": "AccessDeniedException:http://x",
@@ -319,20 +319,18 @@ const ERROR_CASES: ErrorCase[] = [
     status: 403,
     errorType: "AccessDeniedException",
     error: "invalid_grant",
-    message:
-      `${REFRESH}: AWS Sign-In denied access (AccessDeniedException invalid_grant): "Nope". ` +
-      `Run "aws-login login" to sign in again.`,
+    message: `${REFRESH}: AWS Sign-In denied access (invalid_grant). Run "aws-login login" to ` +
+      `sign in again`,
   },
   {
     name: "a bare 401 to access denied",
     response: () => new Response("Unauthorized", { status: 401 }),
     code: "ERR_SIGNIN_ACCESS_DENIED",
     status: 401,
-    message:
-      `${REFRESH}: AWS Sign-In denied access (HTTP 401). Run "aws-login login" to sign in again.`,
+    message: `${REFRESH}: AWS Sign-In denied access (401). Run "aws-login login" to sign in again`,
   },
   {
-    name: "ValidationException, keeping the service message (docs/PROTOCOL.md §11 wrong region)",
+    name: "ValidationException INVALID_REQUEST on a refresh (docs/PROTOCOL.md §11 wrong region)",
     response: () =>
       json(400, {
         error: "INVALID_REQUEST",
@@ -342,11 +340,10 @@ const ERROR_CASES: ErrorCase[] = [
     status: 400,
     errorType: "ValidationException",
     error: "INVALID_REQUEST",
-    message:
-      `${REFRESH}: AWS Sign-In rejected the request (ValidationException INVALID_REQUEST): ` +
-      `"The provided authorization grant is invalid, expired, revoked, or malformed". ` +
-      `A session can only be refreshed in the region it was created in, for up to 12 hours. ` +
-      `Run "aws-login login" to sign in again.`,
+    message: `${REFRESH}: AWS Sign-In rejected the refresh token (INVALID_REQUEST). The session ` +
+      `was revoked or has ended (after at most 12 hours), or it was made in another region: a ` +
+      `session can only be refreshed in the region it was created in. Run "aws-login login" to ` +
+      `sign in again`,
   },
   {
     name: "the header, not the body's type",
@@ -866,7 +863,7 @@ Deno.test("an echoed secret is cut out of a message; a name that was a secret is
     });
   await assert.rejects(
     () =>
-      call(json(400, { message: `The token ${refresh} is malformed` }, {
+      call(json(400, { error: "CONFLICT", message: `The token ${refresh} is malformed` }, {
         "x-amzn-errortype": "ValidationException",
       })),
     (err) =>
@@ -877,9 +874,14 @@ Deno.test("an echoed secret is cut out of a message; a name that was a secret is
   for (const form of forms) {
     await assert.rejects(
       () =>
-        call(json(400, { message: `The token ${form} is malformed; you sent ${form}` }, {
-          "x-amzn-errortype": "ValidationException",
-        })),
+        call(
+          json(400, {
+            error: "CONFLICT",
+            message: `The token ${form} is malformed; you sent ${form}`,
+          }, {
+            "x-amzn-errortype": "ValidationException",
+          }),
+        ),
       (err) =>
         err instanceof SigninError &&
         err.message.includes(`"The token [redacted] is malformed; you sent [redacted]"`),
@@ -890,6 +892,7 @@ Deno.test("an echoed secret is cut out of a message; a name that was a secret is
     () => call(json(400, { error: refresh }, { "x-amzn-errortype": `${refresh}:x` })),
     (err) =>
       err instanceof SigninError && err.errorType === undefined && err.error === undefined &&
-      err.code === "ERR_SIGNIN_VALIDATION" && err.message.includes("(HTTP 400)"),
+      err.code === "ERR_SIGNIN_VALIDATION" && !err.message.includes("ASOR") &&
+      err.message.includes("rejected the refresh token (ValidationException)"),
   );
 });
