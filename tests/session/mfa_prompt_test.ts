@@ -4,7 +4,12 @@ import { ttyMfaPrompt } from "../../lib/session/mfa_prompt.ts";
 
 Deno.test("without a terminal the MFA prompt fails at once, saying how to fill the cache", async () => {
   await assert.rejects(
-    () => ttyMfaPrompt("arn:aws:iam::1:mfa/A", "admin", "audit", "/nonexistent/tty"),
+    () =>
+      ttyMfaPrompt("arn:aws:iam::1:mfa/A", "admin", "audit", {
+        tty: "/nonexistent/tty",
+        stdin: { isTerminal: () => true, read: () => Promise.resolve(null) },
+        stderr: { isTerminal: () => false, writeSync: () => assert.fail("prompt on stderr") },
+      }),
     (err) => {
       assert.ok(err instanceof StsError);
       assert.equal(err.code, "ERR_STS_MFA");
@@ -28,7 +33,11 @@ Deno.test({
       await Deno.writeTextFile(tty, "");
       const file = await Deno.open(tty, { read: true, write: true });
       file.close();
-      const answer = ttyMfaPrompt("arn:aws:iam::1:mfa/A", "admin", "admin", tty);
+      const answer = ttyMfaPrompt("arn:aws:iam::1:mfa/A", "admin", "admin", {
+        tty,
+        stdin: Deno.stdin,
+        stderr: Deno.stderr,
+      });
       const code = await answer;
       // Nothing to read in an empty file: the answer is empty (then refused as not six digits).
       assert.equal(code, "");
@@ -37,4 +46,24 @@ Deno.test({
       await Deno.remove(dir, { recursive: true });
     }
   },
+});
+
+Deno.test("without /dev/tty, the prompt goes to stderr and the code comes from stdin when both are the terminal", async () => {
+  let prompted = "";
+  const answer = new TextEncoder().encode("654321\nrest");
+  let at = 0;
+  const code = await ttyMfaPrompt("arn:aws:iam::1:mfa/A", "admin", "admin", {
+    tty: "/nonexistent/tty",
+    stdin: {
+      isTerminal: () => true,
+      read: (p) => Promise.resolve(at < answer.length ? (p[0] = answer[at++]!, 1) : null),
+    },
+    stderr: {
+      isTerminal: () => true,
+      writeSync: (p) => (prompted += new TextDecoder().decode(p), p.length),
+    },
+  });
+  assert.equal(code, "654321");
+  assert.equal(prompted, "Enter MFA code for arn:aws:iam::1:mfa/A: ");
+  assert.equal(at, 7, "nothing past the line is read");
 });
