@@ -89,6 +89,13 @@ const COMMANDS: Record<string, Command> = {
     module: "./lib/commands/serve.ts",
     drops: { atStart: ["run"] }, // listens on loopback and refreshes at Sign-In
   },
+  console: {
+    summary: "Open the AWS console in the browser as a profile: a role, or the session",
+    module: "./lib/commands/console.ts",
+    // Starts the link's /proc reader (Linux) and the browser, then only listens on 127.0.0.1;
+    // with --print it starts no program at all.
+    drops: { browserStarted: ["run"], withOption: { "--print": ["run"] } },
+  },
   status: {
     summary: "Show every profile with a login session, its identity, expiry and end",
     module: "./lib/commands/status.ts",

@@ -1,7 +1,8 @@
 /**
  * The `net` allow-list of deno.json's "default" permission set: loopback (the callback listener, the
  * emulator, a local endpoint: the three names endpoints.ts accepts), every AWS Sign-In host the endpoint rules of `lib/aws/endpoints.ts` can resolve for a
- * known region (default, FIPS, dual-stack, both), and each region's STS endpoint. A host whose first
+ * known region (default, FIPS, dual-stack, both), each region's STS endpoint, and the console's
+ * federation host of each region (lib/aws/console_urls.ts: `aws-login console`). A host whose first
  * label is the region becomes one `*.` entry for its Sign-In domain (`*.signin.aws.amazon.com`);
  * Deno accepts a wildcard only as the first label, so the rest are listed one by one.
  *
@@ -13,6 +14,7 @@
 import { PERMITTED_LOOPBACK, signinBaseUrl, stsEndpoint } from "../lib/aws/endpoints.ts";
 import type { ProfileConfig } from "../lib/aws/profile_config.ts";
 import { REGIONS } from "../lib/aws/regions.ts";
+import { federationHosts } from "../lib/aws/console_urls.ts";
 
 /** The Sign-In hosts of a region: default, FIPS, dual-stack, FIPS + dual-stack. */
 export function signinHosts(region: string): string[] {
@@ -47,8 +49,14 @@ export function netAllowlist(): string[] {
       hosts.add(host.startsWith(`${region}.`) ? `*.${host.slice(region.length + 1)}` : host);
     }
     for (const host of stsHosts(region)) hosts.add(host);
+    for (const host of federationHosts(region)) {
+      hosts.add(host.startsWith(`${region}.`) ? `*.${host.slice(region.length + 1)}` : host);
+    }
   }
-  return [...PERMITTED_LOOPBACK, ...[...hosts].sort()];
+  // A host a wildcard entry already covers (us-east-1's federation host, asked for by others).
+  const covered = (h: string) =>
+    !h.startsWith("*.") && hosts.has(`*.${h.slice(h.indexOf(".") + 1)}`);
+  return [...PERMITTED_LOOPBACK, ...[...hosts].filter((h) => !covered(h)).sort()];
 }
 
 if (import.meta.main) {

@@ -110,7 +110,7 @@ function login(request: Request, params: URLSearchParams, state: EmulatorState):
     );
   }
   const current = cookieOf(request.headers, CONSOLE_COOKIE);
-  if (current !== undefined && current !== encodeURIComponent(grant.arn)) {
+  if (current && current !== encodeURIComponent(grant.arn)) {
     return htmlResponse(
       federationErrorPage(
         "Already signed in",

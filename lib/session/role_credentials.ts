@@ -113,6 +113,53 @@ export async function resolveRoleCredentials(
   };
 }
 
+/**
+ * The requested role assumed afresh, for the console (`aws-login console`): the chain resolved and
+ * its source credentials found as {@link resolveRoleCredentials} does (a chained role's parent from
+ * the role cache, or assumed), but the requested role assumed once more *without*
+ * `DurationSeconds` — the federation endpoint refuses credentials of an AssumeRole made with it by
+ * temporary credentials (docs/PROTOCOL.md §17) — and neither read from nor written to the role
+ * cache, whose entry may carry a duration and have minutes left.
+ *
+ * @throws As {@link resolveRoleCredentials}.
+ */
+export async function assumeRoleAfresh(
+  requested: ProfileConfig,
+  deps: CredentialDeps,
+  options: RoleResolveOptions = {},
+  files: ProfileFiles = readProfileFiles(deps.env),
+): Promise<ResolvedCredentials> {
+  const chain = await resolveRoleChain(
+    requested,
+    (name) => Promise.resolve(files.profile(name)),
+    (name) => Promise.resolve(` ${otherProfiles(files.shared(), name)}`),
+  );
+  const session = await profileSessionOf(deps.env, chain.login, files);
+  const loginPath = await cacheFilePath(deps.env, session.loginSession);
+  const ctx: Context = { chain, session, loginPath, deps, options };
+  const { durationSeconds: _, ...hop } = chain.hops[0]!;
+  await stsTarget(ctx, hop);
+  const tokenCode = hop.mfaSerial === undefined ? undefined : await askMfa(ctx, hop);
+  const value = await assume(ctx, 0, hop, tokenCode);
+  return {
+    profile: requested.name,
+    region: resolveRegion(deps.env, undefined, requested.keys),
+    refreshed: true,
+    login: { profile: session.profile, loginSession: session.loginSession, cachePath: loginPath },
+    role: {
+      roleArn: hop.roleArn,
+      assumedRoleArn: value.assumedRoleArn,
+      cachePath: "",
+      chain: chain.names,
+    },
+    accessKeyId: value.accessKeyId,
+    secretAccessKey: value.secretAccessKey,
+    sessionToken: value.sessionToken,
+    accountId: value.accountId,
+    expiresAtMs: value.expiresAtMs,
+  };
+}
+
 function isFresh(entry: RoleCacheEntry | undefined, now: number): boolean {
   return entry !== undefined && entry.expiresAtMs - now > REFRESH_WINDOW_MS;
 }
