@@ -183,16 +183,18 @@ export async function getSigninToken(p: {
 }
 
 /**
- * A fetch failure with the request URL (which carries the credentials) cut from its message:
- * Deno's "error sending request for url (…)" quotes it whole.
+ * A fetch failure with the request URL (which carries the credentials) cut out: Deno's "fetch
+ * failed" has as its cause "error sending request for url (…)", quoting it whole. The cause's
+ * reason is kept (without the URL) and the cause itself dropped.
  */
 function withoutUrl(err: unknown, url: string): unknown {
   if (!(err instanceof Error) || err instanceof DOMException) return err;
   if (err instanceof Deno.errors.NotCapable) return err;
   const query = url.slice(url.indexOf("?"));
-  const message = err.message.split(url).join("[request]").split(query).join("")
-    .replace(/https?:\/\/\S*/g, "[request]");
-  const clean = new Error(message);
+  const strip = (text: string) =>
+    text.split(url).join("[request]").split(query).join("").replace(/https?:\/\/\S*/g, "[request]");
+  const cause = err.cause instanceof Error ? `: ${strip(err.cause.message)}` : "";
+  const clean = new Error(`${strip(err.message)}${cause}`);
   clean.name = err.name;
   return clean;
 }

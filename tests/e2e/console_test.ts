@@ -186,7 +186,7 @@ Deno.test("console opens the browser at the one-time link, which forwards to the
   };
   // The stand-in may outlive the command on a loaded machine: wait for its record before the
   // command's process group is killed at scope end.
-  await using child = spawnCli(["console", "--profile", "admin"], { env });
+  await using child = spawnCli(["console", "--profile", "admin", "--debug"], { env });
   const out = await cliResult(child);
   assert.equal(out.code, EXIT.ok, out.stderr);
   for (let i = 0; i < 600 && !(await Deno.stat(log).catch(() => undefined)); i++) {
@@ -203,4 +203,16 @@ Deno.test("console opens the browser at the one-time link, which forwards to the
   const visits = record.visits as { url: string; status: number }[];
   assert.equal(visits.at(-1)!.status, 200);
   assert.match(visits.at(-1)!.url, /\/federation\?Action=login/);
+  // Neither the sign-in token nor the link's secret path is in any output, --debug included.
+  const token = new URL(visits.at(-1)!.url).searchParams.get("SigninToken")!;
+  const linkPath = new URL(record.argv.at(-1)).pathname.slice(1);
+  const credentials = t.session.token.accessToken;
+  for (const secret of [token, linkPath, credentials.secretAccessKey, credentials.sessionToken]) {
+    assert.ok(secret.length > 20);
+    assert.ok(
+      !out.stdout.includes(secret) && !out.stderr.includes(secret),
+      "a secret in the output",
+    );
+  }
+  assert.match(out.stderr, /debug: getSigninToken at /);
 });

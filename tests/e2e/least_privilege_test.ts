@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { ROOT, runCli, spawnCli, tempHome } from "../helpers/cli.ts";
-import { expireIn, sessionFixture, startEmulator } from "../helpers/session.ts";
+import { addProfile, expireIn, sessionFixture, startEmulator } from "../helpers/session.ts";
 
 const PAYLOAD = fileURLToPath(new URL("../helpers/payload.ts", import.meta.url));
 
@@ -178,3 +178,48 @@ for (
     });
   });
 }
+
+/** A login session and a role profile on it, with STS at the emulator. */
+async function roleFixture() {
+  const t = await sessionFixture({ arn: "arn:aws:iam::123456789012:user/Alice" });
+  await addProfile(t.home.home, "admin", {
+    role_arn: "arn:aws:iam::222222222222:role/Admin",
+    source_profile: "dev",
+  });
+  return Object.assign(t, { env: { ...t.session.env, AWS_ENDPOINT_URL_STS: t.emulator.url } });
+}
+
+Deno.test("console: the browser (and the link's /proc reader) start, then no program; only Sign-In hosts", async () => {
+  await using t = await roleFixture();
+  const log = `${t.home.home}/browser-opened`;
+  const out = await runCli(["console", "--profile", "admin"], {
+    env: {
+      ...t.env,
+      BROWSER: `'${Deno.execPath()}' run -q -A '${ROOT}tools/browser.ts' --log '${log}' %s`,
+    },
+    preload: PAYLOAD,
+  });
+  assert.equal(out.code, 0, out.stderr);
+  assert.equal(t.emulator.controls.counters().signin_token, 1);
+  assert.deepEqual(report(out.stderr), {
+    run: "NotCapable",
+    foreignHost: "prompt",
+    signinHost: "granted",
+    connect: "NotCapable",
+  });
+});
+
+Deno.test("console --print: no program at all; only Sign-In hosts", async () => {
+  await using t = await roleFixture();
+  const out = await runCli(["console", "--profile", "admin", "--print"], {
+    env: t.env,
+    preload: PAYLOAD,
+  });
+  assert.equal(out.code, 0, out.stderr);
+  assert.deepEqual(report(out.stderr), {
+    run: "NotCapable",
+    foreignHost: "prompt",
+    signinHost: "granted",
+    connect: "NotCapable",
+  });
+});
