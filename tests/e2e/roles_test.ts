@@ -223,3 +223,29 @@ Deno.test("the warm path of a cached role profile never loads the STS client; an
   const warm = await run();
   assert.equal(warm.code, 0, warm.stderr);
 });
+
+Deno.test("least privilege: a role assumed now keeps net until printed; a cached role drops it", async () => {
+  const { fileURLToPath } = await import("node:url");
+  const preload = fileURLToPath(new URL("../helpers/payload.ts", import.meta.url));
+  const report = (stderr: string) => {
+    const line = stderr.split("\n").find((l) => l.startsWith("PAYLOAD "));
+    assert.ok(line, stderr);
+    return JSON.parse(line.slice("PAYLOAD ".length));
+  };
+  const { t, sts, env } = await setup();
+  await using _t = t;
+  await using _s = sts;
+  // The login session is fresh: net must stay for the AssumeRole that follows it.
+  const first = await runCli(["credential-process", "--profile", "admin"], { env, preload });
+  assert.equal(first.code, 0, first.stderr);
+  assert.equal(sts.forms.length, 1);
+  assert.equal(report(first.stderr).signinHost, "granted");
+  const cached = await runCli(["credential-process", "--profile", "admin"], { env, preload });
+  assert.equal(cached.code, 0, cached.stderr);
+  assert.deepEqual(report(cached.stderr), {
+    run: "NotCapable",
+    foreignHost: "prompt",
+    signinHost: "prompt",
+    connect: "NotCapable",
+  });
+});
