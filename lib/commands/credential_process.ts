@@ -27,14 +27,18 @@ The --profile of that line names the profile with the login session (dev), not t
 line is in (dev-process), which would run itself without end.
 
 It may also name a role profile (role_arn + source_profile = dev): then the role's credentials are
-printed, assumed with AWS STS (and its MFA code asked on the terminal) and kept in the AWS CLI's
-role cache (~/.aws/cli/cache) — how Terraform and the Go SDK reach roles in other accounts:
+printed, assumed with AWS STS and kept in the AWS CLI's role cache (~/.aws/cli/cache) — how
+Terraform and the Go SDK reach roles in other accounts:
 
   [profile admin]
   role_arn = arn:aws:iam::222222222222:role/Admin
   source_profile = dev
   [profile admin-process]
   credential_process = aws-login credential-process --profile admin
+
+A tool that runs credential_process captures its stderr, so an MFA role (mfa_serial) cannot ask
+for its code there: run "aws-login status --refresh --profile admin" in a terminal first, which
+fills the role cache for the role's lifetime.
 
 Options:
   --profile NAME  Profile with the login session, or a role profile from it (default:
