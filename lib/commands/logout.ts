@@ -37,7 +37,8 @@ export const help = `Usage: aws-login logout [--profile NAME] [--all] [--no-revo
 End a profile's login session: revoke its refresh token at AWS Sign-In, then remove its cached
 login credentials (its file in ~/.aws/login/cache) and the cached role credentials
 (~/.aws/cli/cache) of every role profile that comes from it. For a role profile, the login session
-it comes from is logged out. With --all, every cached login session. The
+it comes from is logged out. With --all, every cached login session (and every role profile's
+cached role credentials). The
 config file is not changed: run "aws-login login" to sign in again. Tools that already hold the
 access credentials can use them until they expire (at most 15 minutes).
 
@@ -153,9 +154,10 @@ async function roleSource(deps: Deps, profile: string): Promise<string | undefin
 
 /**
  * Removes the AWS CLI role cache entries of every role profile whose chain ends in the login
- * session of `loginProfile` (they would be refused anyway; this leaves no credentials behind).
+ * session of `loginProfile` (undefined: any login session; they would be refused anyway, this
+ * leaves no credentials behind).
  */
-async function removeRoleCaches(deps: Deps, loginProfile: string): Promise<void> {
+async function removeRoleCaches(deps: Deps, loginProfile: string | undefined): Promise<void> {
   const { roleCacheFilesOf } = await import("../session/role_status.ts");
   let count = 0;
   for (const file of await roleCacheFilesOf(deps.env, loginProfile)) {
@@ -172,7 +174,9 @@ async function removeRoleCaches(deps: Deps, loginProfile: string): Promise<void>
   if (count > 0) {
     deps.stdout.write(
       `Removed ${count} cached role ${count === 1 ? "credential" : "credentials"} of role ` +
-        `profiles that come from profile '${loginProfile}'.\n`,
+        `profiles that come from ${
+          loginProfile === undefined ? "these login sessions" : `profile '${loginProfile}'`
+        }.\n`,
     );
   }
 }
@@ -218,6 +222,7 @@ async function logoutAll(options: LogoutOptions, deps: Deps): Promise<number> {
         `their expiration. Access tokens expire in 15 minutes.\n`,
     );
   }
+  await removeRoleCaches(deps, undefined);
   return EXIT.ok;
 }
 

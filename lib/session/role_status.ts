@@ -71,11 +71,17 @@ export async function roleCacheStatus(env: EnvLike, chain: RoleChain): Promise<R
   };
 }
 
-/** The role cache files of every hop of every role profile whose chain ends in `loginProfile`. */
-export async function roleCacheFilesOf(env: EnvLike, loginProfile: string): Promise<string[]> {
+/**
+ * The role cache files of every hop of every role profile whose chain ends in `loginProfile`
+ * (undefined: in any login profile).
+ */
+export async function roleCacheFilesOf(
+  env: EnvLike,
+  loginProfile: string | undefined,
+): Promise<string[]> {
   const files = new Set<string>();
   for (const { chain } of await listRoleProfiles(env)) {
-    if (chain.login.name !== loginProfile) continue;
+    if (loginProfile !== undefined && chain.login.name !== loginProfile) continue;
     for (const hop of chain.hops) files.add(await roleCachePath(env, cacheArgsOf(hop)));
   }
   return [...files];

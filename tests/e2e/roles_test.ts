@@ -249,3 +249,20 @@ Deno.test("least privilege: a role assumed now keeps net until printed; a cached
     connect: "NotCapable",
   });
 });
+
+Deno.test("logout --all also removes the cached role credentials of every role profile", async () => {
+  const { t, sts, env } = await setup();
+  await using _t = t;
+  await using _s = sts;
+  assert.equal((await runCli(["credential-process", "--profile", "admin"], { env })).code, 0);
+  const out = await runCli(["logout", "--all", "--no-revoke"], { env });
+  assert.equal(out.code, 0, out.stderr);
+  assert.match(
+    out.stdout,
+    /Removed 1 cached role credential of role profiles that come from these login sessions/,
+  );
+  const left = [...Deno.readDirSync(`${t.home.home}/.aws/cli/cache`)].filter((e) =>
+    e.name.endsWith(".json")
+  );
+  assert.deepEqual(left, []);
+});
