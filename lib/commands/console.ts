@@ -46,9 +46,9 @@ Options:
   --print                 Print the sign-in URL instead of opening a browser (another browser
                           profile, a container). It is a secret: anyone who opens it within 15
                           minutes is signed in as the profile
-  --duration SECONDS      How long the console session lasts, 900 to 43200 (AWS's default: 1 hour
-                          for roles). Not for a role reached through another role (role
-                          chaining): its console session lasts what the role session has left
+  --duration SECONDS      How long the console session lasts, 900 to 43200 (default: AWS's).
+                          Not for a role reached through another role (role chaining): its
+                          console session lasts what the role session has left
   --no-logout             Do not go through the console's logout first
   --debug                 Log what happens to stderr (secrets are never logged)
   -h, --help              Show this help

@@ -6,7 +6,8 @@
  *   have not expired, all three matching. As AWS documents (IAM guide, "Enable custom identity
  *   broker access to the AWS console"): credentials of an AssumeRole made with `DurationSeconds`
  *   by temporary credentials are refused (every credential the emulator issues is temporary);
- *   `SessionDuration` is 900–43200 and refused for role-chained credentials. A login session's own
+ *   `SessionDuration` is 900–43200; it is also refused for role-chained credentials (the rule
+ *   `aws-login console` follows; not confirmed against AWS). A login session's own
  *   credentials are taken (AWS does not document whether it takes them). Answers
  *   `{"SigninToken":"…"}`, valid 15 minutes.
  * - `GET /federation?Action=login&SigninToken=…&Destination=<https URL>[&Issuer=…]`: the emulator's
