@@ -28,17 +28,27 @@ async function setup() {
   return Object.assign(t, { env });
 }
 
+/** A browser's cookie for the emulator's console (one per test: one browser). */
+interface Jar {
+  cookie: string;
+}
+
 /** Follows a printed sign-in URL as a browser would, to the emulator's console page. */
-async function land(url: string): Promise<{ status: number; html: string }> {
+async function land(
+  url: string,
+  jar: Jar = { cookie: "" },
+): Promise<{ status: number; html: string }> {
   let next = url;
-  let cookie = "";
   for (let i = 0; i < 5; i++) {
-    const r = await fetch(next, { redirect: "manual", headers: cookie ? { cookie } : {} });
+    const r = await fetch(next, {
+      redirect: "manual",
+      headers: jar.cookie ? { cookie: jar.cookie } : {},
+    });
     const location = r.headers.get("location");
     const html = await r.text();
-    if (location === null) return { status: r.status, html };
     const set = r.headers.get("set-cookie");
-    if (set !== null) cookie = /Max-Age=0/.test(set) ? "" : set.split(";")[0]!;
+    if (set !== null) jar.cookie = /Max-Age=0/.test(set) ? "" : set.split(";")[0]!;
+    if (location === null) return { status: r.status, html };
     next = new URL(location, next).href;
   }
   throw new Error("too many redirects");
@@ -215,4 +225,22 @@ Deno.test("console opens the browser at the one-time link, which forwards to the
     );
   }
   assert.match(out.stderr, /debug: getSigninToken at /);
+});
+
+Deno.test("console in a browser signed in as someone else: through the logout, unless --no-logout", async () => {
+  await using t = await setup();
+  const jar = { cookie: "" };
+  const print = async (...args: string[]) => {
+    const out = await runCli(["console", "--print", ...args], { env: t.env });
+    assert.equal(out.code, EXIT.ok, out.stderr);
+    return out.stdout.trim();
+  };
+  assert.equal(identityOf((await land(await print("--profile", "dev"), jar)).html), ALICE);
+  // Without multi-session, a console signed in as another identity refuses a new sign-in.
+  const refused = await land(await print("--profile", "admin", "--no-logout"), jar);
+  assert.equal(refused.status, 400);
+  assert.match(refused.html, /signed in to the console as arn:aws:iam::111111111111:user\/Alice/);
+  // By default the URL signs the browser out first, then in as the role.
+  const landed = await land(await print("--profile", "admin"), jar);
+  assert.equal(identityOf(landed.html), "arn:aws:sts::222222222222:assumed-role/Admin/Alice");
 });
