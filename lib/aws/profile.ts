@@ -8,7 +8,8 @@
  * @module
  */
 import { parseConfigText, readConfigFile } from "./config_syntax.ts";
-import { type ProfileConfig, profileOf, type SharedFiles } from "./profile_config.ts";
+import type { ProfileConfig, SharedFiles } from "./profile_config.ts";
+import { profileOf } from "./profile_reader.ts";
 import { configFilePath, credentialsFilePath, type EnvLike } from "./paths.ts";
 
 /**

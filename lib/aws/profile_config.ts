@@ -1,8 +1,7 @@
 /**
  * What a profile is once read, and the shared files once parsed: the types every reader of the
  * shared files (`profile_reader.ts`, `profile.ts`) and every user of a profile (`endpoints.ts`,
- * the session commands) share, and how a profile is put together from its sections. A leaf: it
- * imports only the parser's section type.
+ * the session commands) share. A leaf of types only: importing it loads nothing.
  *
  * @see docs/PROTOCOL.md §8 (profiles)
  * @module
@@ -26,24 +25,4 @@ export interface SharedFiles {
   readonly credentialsPath: string;
   readonly config: readonly ConfigSection[];
   readonly credentials: readonly ConfigSection[];
-}
-
-/**
- * A profile out of its sections: the config section's keys merged with the credentials section's
- * (credentials win), and the services section its `services` key names.
- */
-export function profileOf(
-  name: string,
-  config: ConfigSection | undefined,
-  credentials: ConfigSection | undefined,
-  findServices: (name: string) => ConfigSection | undefined,
-): ProfileConfig {
-  const keys = { ...config?.keys, ...credentials?.keys };
-  const services = keys.services ? findServices(keys.services) : undefined;
-  return {
-    name,
-    exists: config !== undefined || credentials !== undefined,
-    keys,
-    ...(services ? { services } : {}),
-  };
 }

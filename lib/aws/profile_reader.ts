@@ -29,7 +29,7 @@ import {
   splitLines,
   syntaxError,
 } from "./config_syntax.ts";
-import { type ProfileConfig, profileOf, type SharedFiles } from "./profile_config.ts";
+import type { ProfileConfig, SharedFiles } from "./profile_config.ts";
 import { configFilePath, credentialsFilePath, type EnvLike } from "./paths.ts";
 
 /** The profile to use: `--profile`, AWS_PROFILE, AWS_DEFAULT_PROFILE, else `default`. */
@@ -45,6 +45,26 @@ export function resolveRegion(
 ): string | undefined {
   return flag || env.get("AWS_REGION") || env.get("AWS_DEFAULT_REGION") || keys.region ||
     undefined;
+}
+
+/**
+ * A profile out of its sections: the config section's keys merged with the credentials section's
+ * (credentials win), and the services section its `services` key names.
+ */
+export function profileOf(
+  name: string,
+  config: ConfigSection | undefined,
+  credentials: ConfigSection | undefined,
+  findServices: (name: string) => ConfigSection | undefined,
+): ProfileConfig {
+  const keys = { ...config?.keys, ...credentials?.keys };
+  const services = keys.services ? findServices(keys.services) : undefined;
+  return {
+    name,
+    exists: config !== undefined || credentials !== undefined,
+    keys,
+    ...(services ? { services } : {}),
+  };
 }
 
 /** Both shared files, read once; any number of profiles looked up in them. */
@@ -216,8 +236,12 @@ export class FileSections {
         break;
       }
     }
-    // The lines before any section parse alone as in the whole file: this throws what it would.
-    parseLines(splitLines(text.slice(0, first)), this.path, this.kind);
+    const prefix = text.slice(0, first);
+    // Blank lines and comments, nearly always; anything else parses alone as in the whole file,
+    // which throws what it would.
+    if (prefix.split("\n").some((l) => !/^\s*([#;]|$)/.test(l))) {
+      parseLines(splitLines(prefix), this.path, this.kind);
+    }
     return false;
   }
 
@@ -225,6 +249,8 @@ export class FileSections {
   #headerAt(start: number): { kind: ConfigSection["kind"]; name: string } {
     const end = this.#text.indexOf("\n", start);
     const line = this.#text.slice(start, end < 0 ? undefined : end).replace(/\r$/, "");
+    const plain = plainHeader(line.trimEnd(), this.kind);
+    if (plain !== undefined) return plain;
     const content = line.split(COMMENT_RE)[0]!.trim();
     try {
       return parseHeader(content, 0, this.path, this.kind);
@@ -237,15 +263,12 @@ export class FileSections {
   /** The section whose header starts at `start`. */
   #sectionAt(start: number): ConfigSection {
     const next = this.#text.indexOf("\n[", start);
-    const lines = splitLines(this.#text.slice(start, next < 0 ? undefined : next + 1));
-    let parsed;
-    try {
-      parsed = parseLines(lines, this.path, this.kind)[0]!;
-    } catch {
-      // Count the lines only for the message: parsed again from the right line, it throws.
-      parsed = parseLines(lines, this.path, this.kind, this.#lineIndex(start))[0]!;
-    }
-    const { kind, name, keys, subKeys } = sectionOf(parsed);
+    const text = this.#text.slice(start, next < 0 ? undefined : next + 1);
+    const { kind, name } = this.#headerAt(start);
+    const plain = plainKeys(text);
+    const { keys, subKeys } = plain === undefined
+      ? this.#strictSection(text, start)
+      : { keys: plain, subKeys: {} };
     const lineIndex = () => this.#lineIndex(start);
     return {
       kind,
@@ -257,6 +280,17 @@ export class FileSections {
         return lineIndex() + 1;
       },
     };
+  }
+
+  /** The section in `text` (from its header on) as the strict parser reads it. */
+  #strictSection(text: string, start: number): ConfigSection {
+    const lines = splitLines(text);
+    try {
+      return sectionOf(parseLines(lines, this.path, this.kind)[0]!);
+    } catch {
+      // Count the lines only for the message: parsed again from the right line, it throws.
+      return sectionOf(parseLines(lines, this.path, this.kind, this.#lineIndex(start))[0]!);
+    }
   }
 
   /** The 0-based line of the text's offset `at`. */
@@ -275,6 +309,66 @@ export class FileSections {
 
 /** A character of a section name (the JS SDK's set). */
 const NAME_CHAR_RE = /[\w\-@+.%:/]/;
+
+/*
+ * The plain shape nearly every file has, read without the strict parser's code (a warm run then
+ * compiles none of it): `[profile NAME]`, `[default]` or `[NAME]` with a plain name, and
+ * unindented `key = value` lines without `#` or `;`, full-line comments and blank lines. On these
+ * the strict parser gives the same answer (the fuzz test checks it); on anything else it decides.
+ */
+
+/** The header line's kind and name when it is a plain header (no comment, quotes or blanks). */
+function plainHeader(
+  line: string,
+  file: ConfigFileKind,
+): { kind: ConfigSection["kind"]; name: string } | undefined {
+  if (!line.endsWith("]")) return undefined;
+  const inner = line.slice(1, -1);
+  if (file === "credentials") {
+    return plainName(inner) && inner !== "DEFAULT"
+      ? { kind: "credentials", name: inner }
+      : undefined;
+  }
+  if (inner === "default") return { kind: "profile", name: "default" };
+  const space = inner.indexOf(" ");
+  const word = inner.slice(0, space);
+  const name = inner.slice(space + 1);
+  return (word === "profile" || word === "services" || word === "sso-session") && plainName(name)
+    ? { kind: word, name }
+    : undefined;
+}
+
+/** A name every SDK reads alike (the strict parser's name characters), not `__proto__`. */
+function plainName(name: string): boolean {
+  return name !== "" && name !== "__proto__" && !NOT_NAME_RE.test(name);
+}
+const NOT_NAME_RE = /[^\w\-@+.%:/]/;
+
+/**
+ * The keys of a section of the plain shape (`text` from its header line on); undefined for any
+ * other shape, or a duplicate key, which the strict parser then reads or refuses.
+ */
+function plainKeys(text: string): Record<string, string> | undefined {
+  const lines = text.split("\n");
+  const keys: Record<string, string> = {};
+  const seen = new Set<string>();
+  for (let i = 1; i < lines.length; i++) {
+    const line = lines[i]!.endsWith("\r") ? lines[i]!.slice(0, -1) : lines[i]!;
+    const first = line.trimStart()[0];
+    if (first === undefined || first === "#" || first === ";") continue; // blank or comment
+    if (first !== line[0] || line.includes("#") || line.includes(";")) return undefined;
+    const eq = line.indexOf("=");
+    if (eq < 1) return undefined;
+    const key = line.slice(0, eq).trim();
+    const lower = key.toLowerCase();
+    if (key === "" || key.includes(":") || key === "__proto__" || seen.has(lower)) {
+      return undefined;
+    }
+    seen.add(lower);
+    keys[key] = line.slice(eq + 1).trim();
+  }
+  return keys;
+}
 
 /**
  * Text that every header of a section holds, in the parser's rules: `[NAME` in the credentials
