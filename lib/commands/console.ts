@@ -34,7 +34,8 @@ allows it: the aws partition), so the new sign-in is not refused; --no-logout sk
 browser with the console's multi-session enabled, where both sessions can stay).
 
 Options:
-  --profile NAME          Profile to sign in as (default: AWS_PROFILE, AWS_DEFAULT_PROFILE, "default")
+  --profile NAME          Profile to sign in as (default: AWS_PROFILE, AWS_DEFAULT_PROFILE,
+                          "default")
   --destination URL|SERVICE
                           Where to land: an https:// URL on the partition's console host
                           (console.aws.amazon.com, <region>.console.aws.amazon.com,
