@@ -17,7 +17,7 @@ import { consoleDestination, consolePartition, federationTarget } from "../aws/c
 import { federationLoginUrl, getSigninToken, logoutThen } from "../signin/federation.ts";
 import { isRoleProfile, resolveProfileCredentials } from "../session/profile_credentials.ts";
 import type { ResolvedCredentials } from "../session/credential_types.ts";
-import { linkReusedError, startConsoleLink } from "../login/console_link.ts";
+import { type LinkOpened, linkReusedError, startConsoleLink } from "../login/console_link.ts";
 
 export const help =
   `Usage: aws-login console [--profile NAME] [--destination URL|SERVICE] [--region REGION]
@@ -85,7 +85,10 @@ export function parse(argv: readonly string[]): ConsoleOptions {
 
 /** How long the browser may take to open the link. */
 const OPEN_TIMEOUT_MS = 5 * 60_000;
-/** How long the link still listens after its first use, to see a second opener. */
+/**
+ * How long the link still listens after its first use, to see a second opener — only where the
+ * first opener's owner could not be checked (on Linux it is: no wait).
+ */
 const REUSE_WINDOW_MS = 1_500;
 
 const ASSUMED_ROLE = /^arn:[^:]+:sts::\d{12}:assumed-role\//;
@@ -188,8 +191,9 @@ async function openThroughLink(
     deps.stderr.write(`aws-login: ${why} Open this link in your browser: ${link.startUrl}\n`);
   }
   let timer: ReturnType<typeof setTimeout> | undefined;
+  let by: LinkOpened;
   try {
-    await Promise.race([
+    by = await Promise.race([
       link.opened,
       new Promise<never>((_, reject) => {
         timer = setTimeout(() =>
@@ -206,11 +210,19 @@ async function openThroughLink(
     clearTimeout(timer);
   }
   let reused = false;
-  await Promise.race([
-    link.reopened.then(() => (reused = true)),
-    new Promise<void>((resolve) => (timer = setTimeout(resolve, REUSE_WINDOW_MS))),
-  ]);
-  clearTimeout(timer);
+  if (by.byThisUser) {
+    // The token went to this user's connection, and another user's opening is refused: nothing
+    // is left to watch for, so the command ends at once (close lets the redirect finish).
+    deps.debug("the console link was opened by this user: no wait for a second opening");
+  } else {
+    // Whoever opened the link is unknown: if it was someone else, the user's own browser comes
+    // second, and that is worth the short wait to report.
+    await Promise.race([
+      link.reopened.then(() => (reused = true)),
+      new Promise<void>((resolve) => (timer = setTimeout(resolve, REUSE_WINDOW_MS))),
+    ]);
+    clearTimeout(timer);
+  }
   await link.close();
   if (reused) throw linkReusedError();
   deps.stdout.write(`Opened the AWS console in your browser as ${identity} (${destination}).\n`);

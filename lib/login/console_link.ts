@@ -24,11 +24,22 @@ export interface ConsoleLink extends AsyncDisposable {
   /** `http://127.0.0.1:PORT/<random>`: what the browser opens. */
   readonly startUrl: string;
   /** Resolves when the link has been opened (and redirected) once; rejects if the listener fails. */
-  readonly opened: Promise<void>;
+  readonly opened: Promise<LinkOpened>;
   /** Resolves when the link is opened a second time (after {@link ConsoleLink.opened}). */
   readonly reopened: Promise<void>;
   /** Stops listening (idempotent). */
   close(): Promise<void>;
+}
+
+/** Who opened the link. */
+export interface LinkOpened {
+  /**
+   * The connection's owner was found to be the user running aws-login: the sign-in URL went to
+   * that user, and another user's later opening is refused anyway (403), so there is no second
+   * opener left to watch for. False where the owner is unknown (no check on this system, or not
+   * found): the first opener may have been someone else.
+   */
+  readonly byThisUser: boolean;
 }
 
 /**
@@ -64,10 +75,10 @@ export function startConsoleLink(p: {
   const path = `/${base64UrlEncode(crypto.getRandomValues(new Uint8Array(32)))}`;
   let port = 0;
   let uses = 0;
-  let markOpened!: () => void;
+  let markOpened!: (by: LinkOpened) => void;
   let failOpened!: (err: unknown) => void;
   let markReopened!: () => void;
-  const opened = new Promise<void>((resolve, reject) => {
+  const opened = new Promise<LinkOpened>((resolve, reject) => {
     markOpened = resolve;
     failOpened = reject;
   });
@@ -78,6 +89,7 @@ export function startConsoleLink(p: {
     const { method, url, headers } = request;
     const isLink = sameSecret(url.pathname, path);
     let note = "";
+    let byThisUser = false;
     const line = (status: number, why: string) =>
       log(`${method} ${isLink ? "<console link>" : "<other path>"}: ${status} ${why}${note}`);
     if (headers.get("host")?.toLowerCase() !== `127.0.0.1:${port}`) {
@@ -108,6 +120,7 @@ export function startConsoleLink(p: {
             "for the browser of the user who runs it.",
         );
       }
+      byThisUser = owner.found;
       note = owner.found
         ? ` (owner of the connection: this user)`
         : ` (owner of the connection unknown: ${owner.why})`;
@@ -119,7 +132,7 @@ export function startConsoleLink(p: {
       return page(409, "Link already used", REUSED);
     }
     line(302, "redirect to the console sign-in");
-    markOpened();
+    markOpened({ byThisUser });
     return new Response(null, {
       status: 302,
       headers: { Location: p.target, ...SAFE_HEADERS },

@@ -1,7 +1,8 @@
 /**
  * The one-time console link (lib/login/console_link.ts): it forwards once to the sign-in URL; a
  * second opening is refused and reported; a connection of another local user is refused without
- * spending the link; only GET with the link's own Host is answered; the target never appears in
+ * spending the link, and an opening by the user's own connection is said to be (the command then
+ * ends without waiting for a second opening); only GET with the link's own Host is answered; the target never appears in
  * its log.
  */
 import assert from "node:assert/strict";
@@ -19,7 +20,8 @@ Deno.test("the link forwards once; a second opening is refused and reported", as
   assert.equal(first.headers.get("location"), TARGET);
   assert.equal(first.headers.get("referrer-policy"), "no-referrer");
   assert.equal(first.headers.get("cache-control"), "no-store");
-  await link.opened;
+  // No owner check here: whoever opened it is unknown, so the command watches for a second opening.
+  assert.deepEqual(await link.opened, { byThisUser: false });
   let reopened = false;
   link.reopened.then(() => (reopened = true));
   const second = await fetch(link.startUrl, { redirect: "manual" });
@@ -49,6 +51,8 @@ Deno.test("another user's connection is refused and the link stays for the user'
   await mine.body?.cancel();
   assert.equal(mine.status, 302);
   assert.equal(mine.headers.get("location"), TARGET);
+  // The URL went to this user: the command need not wait for a second opening.
+  assert.deepEqual(await link.opened, { byThisUser: true });
 });
 
 Deno.test("an owner not found leaves the link to its other defences", async () => {
@@ -60,6 +64,7 @@ Deno.test("an owner not found leaves the link to its other defences", async () =
   const r = await fetch(link.startUrl, { redirect: "manual" });
   await r.body?.cancel();
   assert.equal(r.status, 302);
+  assert.deepEqual(await link.opened, { byThisUser: false });
 });
 
 Deno.test("only GET of the link with its own Host is answered", async () => {
