@@ -321,11 +321,18 @@ export function netNotAllowed(
   options?: ErrorOptions,
   endpoint = "the Sign-In endpoint",
 ): PermissionError {
+  // `--allow-net=` replaces the set's list: fine for a Sign-In endpoint (the emulator, a proxy),
+  // but a session's refresh at its AWS Sign-In host would then be refused, so for another host
+  // (STS of a region the set does not list yet) only adding it to the set is suggested.
+  const instead = endpoint === "the Sign-In endpoint"
+    ? `, or run "deno run -P --allow-net=127.0.0.1,localhost,[::1],${host} main.ts …" ` +
+      `(--allow-net replaces the set's list)`
+    : "";
   return new PermissionError(
     `aws-login's Deno permissions do not allow connecting to "${host}" (${endpoint}). ` +
-      `From a checkout, add "${host}" to "net" in deno.json's "default" permission set, or run ` +
-      `"deno run -P --allow-net=127.0.0.1,localhost,[::1],${host} main.ts …" (--allow-net replaces the ` +
-      `set's list). A release binary reaches only AWS Sign-In hosts, 127.0.0.1, localhost and [::1]`,
+      `From a checkout, add "${host}" to "net" in deno.json's "default" permission set${instead}. ` +
+      `A release binary reaches only the hosts of that set: the AWS Sign-In and STS hosts of the ` +
+      `regions it lists, 127.0.0.1, localhost and [::1]`,
     { ...options, host },
   );
 }

@@ -44,6 +44,21 @@ Deno.test("every command's --help lists --debug, which every command takes", asy
   }
 });
 
+Deno.test("every command's --help fits 100 columns and has no template placeholder left", async () => {
+  await using home = await tempHome();
+  for (const command of ["", ...(await readmeCommands()).keys()]) {
+    const { stdout } = await runCli(command ? [command, "--help"] : ["--help"], { env: home.env });
+    for (const line of stdout.split("\n")) {
+      assert.ok(
+        line.length <= 100,
+        `${command || "aws-login"} --help, ${line.length} columns: ${line}`,
+      );
+      // A `{name}` is a template's unfilled slot (JSON in help starts `{"`).
+      assert.doesNotMatch(line, /\{[a-z]\w*\}/, `${command} --help: ${line}`);
+    }
+  }
+});
+
 Deno.test("-V and --version work after another leading option, as in the AWS CLI", async () => {
   await using home = await tempHome();
   const { version } = JSON.parse(await Deno.readTextFile(`${ROOT}deno.json`));

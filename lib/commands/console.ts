@@ -55,7 +55,7 @@ Options:
   -h, --help              Show this help
 
 Environment: BROWSER (commands to open the URL, ":"-separated; %s stands for the URL),
-AWS_ENDPOINT_URL_SIGNIN (a custom Sign-In endpoint, e.g. the emulator: {it}/federation),
+AWS_ENDPOINT_URL_SIGNIN (a custom Sign-In endpoint, e.g. the emulator: its /federation is used),
 AWS_CONFIG_FILE, AWS_SHARED_CREDENTIALS_FILE.
 `;
 

@@ -44,7 +44,8 @@ Options:
                         "maxSessionDuration" 3600 to 43200 (default 3600)
   --clock-offset S      Run the emulator clock S seconds ahead (negative: behind)
   --fail-next N         Fail the next N token calls, as the --fail-* options below say
-  --fail-error VALUE    ... with this error value (TOKEN_EXPIRED, INVALID_REQUEST, server_error, ...)
+  --fail-error VALUE    ... with this error value (TOKEN_EXPIRED, INVALID_REQUEST,
+                        server_error, ...)
   --fail-status CODE    ... with this HTTP status (e.g. 500, 429)
   --fail-retry-after S  ... with Retry-After: S (429 unless --fail-status says otherwise)
   --fail-delay MS       ... after waiting MS milliseconds (alone: answer normally after the wait)

@@ -38,14 +38,14 @@ End a profile's login session: revoke its refresh token at AWS Sign-In, then rem
 login credentials (its file in ~/.aws/login/cache) and the cached role credentials
 (~/.aws/cli/cache) of every role profile that comes from it. For a role profile, the login session
 it comes from is logged out. With --all, every cached login session (and every role profile's
-cached role credentials). The
-config file is not changed: run "aws-login login" to sign in again. Tools that already hold the
-access credentials can use them until they expire (at most 15 minutes).
+cached role credentials). The config file is not changed: run "aws-login login" to sign in again.
+Tools that already hold the access credentials can use them until they expire (at most 15 minutes).
 
 Revoking needs the permission signin:RevokeOAuth2TokenWithIAM and is signed with the session's own
 credentials (refreshed first when they have expired). Each session is revoked at the Sign-In
-endpoint recorded in its cache file (where it was made), whatever the endpoint settings say now. When it fails, the file is removed all the
-same and a warning says the refresh token stays usable until the session ends.
+endpoint recorded in its cache file (where it was made), whatever the endpoint settings say now.
+When it fails, the file is removed all the same and a warning says the refresh token stays usable
+until the session ends; a session that had already ended or been revoked is said to be so.
 
 Options:
   --profile NAME  Profile to log out (default: AWS_PROFILE, AWS_DEFAULT_PROFILE, then "default")

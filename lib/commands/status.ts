@@ -46,15 +46,15 @@ import type { CachedLoginToken } from "../session/token_cache.ts";
 
 export const help = `Usage: aws-login status [--profile NAME] [--json] [--refresh] [--offline]
 
-Show every profile with a login session, and under it the role profiles that come from it
-("admin → dev (login session)": the role's account and when its cached credentials expire). For
-each session: its identity (the login session ARN), account, region,
-when its access credentials expire, whether its cache file exists and is valid, the access key
-id and secret key masked to their last 4 characters, and when the session ends (asked of AWS
-Sign-In, which needs signin:IntrospectOAuth2TokenWithIAM; a failure is only noted). A session
-known to have ended (AWS Sign-In says so, a refresh by --refresh or an earlier command was refused
-for that reason, or 12 hours have passed since sign-in) shows "ended — log in again"; a profile without a cached session (after
-logout) shows "logged out". Status does not refresh anything unless --refresh is given. Exit
+Show every profile with a login session, and under it the role profiles that come from it ("admin →
+dev (login session)": the role's account and when its cached credentials expire). For each session:
+its identity (the login session ARN), account, region, when its access credentials expire, whether
+its cache file exists and is valid, the access key id and secret key masked to their last 4
+characters, and when the session ends (asked of AWS Sign-In, which needs
+signin:IntrospectOAuth2TokenWithIAM; a failure is only noted). A session known to have ended (AWS
+Sign-In says so, a refresh by --refresh or an earlier command was refused for that reason, or 12
+hours have passed since sign-in) shows "ended — log in again"; a profile without a cached session
+(after logout) shows "logged out". Status does not refresh anything unless --refresh is given. Exit
 status: 0 when every session is usable or logged out, 4 when a cache file is invalid, 5 when a
 session has ended, or the exit status of a failed --refresh.
 

@@ -266,3 +266,23 @@ Deno.test("logout --all also removes the cached role credentials of every role p
   );
   assert.deepEqual(left, []);
 });
+
+Deno.test("a role profile in a region the set does not list says to add its STS host to deno.json", async () => {
+  const t = await sessionFixture({ arn: ARN, region: "eu-west-1" });
+  await using _t = t;
+  await addProfile(t.home.home, "admin", {
+    role_arn: "arn:aws:iam::222222222222:role/Admin",
+    source_profile: "dev",
+    region: "eu-newx-1", // not (yet) in lib/aws/regions.ts: its STS host is not in the set
+  });
+  const { code, stderr } = await runCli(["credential-process", "--profile", "admin"], {
+    env: t.session.env,
+  });
+  assert.equal(code, 3, stderr);
+  assert.match(stderr, /"sts\.eu-newx-1\.amazonaws\.com:443" \(the STS endpoint\)/);
+  assert.match(stderr, /add "sts\.eu-newx-1\.amazonaws\.com:443" to "net" in deno\.json/);
+  // --allow-net=… would replace the set, and the session's refresh at its Sign-In host with it.
+  assert.doesNotMatch(stderr, /--allow-net=/);
+  // The release binary's set has STS hosts too: it is not limited to Sign-In hosts.
+  assert.match(stderr, /the AWS Sign-In and STS hosts of the regions it lists/);
+});
