@@ -187,6 +187,49 @@ Deno.test("console: a refused getSigninToken is one line with what to do, and no
   }
 });
 
+Deno.test("console --debug for a role: its fresh credentials and the token appear nowhere but the URL", async () => {
+  await using t = await setup();
+  // A stand-in federation endpoint that keeps the role credentials it is sent, then answers with a
+  // token or, asked to, refuses quoting them.
+  const sessions: Record<string, string>[] = [];
+  let refuse = false;
+  const TOKEN = `stand-in-signin-token-${crypto.randomUUID()}`;
+  await using federation = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen: () => {} },
+    (req) => {
+      const session = new URL(req.url).searchParams.get("Session") ?? "";
+      sessions.push(JSON.parse(session));
+      return refuse
+        ? new Response(`refused ${session}`, { status: 403 })
+        : Response.json({ SigninToken: TOKEN });
+    },
+  );
+  // STS stays the emulator's; only the federation calls go to the stand-in.
+  const env = { ...t.env, AWS_ENDPOINT_URL_SIGNIN: `http://127.0.0.1:${federation.addr.port}` };
+  const args = ["console", "--profile", "admin", "--print", "--no-logout", "--debug"];
+  const ok = await runCli(args, { env });
+  assert.equal(ok.code, EXIT.ok, ok.stderr);
+  assert.match(ok.stderr, /debug: getSigninToken at /);
+  assert.equal(new URL(ok.stdout.trim()).searchParams.get("SigninToken"), TOKEN);
+  refuse = true;
+  const refused = await runCli(args, { env });
+  assert.equal(refused.code, EXIT.signin, refused.stderr);
+  assert.match(refused.stderr, /refused a console sign-in token .*HTTP 403/);
+  assert.equal(sessions.length, 2);
+  assert.ok(!ok.stderr.includes(TOKEN), "the sign-in token in --debug output");
+  for (const session of sessions) {
+    // The role's own credentials, assumed afresh for the console, not the login session's.
+    assert.match(session.sessionId!, /^ASIA/);
+    assert.notEqual(session.sessionId, t.session.token.accessToken.accessKeyId);
+    for (const secret of [session.sessionKey!, session.sessionToken!]) {
+      assert.ok(secret.length > 20);
+      for (const text of [ok.stdout, ok.stderr, refused.stdout, refused.stderr]) {
+        assert.ok(!text.includes(secret), "a role credential in the output");
+      }
+    }
+  }
+});
+
 Deno.test("console opens the browser at the one-time link, which forwards to the console", async () => {
   await using t = await setup();
   const log = `${t.home.home}/browser-log.json`;
