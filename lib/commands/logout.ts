@@ -161,14 +161,19 @@ async function removeRoleCaches(deps: Deps, loginProfile: string | undefined): P
   const { roleCacheFilesOf } = await import("../session/role_status.ts");
   let count = 0;
   for (const file of await roleCacheFilesOf(deps.env, loginProfile)) {
+    // Under the entry's lock, as a login cache file: an AssumeRole in progress writes first (not
+    // after the removal), and the lock file goes too, leaving nothing in the AWS CLI's folder.
     try {
-      await Deno.remove(file);
-      count++;
-      deps.debug(`removed "${file}"`);
-    } catch (err) {
-      if (!(err instanceof Deno.errors.NotFound)) {
-        deps.stderr.write(`aws-login: warning: cannot remove "${file}": ${message(err)}\n`);
+      if (await removeCachedToken(file)) {
+        count++;
+        deps.debug(`removed "${file}"`);
       }
+    } catch (err) {
+      // A CacheError names the file already.
+      const why = err instanceof CacheError
+        ? err.message
+        : `cannot remove "${file}": ${message(err)}`;
+      deps.stderr.write(`aws-login: warning: ${why}\n`);
     }
   }
   if (count > 0) {

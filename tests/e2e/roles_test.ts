@@ -140,8 +140,8 @@ Deno.test("logout --profile of a role profile logs out its session and removes t
   assert.match(out.stdout, /login session of profile 'dev': logging out 'dev'/);
   assert.match(out.stdout, /Removed 1 cached role credential/);
   const cacheDir = `${t.home.home}/.aws/cli/cache`;
-  const left = [...Deno.readDirSync(cacheDir)].filter((e) => e.name.endsWith(".json"));
-  assert.deepEqual(left, []);
+  // Nothing left in the AWS CLI's folder: neither the entry nor its lock file.
+  assert.deepEqual([...Deno.readDirSync(cacheDir)].map((e) => e.name), []);
   const after = await runCli(["credential-process", "--profile", "admin"], { env });
   assert.equal(after.code, 4, after.stderr);
   assert.match(after.stderr, /aws-login login --profile dev/);
@@ -261,10 +261,8 @@ Deno.test("logout --all also removes the cached role credentials of every role p
     out.stdout,
     /Removed 1 cached role credential of role profiles that come from these login sessions/,
   );
-  const left = [...Deno.readDirSync(`${t.home.home}/.aws/cli/cache`)].filter((e) =>
-    e.name.endsWith(".json")
-  );
-  assert.deepEqual(left, []);
+  const left = [...Deno.readDirSync(`${t.home.home}/.aws/cli/cache`)].map((e) => e.name);
+  assert.deepEqual(left, [], "neither the entry nor its lock file");
 });
 
 Deno.test("a role profile in a region the set does not list says to add its STS host to deno.json", async () => {
