@@ -12,8 +12,8 @@
  * writes `{ argv, env, visits }` as JSON to FILE — what a process listing shows of the browser, and
  * every URL it visited — after following URL (or without opening it, with `--no-open`: a browser
  * that has not fetched the link yet). With `BROWSER_STAND_IN_RECORD_LATE=1` in its environment it
- * writes the record only once the process that started it has exited: what a slow browser on a
- * loaded machine does, since `login` stops waiting for a browser after a few seconds.
+ * writes the record only a second after the process that started it has exited: what a slow browser
+ * on a loaded machine does, since `login` stops waiting for a browser after a few seconds.
  *
  * @module
  */
@@ -153,6 +153,9 @@ if (import.meta.main) {
   if (Deno.env.get("BROWSER_STAND_IN_RECORD_LATE") === "1") {
     const parent = Deno.ppid;
     while (Deno.ppid === parent) await new Promise((r) => setTimeout(r, 20));
+    // A second later still: written right at login's exit, the record was often there before a
+    // reader that does not wait looked for it, so the smoke test's wait went untested.
+    await new Promise((r) => setTimeout(r, 1_000));
   }
   // Write to a temporary name first: tests poll for the file.
   await Deno.writeTextFile(`${log}.tmp`, JSON.stringify(record));

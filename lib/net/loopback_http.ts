@@ -55,12 +55,15 @@ const REASONS: Record<number, string> = {
   200: "OK",
   302: "Found",
   400: "Bad Request",
+  401: "Unauthorized",
+  403: "Forbidden",
   404: "Not Found",
   405: "Method Not Allowed",
   409: "Conflict",
   410: "Gone",
   431: "Request Header Fields Too Large",
   500: "Internal Server Error",
+  503: "Service Unavailable",
 };
 
 /**

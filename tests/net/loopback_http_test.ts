@@ -65,6 +65,33 @@ Deno.test("serveLoopback() answers one GET per connection and closes it", async 
   assert.match(raw, /\r\ncontent-length: 7\r\nconnection: close\r\n\r\nGET \/x $/);
 });
 
+Deno.test("serveLoopback() gives each status the callback and the credential endpoint answer with its reason phrase", async () => {
+  // 401, 403 and 503 are what the credential endpoint answers without a token, with a wrong one and
+  // while Sign-In cannot be reached; 403 is also login's answer to another user's connection.
+  const phrases: Record<number, string> = {
+    200: "OK",
+    302: "Found",
+    400: "Bad Request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    409: "Conflict",
+    410: "Gone",
+    500: "Internal Server Error",
+    503: "Service Unavailable",
+  };
+  const server = closeAtDeadline(serveLoopback({
+    port: 0,
+    handler: ({ url }) => new Response(null, { status: Number(url.pathname.slice(1)) }),
+  }));
+  await using _ = server;
+  for (const [status, phrase] of Object.entries(phrases)) {
+    const raw = await exchange(server, `GET /${status} HTTP/1.1\r\nHost: h\r\n\r\n`);
+    assert.equal(raw.split("\r\n")[0], `HTTP/1.1 ${status} ${phrase}`);
+  }
+});
+
 Deno.test("serveLoopback() refuses a malformed head with 400 and an oversized one with 431", async () => {
   await using server = echo();
   for (
