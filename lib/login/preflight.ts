@@ -157,14 +157,16 @@ export async function checkRegionExists(
   const host = new URL(base).hostname;
   const { state } = await Deno.permissions.query({ name: "net", host });
   if (state !== "granted") {
+    const refused = withSuggestion(
+      `AWS region "${region}" is not one aws-login knows, and its Sign-In host "${host}" is ` +
+        `not in the Deno permission set`,
+      region,
+      REGIONS,
+    );
     throw new ConfigError(
       "ERR_CONFIG_REGION",
-      withSuggestion(
-        `AWS region "${region}" is not one aws-login knows, and its Sign-In host "${host}" is ` +
-          `not in the Deno permission set`,
-        region,
-        REGIONS,
-      ) + ` If it is a new AWS region, add "${host}" to "net" in deno.json's "default" set`,
+      `${refused}${refused.endsWith("?") ? "" : "."} If it is a new AWS region, add "${host}" ` +
+        `to "net" in deno.json's "default" set`,
     );
   }
   if (await lookup(host) === false) {

@@ -314,6 +314,7 @@ async function stsTarget(
     }
     const endpoint = stsEndpoint(deps.env, { region, profile: chain.requested });
     if (endpoint.source !== undefined) checkNetAllowed(endpoint.url, endpoint.source);
+    else await checkRegionReached(region, endpoint.url);
     ctx.sts = { region, endpoint: endpoint.url };
   }
   const partition = roleArnPartition(hop.roleArn);
@@ -327,6 +328,38 @@ async function stsTarget(
     );
   }
   return ctx.sts;
+}
+
+/**
+ * Refuses, before any network call, a region aws-login does not list whose default STS host the
+ * permission set does not reach: most likely a typo (`eu-wst-1`), which gets the closest known
+ * region, rather than only a hint to add a host that does not exist to deno.json. A new AWS region
+ * is told how to add its host (STS hosts are listed per region: no wildcard can cover them).
+ */
+async function checkRegionReached(region: string, url: string): Promise<void> {
+  const host = `${new URL(url).hostname}:443`;
+  try {
+    if (Deno.permissions.querySync({ name: "net", host }).state === "granted") return;
+  } catch {
+    return;
+  }
+  const regionsModule = "../aws/regions.ts", suggestModule = "../cli/suggest.ts";
+  const { isKnownRegion, REGIONS }: typeof import("../aws/regions.ts") = await import(
+    regionsModule
+  );
+  if (isKnownRegion(region)) return; // the set lists it: whatever refused it says so on use
+  const { withSuggestion }: typeof import("../cli/suggest.ts") = await import(suggestModule);
+  const refused = withSuggestion(
+    `AWS region "${region}" is not one aws-login knows, and its STS host "${host}" is not in ` +
+      `the Deno permission set`,
+    region,
+    REGIONS,
+  );
+  throw new ConfigError(
+    "ERR_CONFIG_REGION",
+    `${refused}${refused.endsWith("?") ? "" : "."} If it is a new AWS region, add "${host}" to ` +
+      `"net" in deno.json's "default" set`,
+  );
 }
 
 /** Refuses a custom STS endpoint the permission set cannot reach, naming it. */

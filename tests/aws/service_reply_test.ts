@@ -94,6 +94,10 @@ Deno.test("transportError() names the service it was given", () => {
   );
   assert.ok(denied instanceof PermissionError);
   assert.match(denied.message, /connecting to "sts\.example:443" \(the STS endpoint\)/);
+  // --allow-net=… would replace the set, and the login session's refresh at its Sign-In host with
+  // it; the release binary's set has STS hosts too.
+  assert.doesNotMatch(denied.message, /--allow-net=/);
+  assert.match(denied.message, /the AWS Sign-In and STS hosts of the regions it lists/);
   // Sign-In's own messages are as before.
   assert.match(
     transportError(new TypeError("x"), SIGN_IN, "h").message,

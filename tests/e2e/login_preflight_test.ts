@@ -71,6 +71,20 @@ Deno.test("a FIPS login in a mistyped region is refused with the suggestion too"
   assert.ok(await t.wroteNothing());
 });
 
+Deno.test("a FIPS login in a new region with no close match ends its sentence before the advice", async () => {
+  await using t = await setup();
+  const { code, stderr } = await login(["--region", "xx-newx-9"], {
+    ...t.env,
+    AWS_USE_FIPS_ENDPOINT: "true",
+  });
+  assert.equal(code, EXIT.config, stderr);
+  assert.match(
+    stderr,
+    /is not in the Deno permission set\. If it is a new AWS region, add "signin-fips\.xx-newx-9\./,
+  );
+  assert.equal(await t.browserStarted(), false);
+});
+
 Deno.test("a region aws-login does not list, whose Sign-In host exists, signs in as any other", async () => {
   await using t = await setup();
   const { code, stderr } = await login(

@@ -265,7 +265,7 @@ Deno.test("logout --all also removes the cached role credentials of every role p
   assert.deepEqual(left, [], "neither the entry nor its lock file");
 });
 
-Deno.test("a role profile in a region the set does not list says to add its STS host to deno.json", async () => {
+Deno.test("a role profile in a region aws-login does not list: a typo gets the closest region, a new one how to add its STS host", async () => {
   const t = await sessionFixture({ arn: ARN, region: "eu-west-1" });
   await using _t = t;
   await addProfile(t.home.home, "admin", {
@@ -273,14 +273,20 @@ Deno.test("a role profile in a region the set does not list says to add its STS 
     source_profile: "dev",
     region: "eu-newx-1", // not (yet) in lib/aws/regions.ts: its STS host is not in the set
   });
-  const { code, stderr } = await runCli(["credential-process", "--profile", "admin"], {
-    env: t.session.env,
+  const typo = await runCli(["credential-process", "--profile", "admin"], {
+    env: { ...t.session.env, AWS_REGION: "eu-wst-1" },
   });
-  assert.equal(code, 3, stderr);
-  assert.match(stderr, /"sts\.eu-newx-1\.amazonaws\.com:443" \(the STS endpoint\)/);
-  assert.match(stderr, /add "sts\.eu-newx-1\.amazonaws\.com:443" to "net" in deno\.json/);
+  assert.equal(typo.code, 3, typo.stderr);
+  assert.match(
+    typo.stderr,
+    /^aws-login: AWS region "eu-wst-1" is not one aws-login knows, and its STS host "sts\.eu-wst-1\.amazonaws\.com:443" is not in the Deno permission set\. Did you mean "eu-west-1"\? If it is a new AWS region, add /,
+  );
+  const fresh = await runCli(["export-env", "--profile", "admin"], { env: t.session.env });
+  assert.equal(fresh.code, 3, fresh.stderr);
+  assert.match(
+    fresh.stderr,
+    /permission set\. If it is a new AWS region, add "sts\.eu-newx-1\.amazonaws\.com:443" to "net" in deno\.json's "default" set\n$/,
+  );
   // --allow-net=… would replace the set, and the session's refresh at its Sign-In host with it.
-  assert.doesNotMatch(stderr, /--allow-net=/);
-  // The release binary's set has STS hosts too: it is not limited to Sign-In hosts.
-  assert.match(stderr, /the AWS Sign-In and STS hosts of the regions it lists/);
+  assert.doesNotMatch(typo.stderr + fresh.stderr, /--allow-net=/);
 });
