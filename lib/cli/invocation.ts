@@ -81,10 +81,11 @@ export function installedArgs(args: readonly string[]): { installed: boolean; ar
 
 /** What the installed command says about a missing permission, instead of {@link PERMISSION_HINT}. */
 export function installedPermissionHint(checkout: string | undefined): string {
+  const where = checkout === undefined ? "in the checkout" : `in ${checkout}`;
   return `This aws-login was installed by "deno task install", which allows files only in your ` +
     `home directory and the paths AWS_CONFIG_FILE, AWS_SHARED_CREDENTIALS_FILE and ` +
-    `AWS_LOGIN_CACHE_DIRECTORY named when it ran: set those variables as you need them and run ` +
-    `"deno task install" again${checkout === undefined ? " in the checkout" : ` in ${checkout}`}`;
+    `AWS_LOGIN_CACHE_DIRECTORY named when it ran: use a path in your home directory (an --output ` +
+    `file), or set those variables as you need them and run "deno task install" again ${where}`;
 }
 
 /**

@@ -264,6 +264,21 @@ Deno.test("deno task install puts an aws-login on PATH that runs credential-proc
       /-P|--allow-read/,
       "no advice the installed command cannot take",
     );
+    // An --output file outside: installing again would not help, a path at home does.
+    const output = await run([
+      "export-env",
+      "--profile",
+      "dev",
+      "--output",
+      `${outside}/creds.env`,
+    ]);
+    assert.equal(output.code, 3, output.stderr);
+    assert.match(
+      output.stderr,
+      /^aws-login: .*use a path in your home directory \(an --output file\)/,
+    );
+    assert.equal(output.stderr.trimEnd().split("\n").length, 1, output.stderr);
+    await assert.rejects(Deno.lstat(`${outside}/creds.env`), Deno.errors.NotFound);
   } finally {
     await Deno.remove(outside, { recursive: true });
   }
