@@ -4,12 +4,12 @@
  * endpoint, calls STS GetCallerIdentity at the emulator, and — after its credentials have expired
  * (the emulator issues 3-second credentials, so a long run is compressed into seconds) — gets new
  * ones from the endpoint for each later call. STS refuses the first credentials by then, so the
- * later calls worked only because of the refresh.
+ * later calls worked only because of the refresh. On a role profile, the SDK acts as the role.
  */
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { DEV_LOCK, runCli } from "../helpers/cli.ts";
-import { sessionFixture } from "../helpers/session.ts";
+import { addProfile, sessionFixture } from "../helpers/session.ts";
 
 const ARN = "arn:aws:sts::123456789012:assumed-role/Developer/alice";
 const CHILD = fileURLToPath(new URL("./sdk_container_child.ts", import.meta.url));
@@ -49,4 +49,38 @@ Deno.test("the official SDK under exec keeps working across refreshes from the e
   assert.deepEqual(steps[CALLS], { first: "ExpiredToken" });
   assert.ok(t.emulator.controls.counters().refresh_token >= CALLS - 1);
   assert.equal(t.emulator.controls.counters().sts, CALLS + 1);
+});
+
+Deno.test("the official SDK under exec on a role profile acts as the role: GetCallerIdentity names the assumed role", async () => {
+  await using t = await sessionFixture({ arn: "arn:aws:iam::111111111111:user/Alice" });
+  await addProfile(t.home.home, "admin", {
+    role_arn: "arn:aws:iam::222222222222:role/Admin",
+    source_profile: "dev",
+  });
+  const { code, stdout, stderr } = await runCli(
+    [
+      "exec",
+      "--profile",
+      "admin",
+      "--",
+      Deno.execPath(),
+      "run",
+      "-q",
+      "-A",
+      `--lock=${DEV_LOCK}`,
+      CHILD,
+      t.emulator.url,
+      "1",
+    ],
+    {
+      env: { ...t.session.env, AWS_ENDPOINT_URL_STS: t.emulator.url },
+      timeoutMs: 120_000,
+    },
+  );
+  assert.equal(code, 0, stderr + stdout);
+  const [environment, call] = stdout.trim().split("\n").map((line) => JSON.parse(line));
+  assert.deepEqual(environment, { staticKeys: [], endpoint: true });
+  // The session name is the login identity's own name (role_session_name unset).
+  assert.equal(call.arn, "arn:aws:sts::222222222222:assumed-role/Admin/Alice");
+  assert.equal(t.emulator.controls.counters().assume_role, 1);
 });
