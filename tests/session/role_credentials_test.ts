@@ -295,7 +295,11 @@ Deno.test("pythonInt() reads duration_seconds as Python's int()", () => {
   ) {
     assert.equal(pythonInt(text), n);
   }
-  for (const text of ["3600s", "3__600", "_3600", "3600_", "36.0", "", "0x10"]) {
+  // Python's int() also reads other scripts' digits and strips Unicode spaces: refused here on
+  // purpose (docs/PROTOCOL.md §16), a visible difference instead of a silent one.
+  for (
+    const text of ["3600s", "3__600", "_3600", "3600_", "36.0", "", "0x10", "١٨٠٠", "3600\u00a0"]
+  ) {
     assert.equal(pythonInt(text), undefined, text);
   }
 });
