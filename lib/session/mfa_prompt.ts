@@ -50,7 +50,9 @@ export async function ttyMfaPrompt(
   }
   // Writing to /dev/tty needs every permission, reading it only `read`: the prompt goes to stderr
   // when that is the terminal, and the answer comes from the terminal device or stdin.
-  if (!terminal.stderr.isTerminal()) throw noTerminal(serial, profile, requested);
+  if (!terminal.stderr.isTerminal()) {
+    throw noTerminal(serial, profile, requested, await isOpenable(terminal.tty));
+  }
   let reader: Deno.FsFile | undefined;
   try {
     reader = await Deno.open(terminal.tty, { read: true });
@@ -85,12 +87,39 @@ async function readLine(from: { read(p: Uint8Array): Promise<number | null> }): 
   return new TextDecoder().decode(new Uint8Array(bytes)).replace(/\r$/, "");
 }
 
-/** The error when no one can be asked. */
-export function noTerminal(serial: string, profile: string, requested: string): StsError {
+/** Whether the terminal device can be opened for reading: there is a controlling terminal. */
+async function isOpenable(tty: string): Promise<boolean> {
+  try {
+    (await Deno.open(tty, { read: true })).close();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The error when no one can be asked.
+ *
+ * @param captured There is a terminal, but stderr is not it (a program running
+ *   `credential_process` captures it): say why it is not used, as "no terminal" would puzzle
+ *   someone typing in one.
+ */
+export function noTerminal(
+  serial: string,
+  profile: string,
+  requested: string,
+  captured = false,
+): StsError {
+  const why = captured
+    ? `aws-login cannot ask for it here: its stderr is not the terminal (a program that runs ` +
+      `credential_process captures it) and Deno lets aws-login write to the terminal device only ` +
+      `with every permission. Run "aws-login status --refresh --profile ${requested}" on its own ` +
+      `in this terminal first`
+    : `there is no terminal to ask on. Run "aws-login status --refresh --profile ${requested}" ` +
+      `in a terminal first`;
   return new StsError(
     "ERR_STS_MFA",
-    `Profile "${profile}" needs an MFA code for "${serial}", and there is no terminal to ask ` +
-      `on. Run "aws-login status --refresh --profile ${requested}" in a terminal first: it ` +
-      `fills the role cache for the role's lifetime`,
+    `Profile "${profile}" needs an MFA code for "${serial}", and ${why}: it fills the role cache ` +
+      `for the role's lifetime`,
   );
 }

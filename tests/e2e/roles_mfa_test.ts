@@ -17,7 +17,8 @@ const hasScript = Deno.build.os === "linux" &&
   (await Deno.stat("/usr/bin/setsid").then(() => true, () => false));
 
 Deno.test({
-  name: "MFA: no terminal → a clear failure; a terminal run prompts there and fills the cache",
+  name:
+    "MFA: no terminal, or a captured stderr → a clear failure; a terminal run prompts there and fills the cache",
   ignore: !hasScript,
   async fn() {
     await using t = await sessionFixture({
@@ -57,6 +58,30 @@ Deno.test({
     assert.equal(none.stdout, "");
     assert.match(none.stderr, /no terminal.*aws-login status --refresh --profile admin/);
     assert.doesNotMatch(none.stderr, /Enter MFA code/);
+    assert.equal(t.emulator.controls.counters().assume_role, 0);
+    // In a terminal, but with stderr captured (as the AWS CLI runs a credential_process): the
+    // prompt cannot be shown, and the message says why instead of "no terminal".
+    const errFile = `${t.home.home}/captured-stderr`;
+    const captured = await outputBounded("setsid", {
+      args: [
+        "-w",
+        "script",
+        "-qec",
+        `${Deno.execPath()} run -q -P ${ROOT}main.ts credential-process --profile admin ` +
+        `2>${errFile}`,
+        "/dev/null",
+      ],
+      env,
+      clearEnv: true,
+      stdinText: "123456\n",
+    });
+    assert.equal(captured.code, 5, captured.stdout);
+    const capturedErr = await Deno.readTextFile(errFile);
+    assert.match(
+      capturedErr,
+      /its stderr is not the terminal.*"aws-login status --refresh --profile admin" on its own in this terminal/,
+    );
+    assert.doesNotMatch(captured.stdout + capturedErr, /Enter MFA code/);
     assert.equal(t.emulator.controls.counters().assume_role, 0);
     // In a terminal: the prompt is written there and the code read from it.
     // `script` in a session of its own (setsid): in the test runner's process group it waits.
