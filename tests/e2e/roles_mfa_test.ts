@@ -108,3 +108,66 @@ Deno.test({
     assert.equal(t.emulator.controls.counters().assume_role, 1);
   },
 });
+
+Deno.test({
+  name:
+    "MFA under exec in a terminal: the endpoint re-assumes an expiring role with a prompt there, the child gets the new role",
+  ignore: !hasScript,
+  async fn() {
+    await using t = await sessionFixture({
+      arn: ALICE,
+      region: "eu-west-1",
+      emulator: {
+        roles: [{
+          arn: "arn:aws:iam::222222222222:role/Admin",
+          mfaSerial: SERIAL,
+          mfaCode: "123456",
+        }],
+      },
+    });
+    await addProfile(t.home.home, "admin", {
+      role_arn: "arn:aws:iam::222222222222:role/Admin",
+      source_profile: "dev",
+      mfa_serial: SERIAL,
+    });
+    const env = { ...t.session.env, AWS_ENDPOINT_URL_STS: t.emulator.url };
+    // The child asks the endpoint, then brings the cached role to a minute before its expiry (as
+    // time would), and asks again: the endpoint must assume the role again, asking for a code.
+    const child = `${t.home.home}/child.sh`;
+    await Deno.writeTextFile(
+      child,
+      `ask() { curl -sf -H "Authorization: $AWS_CONTAINER_AUTHORIZATION_TOKEN" ` +
+        `"$AWS_CONTAINER_CREDENTIALS_FULL_URI" | grep -o '"AccessKeyId":"[^"]*"'; }
+ask
+soon=$(date -u -d @$(( $(date +%s) + 60 )) +%Y-%m-%dT%H:%M:%SUTC)
+for f in "$HOME"/.aws/cli/cache/*.json; do
+  sed -i "s/\\"Expiration\\": \\"[^\\"]*\\"/\\"Expiration\\": \\"$soon\\"/" "$f"
+done
+ask
+`,
+    );
+    const run = await outputBounded("setsid", {
+      args: [
+        "-w",
+        "script",
+        "-qec",
+        `${Deno.execPath()} run -q -P ${ROOT}main.ts exec --profile admin -- sh ${child}`,
+        "/dev/null",
+      ],
+      env,
+      clearEnv: true,
+      // One code per prompt; the terminal hands them out line by line.
+      stdinText: "123456\n123456\n",
+    });
+    assert.equal(run.code, 0, run.stdout + run.stderr);
+    assert.equal(
+      run.stdout.match(/Enter MFA code for arn:aws:iam::111111111111:mfa\/Alice: /g)?.length,
+      2,
+      run.stdout,
+    );
+    const keys = [...run.stdout.matchAll(/"AccessKeyId":"([^"]+)"/g)].map((m) => m[1]);
+    assert.equal(keys.length, 2, run.stdout);
+    assert.notEqual(keys[0], keys[1], "the child got the role assumed again");
+    assert.equal(t.emulator.controls.counters().assume_role, 2);
+  },
+});
