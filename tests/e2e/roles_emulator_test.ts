@@ -117,3 +117,56 @@ Deno.test("duration_seconds above the role's maximum: STS's words, and the key t
   assert.equal(out.code, 5, out.stderr);
   assert.match(out.stderr, /DurationSeconds.*Lower "duration_seconds" in profile "admin"/);
 });
+
+Deno.test("no secret of the role or of the session beneath appears in any output of a role profile, with --debug", async () => {
+  const { t, env } = await setup({
+    roles: [
+      { arn: "arn:aws:iam::222222222222:role/Admin" },
+      { arn: "arn:aws:iam::222222222222:role/Locked", trustedPrincipals: ["999999999999"] },
+    ],
+  });
+  await using _ = t;
+  await addProfile(t.home.home, "admin", {
+    role_arn: "arn:aws:iam::222222222222:role/Admin",
+    source_profile: "dev",
+    region: "eu-west-1",
+  });
+  await addProfile(t.home.home, "locked", {
+    role_arn: "arn:aws:iam::222222222222:role/Locked",
+    source_profile: "dev",
+  });
+  const outputs: [string, string][] = [];
+  const run = async (args: string[], stdoutHasCredentials = false) => {
+    const split = args.includes("--") ? args.indexOf("--") : args.length;
+    const out = await runCli([...args.slice(0, split), "--debug", ...args.slice(split)], { env });
+    outputs.push([`${args.join(" ")} (stderr)`, out.stderr]);
+    if (!stdoutHasCredentials) outputs.push([`${args.join(" ")} (stdout)`, out.stdout]);
+    return out;
+  };
+  assert.equal((await run(["status", "--refresh", "--profile", "admin"])).code, 0);
+  assert.equal((await run(["credential-process", "--profile", "admin"], true)).code, 0);
+  assert.equal((await run(["export-env", "--profile", "admin"], true)).code, 0);
+  assert.equal((await run(["status", "--json", "--profile", "admin"])).code, 0);
+  assert.equal((await run(["exec", "--profile", "admin", "--no-server", "--", "true"])).code, 0);
+  assert.equal((await run(["credential-process", "--profile", "locked"])).code, 5);
+
+  const secrets = new Set<string>();
+  const token = JSON.parse(await Deno.readTextFile(t.session.cachePath));
+  secrets.add(token.accessToken.secretAccessKey);
+  secrets.add(token.accessToken.sessionToken);
+  secrets.add(token.refreshToken);
+  const dir = `${t.home.home}/.aws/cli/cache`;
+  for (const entry of Deno.readDirSync(dir)) {
+    if (!entry.name.endsWith(".json")) continue;
+    const role = JSON.parse(await Deno.readTextFile(`${dir}/${entry.name}`));
+    secrets.add(role.Credentials.SecretAccessKey);
+    secrets.add(role.Credentials.SessionToken);
+  }
+  assert.equal(secrets.size, 5);
+  assert.equal((await run(["logout", "--profile", "admin", "--no-revoke"])).code, 0);
+  for (const [label, text] of outputs) {
+    for (const secret of secrets) {
+      assert.ok(secret.length > 8 && !text.includes(secret), `${label} holds a secret`);
+    }
+  }
+});
