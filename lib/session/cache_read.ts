@@ -45,11 +45,16 @@ export type MissingError = (path: string, cause: Deno.errors.NotFound) => CacheE
 export async function readCacheFile<T>(
   path: string,
   parse: (text: string) => T,
-  options: { missing?: MissingError; reread?: boolean } = {},
+  options: {
+    missing?: MissingError;
+    reread?: boolean;
+    /** What the file is and what to do about an unsafe one (default: a login token cache). */
+    describe?: { action: string; unsafeHint: string };
+  } = {},
 ): Promise<T> {
   const started = Date.now();
   for (let pause = 1;; pause = Math.min(pause * 2, 20)) {
-    const text = readCacheText(path, options.missing);
+    const text = readCacheText(path, options.missing, options.describe);
     try {
       return parse(text);
     } catch (err) {
@@ -72,7 +77,11 @@ function modifiedWithin(path: string, ms: number): boolean {
   }
 }
 
-function readCacheText(path: string, missing: MissingError | undefined): string {
+function readCacheText(
+  path: string,
+  missing: MissingError | undefined,
+  describe: { action: string; unsafeHint: string } | undefined,
+): string {
   try {
     return new TextDecoder().decode(readOwnFile(path));
   } catch (err) {
@@ -80,7 +89,9 @@ function readCacheText(path: string, missing: MissingError | undefined): string 
       throw missing?.(path, err) ??
         new CacheError("ERR_CACHE_MISSING", `No cache file "${path}"`, { cause: err });
     }
-    throw cacheFileError(path, err, "Cannot read token cache");
+    throw describe === undefined
+      ? cacheFileError(path, err, "Cannot read token cache")
+      : cacheFileError(path, err, describe.action, describe.unsafeHint);
   }
 }
 

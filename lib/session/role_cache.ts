@@ -132,7 +132,13 @@ function accountOf(arn: string | undefined): string | undefined {
  */
 export async function readRoleCacheEntry(path: string): Promise<RoleCacheEntry | undefined> {
   try {
-    return await readCacheFile(path, (text) => parseRoleCacheEntry(text, path));
+    return await readCacheFile(path, (text) => parseRoleCacheEntry(text, path), {
+      // Not a login token: removing it is enough, the role is assumed again when next used.
+      describe: {
+        action: "Cannot read the role cache",
+        unsafeHint: "Remove it: the role is assumed again when next used.",
+      },
+    });
   } catch (err) {
     if (
       err instanceof CacheError &&

@@ -160,3 +160,20 @@ Deno.test({
     }
   },
 });
+
+Deno.test("an unsafe role cache entry is refused as a role cache, with its own way out (not a login)", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const path = `${dir}/big.json`;
+    await Deno.writeTextFile(path, " ".repeat(1_100_000), { mode: 0o600 });
+    await assert.rejects(() => readRoleCacheEntry(path), (err: Error) => {
+      assert.equal((err as { code?: string }).code, "ERR_CACHE_UNSAFE");
+      assert.match(err.message, /^Cannot read the role cache ".*big\.json": .*larger/);
+      assert.match(err.message, /Remove it: the role is assumed again when next used/);
+      assert.doesNotMatch(err.message, /token cache|aws-login login/);
+      return true;
+    });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
