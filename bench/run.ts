@@ -25,7 +25,8 @@
  */
 import { fileURLToPath } from "node:url";
 import { addProfile, createSession } from "../tests/helpers/session.ts";
-import { roleCachePath, writeRoleCacheEntry } from "../lib/session/role_cache.ts";
+import { writeRoleCacheEntry } from "../lib/session/role_cache.ts";
+import { roleCachePath } from "../lib/session/role_credentials.ts";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 const MAIN = `${ROOT}main.ts`;
@@ -841,10 +842,12 @@ async function main(): Promise<void> {
       table(roles, roles[0]!, "login profile"),
       "",
       `A role profile whose credentials are in the AWS CLI's role cache costs ${ms(roleAdded)} ` +
-        "more than its login profile (median of the per-round differences): the role resolver and " +
-        "the role cache are loaded, the cache entry read and the login session's file stat'ed. " +
-        "The STS client (lib/sts/, aws4fetch) is loaded only when an AssumeRole is due " +
-        "(tests/e2e/roles_test.ts runs this path with lib/sts/ unreadable).",
+        "more than its login profile (median of the per-round differences): one module more is " +
+        "loaded (lib/session/role_credentials.ts: the chain's checks, the role cache's key and " +
+        "careful read), the source profile looked up, the cache entry read and the login " +
+        "session's file stat'ed. The AssumeRole side (role_assume.ts, the role cache's write " +
+        "side) and the STS client (lib/sts/, aws4fetch) are loaded only when an AssumeRole is due " +
+        "(tests/e2e/roles_test.ts runs this path with them unreadable).",
       "",
     );
 

@@ -123,8 +123,8 @@ export async function run(options: ConsoleOptions, deps: Deps): Promise<number> 
   let creds: ResolvedCredentials;
   if (role) {
     // A variable specifier: the role resolver and STS load only for a role profile.
-    const roles = "../session/role_credentials.ts";
-    const { assumeRoleAfresh }: typeof import("../session/role_credentials.ts") = await import(
+    const roles = "../session/role_assume.ts";
+    const { assumeRoleAfresh }: typeof import("../session/role_assume.ts") = await import(
       roles
     );
     creds = await assumeRoleAfresh(config, deps, { profile: config.name }, files);

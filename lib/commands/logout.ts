@@ -143,7 +143,7 @@ async function roleSource(deps: Deps, profile: string): Promise<string | undefin
   const { isRoleProfile } = await import("../session/profile_credentials.ts");
   const config = await readProfile(deps.env, profile);
   if (!config.exists || !isRoleProfile(config.keys)) return undefined;
-  const { resolveRoleChain, profileLookup } = await import("../session/role_chain.ts");
+  const { resolveRoleChain, profileLookup } = await import("../session/role_credentials.ts");
   const chain = await resolveRoleChain(
     config,
     profileLookup(deps.env),

@@ -183,7 +183,7 @@ export async function run(options: StatusOptions, deps: Deps): Promise<number> {
     const config = await readProfile(deps.env, options.profile);
     if (config.exists && isRoleProfile(config.keys)) {
       // Its chain, with every refusal it has.
-      const { resolveRoleChain, profileLookup } = await import("../session/role_chain.ts");
+      const { resolveRoleChain, profileLookup } = await import("../session/role_credentials.ts");
       const chain = await resolveRoleChain(
         config,
         profileLookup(deps.env),

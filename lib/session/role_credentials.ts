@@ -1,47 +1,42 @@
 /**
- * The role resolver: a role profile's chain (role_chain.ts) resolved hop by hop, each hop's
- * credentials from the AWS CLI's role cache (role_cache.ts) while more than 5 minutes remain, else
- * assumed again under that entry's lock with the same locked sequence as a login refresh
- * (locked_refresh.ts), its source credentials resolved only then — a chained role re-assumes its
- * parent only when the parent's cached credentials are not fresh, and the login session at the
- * bottom is refreshed only when needed.
+ * The role resolver's warm path, in one module because each module loaded costs a warm
+ * `credential-process` more than its size: a role profile's chain, read from the shared files and
+ * checked before anything else happens; the AWS CLI's role cache entry of each hop, read as
+ * carefully as the login cache; and its credentials handed out while more than 5 minutes remain
+ * and the login session they come from still exists (one stat of its cache file: after a logout —
+ * aws-login's or `aws logout` — nothing more is). When a hop is not fresh, role_assume.ts (the
+ * AssumeRole under the entry's lock, the STS client, the cache's write side) is loaded.
  *
- * Cached role credentials are handed out only while the login session they come from still exists
- * (one stat of its cache file): after a logout — aws-login's or `aws logout` — nothing more is.
+ * The chain: `role_arn` + `source_profile`, hop after hop, down to the profile that holds
+ * `login_session` (botocore `AssumeRoleProvider` semantics). Every configuration aws-login cannot
+ * serve is refused, with what to do instead, before any file is locked or any network call made.
  *
- * Loaded lazily by profile_credentials.ts for role profiles; the STS client (`lib/sts/`) and the
- * endpoint rules load only when an AssumeRole is due.
+ * The role cache: `~/.aws/cli/cache/<key>.json`, where the key is the SHA-1 of the AssumeRole
+ * arguments as Python's `json.dumps(args, sort_keys=True)` writes them (botocore
+ * `BaseAssumeRoleCredentialFetcher._create_cache_key`), and the content is the AssumeRole reply as
+ * JSON (role_cache.ts writes it). A role assumed by the AWS CLI is so used by aws-login without a
+ * new AssumeRole, and the other way round. Files are read as carefully as the login cache (the
+ * user's own regular file, a size cap, re-read while torn).
+ *
+ * Loaded lazily by profile_credentials.ts for role profiles (and by status and logout for chains);
+ * on the credential hot path of a role profile: `Deno.*`, WebCrypto and modules the login path has
+ * already loaded. Messages name files and fields, never values.
  *
  * @see docs/PROTOCOL.md §16
  * @module
  */
-import { CacheError, ConfigError, loginCommand, StsError } from "../errors.ts";
+import { CacheError, ConfigError, loginCommand } from "../errors.ts";
+import { joinPath } from "../files.ts";
+import { type EnvLike, roleCacheDir } from "../aws/paths.ts";
 import { type ProfileFiles, readProfileFiles, resolveRegion } from "../aws/profile_reader.ts";
 import type { ProfileConfig } from "../aws/profile_config.ts";
-import {
-  type CredentialDeps,
-  REFRESH_WINDOW_MS,
-  resolveLoginCredentials,
-  type ResolveOptions,
-} from "./credentials.ts";
+import { type CredentialDeps, REFRESH_WINDOW_MS, type ResolveOptions } from "./credentials.ts";
 import type { Credentials, ResolvedCredentials } from "./credential_types.ts";
 import { otherProfiles, type ProfileSession, profileSessionOf } from "./profile_session.ts";
-import {
-  type AssumedRole,
-  readRoleCacheEntry,
-  type RoleCacheEntry,
-  roleCachePath,
-  writeRoleCacheEntry,
-} from "./role_cache.ts";
-import {
-  cacheArgsOf,
-  defaultSessionName,
-  resolveRoleChain,
-  roleArnPartition,
-  type RoleChain,
-  type RoleHop,
-} from "./role_chain.ts";
-import { refreshUnderLock } from "./locked_refresh.ts";
+import { isRoleProfile } from "./profile_credentials.ts";
+import { readCacheFile } from "./cache_read.ts";
+import { isObject, pythonString } from "./python_json.ts";
+import { parseRfc3339 } from "./utc_time.ts";
 import { cacheFilePath } from "./token_cache.ts";
 
 /** Asks the person for an MFA code (see mfa_prompt.ts); throws when nobody can answer. */
@@ -54,10 +49,10 @@ export interface RoleResolveOptions extends ResolveOptions {
 }
 
 /** A hop's credentials, with the assumed-role ARN when known. */
-type HopCredentials = Credentials & { readonly assumedRoleArn: string | undefined };
+export type HopCredentials = Credentials & { readonly assumedRoleArn: string | undefined };
 
 /** What the hops share. */
-interface Context {
+export interface RoleContext {
   readonly chain: RoleChain;
   readonly session: ProfileSession;
   readonly loginPath: string;
@@ -65,6 +60,27 @@ interface Context {
   readonly options: RoleResolveOptions;
   /** The STS region and endpoint, worked out once, when the first AssumeRole is due. */
   sts?: { region: string; endpoint: string };
+}
+
+/**
+ * The chain of a role profile, checked, with its login session (not read: only its file's path).
+ *
+ * @throws {ConfigError} For a configuration aws-login cannot serve.
+ */
+export async function roleContext(
+  requested: ProfileConfig,
+  deps: CredentialDeps,
+  options: RoleResolveOptions,
+  files: ProfileFiles,
+): Promise<RoleContext> {
+  const chain = await resolveRoleChain(
+    requested,
+    (name) => Promise.resolve(files.profile(name)),
+    (name) => Promise.resolve(` ${otherProfiles(files.shared(), name)}`),
+  );
+  const session = await profileSessionOf(deps.env, chain.login, files);
+  const loginPath = await cacheFilePath(deps.env, session.loginSession);
+  return { chain, session, loginPath, deps, options };
 }
 
 /**
@@ -84,14 +100,8 @@ export async function resolveRoleCredentials(
   options: RoleResolveOptions = {},
   files: ProfileFiles = readProfileFiles(deps.env),
 ): Promise<ResolvedCredentials> {
-  const chain = await resolveRoleChain(
-    requested,
-    (name) => Promise.resolve(files.profile(name)),
-    (name) => Promise.resolve(` ${otherProfiles(files.shared(), name)}`),
-  );
-  const session = await profileSessionOf(deps.env, chain.login, files);
-  const loginPath = await cacheFilePath(deps.env, session.loginSession);
-  const ctx: Context = { chain, session, loginPath, deps, options };
+  const ctx = await roleContext(requested, deps, options, files);
+  const { chain, session, loginPath } = ctx;
   const top = chain.hops[0]!;
   const { value, refreshed, path } = await resolveHop(ctx, 0, options.forceRefresh ?? false);
   return {
@@ -113,54 +123,8 @@ export async function resolveRoleCredentials(
   };
 }
 
-/**
- * The requested role assumed afresh, for the console (`aws-login console`): the chain resolved and
- * its source credentials found as {@link resolveRoleCredentials} does (a chained role's parent from
- * the role cache, or assumed), but the requested role assumed once more *without*
- * `DurationSeconds` — the federation endpoint refuses credentials of an AssumeRole made with it by
- * temporary credentials (docs/PROTOCOL.md §17) — and neither read from nor written to the role
- * cache, whose entry may carry a duration and have minutes left.
- *
- * @throws As {@link resolveRoleCredentials}.
- */
-export async function assumeRoleAfresh(
-  requested: ProfileConfig,
-  deps: CredentialDeps,
-  options: RoleResolveOptions = {},
-  files: ProfileFiles = readProfileFiles(deps.env),
-): Promise<ResolvedCredentials> {
-  const chain = await resolveRoleChain(
-    requested,
-    (name) => Promise.resolve(files.profile(name)),
-    (name) => Promise.resolve(` ${otherProfiles(files.shared(), name)}`),
-  );
-  const session = await profileSessionOf(deps.env, chain.login, files);
-  const loginPath = await cacheFilePath(deps.env, session.loginSession);
-  const ctx: Context = { chain, session, loginPath, deps, options };
-  const { durationSeconds: _, ...hop } = chain.hops[0]!;
-  await stsTarget(ctx, hop);
-  const tokenCode = hop.mfaSerial === undefined ? undefined : await askMfa(ctx, hop);
-  const value = await assume(ctx, 0, hop, tokenCode);
-  return {
-    profile: requested.name,
-    region: resolveRegion(deps.env, undefined, requested.keys),
-    refreshed: true,
-    login: { profile: session.profile, loginSession: session.loginSession, cachePath: loginPath },
-    role: {
-      roleArn: hop.roleArn,
-      assumedRoleArn: value.assumedRoleArn,
-      cachePath: "",
-      chain: chain.names,
-    },
-    accessKeyId: value.accessKeyId,
-    secretAccessKey: value.secretAccessKey,
-    sessionToken: value.sessionToken,
-    accountId: value.accountId,
-    expiresAtMs: value.expiresAtMs,
-  };
-}
-
-function isFresh(entry: RoleCacheEntry | undefined, now: number): boolean {
+/** Whether a cached entry is handed out without a new AssumeRole. */
+export function isFresh(entry: RoleCacheEntry | undefined, now: number): boolean {
   return entry !== undefined && entry.expiresAtMs - now > REFRESH_WINDOW_MS;
 }
 
@@ -168,7 +132,7 @@ function isFresh(entry: RoleCacheEntry | undefined, now: number): boolean {
  * Throws unless the login session at the bottom still has its cache file: role credentials are
  * not handed out after a logout.
  */
-function checkLoginExists(ctx: Context): void {
+export function checkLoginExists(ctx: RoleContext): void {
   try {
     Deno.statSync(ctx.loginPath);
   } catch (err) {
@@ -183,218 +147,412 @@ function checkLoginExists(ctx: Context): void {
   }
 }
 
-async function resolveHop(
-  ctx: Context,
+/**
+ * The credentials of hop `index`: its cache entry while fresh (and the login session exists),
+ * else assumed again (role_assume.ts).
+ */
+export async function resolveHop(
+  ctx: RoleContext,
   index: number,
   force: boolean,
 ): Promise<{ value: HopCredentials; refreshed: boolean; path: string }> {
   const hop = ctx.chain.hops[index]!;
   const { deps } = ctx;
   const path = await roleCachePath(deps.env, cacheArgsOf(hop));
-  const read = () => readRoleCacheEntry(path);
-  const first = await read();
+  const first = await readRoleCacheEntry(path);
   if (!force && isFresh(first, deps.now())) {
     checkLoginExists(ctx);
     deps.debug(`using cached role credentials of profile "${hop.profile}" from "${path}"`);
     return { value: first!, refreshed: false, path };
   }
-  // Settings are checked before the lock and before any network call.
-  await stsTarget(ctx, hop);
-  // Asked before the lock: concurrent callers then wait on the lock, not on a person.
-  const tokenCode = hop.mfaSerial === undefined ? undefined : await askMfa(ctx, hop);
-  const outcome = await refreshUnderLock<RoleCacheEntry | undefined>(first, {
-    path,
-    now: deps.now,
-    debug: deps.debug,
-    force,
-    strict: ctx.options.strict,
-    lockTimeoutMs: ctx.options.lockTimeoutMs,
-    read,
-    isFresh,
-    refreshedSince: (before, latest) =>
-      latest !== undefined && latest.accessKeyId !== before?.accessKeyId,
-    expiresAtMs: (entry) => entry?.expiresAtMs ?? 0,
-    fetch: () => assume(ctx, index, hop, tokenCode),
-    write: (next) => writeRoleCacheEntry(path, next as AssumedRole),
-    warnStale: (current, reason) => {
-      const minutes = Math.max(0, Math.floor(((current?.expiresAtMs ?? 0) - deps.now()) / 60_000));
-      deps.stderr.write(
-        `aws-login: warning: cannot assume role "${hop.roleArn}" for profile "${hop.profile}" ` +
-          `again (${reason}); using the cached credentials, which expire in ${minutes} min\n`,
-      );
-    },
-    writeFailed: (_, err) => {
-      const why = err instanceof Error ? err.message : String(err);
-      deps.stderr.write(
-        `aws-login: warning: the role cache could not be updated (${why}); using the new ` +
-          `credentials of profile "${hop.profile}" all the same\n`,
-      );
-    },
-  });
-  const value = outcome.value!;
-  if (!outcome.refreshed) checkLoginExists(ctx);
-  return { value, refreshed: outcome.refreshed, path };
+  // A variable specifier: Deno reads the AssumeRole side only when one is due.
+  const assumeModule = "./role_assume.ts";
+  const { refreshHop }: typeof import("./role_assume.ts") = await import(assumeModule);
+  return await refreshHop(ctx, index, force, path, first);
 }
 
-/** The source credentials of hop `index`, and the AssumeRole with them. */
-async function assume(
-  ctx: Context,
-  index: number,
-  hop: RoleHop,
-  tokenCode: string | undefined,
-): Promise<AssumedRole> {
-  const { deps, options, chain, session } = ctx;
-  const sts = await stsTarget(ctx, hop);
-  let source: HopCredentials;
-  let sourceArn: string;
-  if (index + 1 < chain.hops.length) {
-    source = (await resolveHop(ctx, index + 1, false)).value;
-    sourceArn = source.assumedRoleArn ?? chain.hops[index + 1]!.roleArn;
-  } else {
-    const login = await resolveLoginCredentials(session, deps, {
-      ...options,
-      forceRefresh: false,
-      strict: false,
-    });
-    source = { ...login, assumedRoleArn: undefined };
-    sourceArn = session.loginSession;
-  }
-  const roleSessionName = hop.roleSessionName ??
-    defaultSessionName(session.loginSession, deps.now());
-  // A variable specifier: Deno reads the STS client only when an AssumeRole is due.
-  const stsModule = "../sts/assume_role.ts";
-  const { assumeRole }: typeof import("../sts/assume_role.ts") = await import(stsModule);
-  deps.debug(
-    `assuming role "${hop.roleArn}" for profile "${hop.profile}" as "${roleSessionName}" at ` +
-      `${sts.endpoint} (${sts.region})`,
-  );
-  const result = await assumeRole({
-    endpoint: sts.endpoint,
-    region: sts.region,
-    credentials: source,
-    roleArn: hop.roleArn,
-    roleSessionName,
-    durationSeconds: hop.durationSeconds,
-    externalId: hop.externalId,
-    serialNumber: hop.mfaSerial,
-    tokenCode,
-    profile: hop.profile,
-    loginProfile: session.profile,
-    sourceArn,
-    fetch: deps.fetch,
-    now: deps.now,
-    sleep: options.sleep,
-    debug: deps.debug,
-    maxAttempts: options.maxAttempts,
-    timeoutMs: options.requestTimeoutMs,
-    maxDelayMs: options.maxRetryDelayMs,
-  });
-  return result;
+// ---- The chain ----
+
+/** One AssumeRole of the chain. */
+export interface RoleHop {
+  /** The profile holding this `role_arn`. */
+  readonly profile: string;
+  readonly roleArn: string;
+  /** `role_session_name` when set and not empty. */
+  readonly roleSessionName?: string;
+  readonly externalId?: string;
+  readonly mfaSerial?: string;
+  /** `duration_seconds` as Python's `int()` reads it. */
+  readonly durationSeconds?: number;
+}
+
+/** A role profile's chain. */
+export interface RoleChain {
+  /** The profile asked for. */
+  readonly requested: ProfileConfig;
+  /** Outermost first: `hops[0]` is the requested profile's role; the last is assumed directly with the login session. */
+  readonly hops: readonly RoleHop[];
+  /** The profile holding `login_session`. */
+  readonly login: ProfileConfig;
+  /** The profile names from the one asked for down to the login profile. */
+  readonly names: readonly string[];
+}
+
+const ROLE_ARN = /^arn:(aws[a-z-]*):iam::(\d{12}):role\/[\w+=,.@/-]{1,512}$/;
+
+/** The partition of a well-formed role ARN. */
+export function roleArnPartition(roleArn: string): string | undefined {
+  return ROLE_ARN.exec(roleArn)?.[1];
 }
 
 /**
- * The STS region and endpoint of every hop: `--region`/AWS_REGION/AWS_DEFAULT_REGION, else the
- * requested profile's `region`, else us-east-1; the requested profile's endpoint settings. Checks
- * that the role's partition is the region's and that the permission set reaches the endpoint.
+ * Reads a `duration_seconds` value as Python's `int()` reads a string: surrounding whitespace, an
+ * optional sign, ASCII digits with single `_` between them. Undefined when `int()` would refuse it.
  */
-async function stsTarget(
-  ctx: Context,
-  hop: RoleHop,
-): Promise<{ region: string; endpoint: string }> {
-  const { deps, chain } = ctx;
-  const endpointsModule = "../aws/endpoints.ts";
-  const { partitionOf, stsEndpoint }: typeof import("../aws/endpoints.ts") = await import(
-    endpointsModule
-  );
-  if (ctx.sts === undefined) {
-    let region = resolveRegion(deps.env, undefined, chain.requested.keys);
-    if (region === undefined) {
-      region = "us-east-1";
-      deps.debug(`no region is configured for profile "${chain.requested.name}"; STS in us-east-1`);
+export function pythonInt(text: string): number | undefined {
+  const m = /^[ \t\n\r\f\v]*([+-]?)(\d(?:_?\d)*)[ \t\n\r\f\v]*$/.exec(text);
+  if (m === null) return undefined;
+  const n = Number(m[2]!.replaceAll("_", ""));
+  return m[1] === "-" ? -n : n;
+}
+
+/** The AssumeRole arguments that name a hop's cache entry. */
+export function cacheArgsOf(hop: RoleHop): RoleCacheArgs {
+  // Assigned one by one, not spread: cheaper for a process that runs this once, cold.
+  const args: { -readonly [K in keyof RoleCacheArgs]: RoleCacheArgs[K] } = { RoleArn: hop.roleArn };
+  if (hop.roleSessionName !== undefined) args.RoleSessionName = hop.roleSessionName;
+  if (hop.externalId !== undefined) args.ExternalId = hop.externalId;
+  if (hop.mfaSerial !== undefined) args.SerialNumber = hop.mfaSerial;
+  if (hop.durationSeconds !== undefined) args.DurationSeconds = hop.durationSeconds;
+  return args;
+}
+
+/**
+ * The session name when `role_session_name` is not set: the login identity's own name (the last
+ * part of its ARN: `Alice` for `…:user/Alice`), cleaned to `[\w+=,.@-]{2,64}`, so CloudTrail in
+ * the target account shows who acted; `aws-login-<epoch seconds>` when nothing usable remains.
+ */
+export function defaultSessionName(loginSession: string, nowMs: number): string {
+  const last = loginSession.trim().split(/[/:]/).at(-1) ?? "";
+  const cleaned = last.replace(/[^\w+=,.@-]/g, "").slice(0, 64);
+  return cleaned.length >= 2 ? cleaned : `aws-login-${Math.floor(nowMs / 1000)}`;
+}
+
+/** Looks profiles up by name (the shared files read once, or once per name). */
+export type ProfileLookup = (name: string) => Promise<ProfileConfig>;
+
+/**
+ * A lookup in the shared files, read once.
+ *
+ * @throws {ConfigError} When a shared file cannot be read.
+ */
+export function profileLookup(env: EnvLike): ProfileLookup {
+  const files = readProfileFiles(env);
+  return (name) => Promise.resolve(files.profile(name));
+}
+
+/**
+ * Resolves and checks the chain of a role profile.
+ *
+ * @param requested The profile asked for (a role profile, see {@link isRoleProfile}).
+ * @param lookup Reads other profiles.
+ * @param missingHint For a source profile that does not exist: " Did you mean …" (or "").
+ * @throws {ConfigError} `ERR_CONFIG_PROFILE` for each configuration aws-login cannot serve.
+ */
+export async function resolveRoleChain(
+  requested: ProfileConfig,
+  lookup: ProfileLookup,
+  missingHint: (name: string) => Promise<string>,
+): Promise<RoleChain> {
+  const hops: RoleHop[] = [];
+  const names = [requested.name];
+  let current = requested;
+  for (;;) {
+    hops.push(roleHopOf(current));
+    const sourceName = current.keys.source_profile!.trim();
+    if (sourceName === current.name && sourceKind(current) === "static") {
+      throw refuse(endMessage(current, "static", current.name));
     }
-    const endpoint = stsEndpoint(deps.env, { region, profile: chain.requested });
-    if (endpoint.source !== undefined) checkNetAllowed(endpoint.url, endpoint.source);
-    else await checkRegionReached(region, endpoint.url);
-    ctx.sts = { region, endpoint: endpoint.url };
+    if (names.includes(sourceName)) {
+      throw refuse(
+        `The profiles' source_profile settings form a loop: ${
+          [...names, sourceName].map((n) => `"${n}"`).join(" → ")
+        }. A role chain must end in a profile with a login session`,
+      );
+    }
+    const source = await lookup(sourceName);
+    if (!source.exists) {
+      throw refuse(
+        `Profile "${current.name}" names source_profile "${sourceName}", which does not ` +
+          `exist.${await missingHint(sourceName)}`,
+      );
+    }
+    names.push(sourceName);
+    const end = sourceKind(source);
+    if (end === "login") return { requested, hops, login: source, names };
+    if (end === "role") {
+      current = source;
+      continue;
+    }
+    throw refuse(endMessage(source, end, current.name));
   }
-  const partition = roleArnPartition(hop.roleArn);
-  const regionPartition = partitionOf(ctx.sts.region).id;
-  if (partition !== regionPartition) {
-    throw new ConfigError(
-      "ERR_CONFIG_PROFILE",
-      `Profile "${hop.profile}" has role_arn "${hop.roleArn}" in partition "${partition}", but ` +
-        `the region "${ctx.sts.region}" is in partition "${regionPartition}": set "region" in ` +
-        `profile "${chain.requested.name}" to a region of the role's partition`,
+}
+
+type SourceKind =
+  | "login"
+  | "role"
+  | "static"
+  | "sso"
+  | "web identity"
+  | "credential_process"
+  | "nothing";
+
+/** What a source profile holds, in the order the AWS CLI's providers look. */
+function sourceKind(p: ProfileConfig): SourceKind {
+  const k = p.keys;
+  if (Object.hasOwn(k, "aws_access_key_id") || Object.hasOwn(k, "aws_secret_access_key")) {
+    return "static";
+  }
+  if (Object.hasOwn(k, "web_identity_token_file")) return "web identity";
+  if (isRoleProfile(k)) return "role";
+  if (k.sso_session || k.sso_start_url || k.sso_account_id || k.sso_role_name) return "sso";
+  if (Object.hasOwn(k, "credential_process")) return "credential_process";
+  if (k.login_session?.trim()) return "login";
+  return "nothing";
+}
+
+const WHAT: Record<Exclude<SourceKind, "login" | "role">, string> = {
+  static: "static access keys (aws_access_key_id)",
+  sso: "IAM Identity Center (SSO) settings",
+  "web identity": "a web identity token (web_identity_token_file)",
+  credential_process: "credential_process",
+  nothing: "no credentials",
+};
+
+function endMessage(
+  source: ProfileConfig,
+  kind: Exclude<SourceKind, "login" | "role">,
+  parent: string,
+): string {
+  const head = `Profile "${parent}" takes its credentials from profile "${source.name}", which ` +
+    `holds ${WHAT[kind]}, not a login session`;
+  if (kind === "credential_process") {
+    const named = /--profile[= ]+("?)([^\s"]+)\1/.exec(source.keys.credential_process ?? "")?.[2];
+    const which = named !== undefined
+      ? `the profile with the login session, "${named}"`
+      : `the profile that holds "login_session"`;
+    return `${head}. Set source_profile in profile "${parent}" to ${which}: aws-login resolves ` +
+      `the chain itself`;
+  }
+  if (kind === "nothing") {
+    return `${head}. Run "aws-login login --profile ${source.name}" to sign in with it, or point ` +
+      `source_profile at a profile with a login session`;
+  }
+  return `${head}: aws-login only resolves role chains that end in an "aws login" session. Use ` +
+    `the AWS CLI or an AWS SDK for this profile, or point source_profile at a profile with a ` +
+    `login session`;
+}
+
+/** The role settings of a profile, checked. */
+function roleHopOf(p: ProfileConfig): RoleHop {
+  const k = p.keys;
+  const name = p.name;
+  const hasSource = Object.hasOwn(k, "source_profile");
+  const hasCredentialSource = Object.hasOwn(k, "credential_source");
+  if (hasSource && hasCredentialSource) {
+    throw refuse(
+      `Profile "${name}" contains both source_profile and credential_source; keep only ` +
+        `source_profile, naming the profile with the login session`,
     );
   }
-  return ctx.sts;
+  if (hasCredentialSource) {
+    throw refuse(
+      `Profile "${name}" takes its source credentials from credential_source = ` +
+        `${k.credential_source} (the environment, EC2 or ECS), which is outside aws-login: use ` +
+        `the AWS CLI or an AWS SDK for it, or set source_profile to a profile with a login session`,
+    );
+  }
+  if (!hasSource || !k.source_profile!.trim()) {
+    throw refuse(
+      `Profile "${name}" has role_arn but no source_profile: set source_profile to the profile ` +
+        `with the login session (made by "aws-login login")`,
+    );
+  }
+  const roleArn = k.role_arn!.trim();
+  if (!ROLE_ARN.test(roleArn)) {
+    throw refuse(
+      `Profile "${name}" has an invalid role_arn "${roleArn}": expected ` +
+        `"arn:aws:iam::<12-digit account>:role/<name>"`,
+    );
+  }
+  let durationSeconds: number | undefined;
+  if (Object.hasOwn(k, "duration_seconds")) {
+    durationSeconds = pythonInt(k.duration_seconds!);
+    if (durationSeconds === undefined || durationSeconds < 900 || durationSeconds > 43200) {
+      throw refuse(
+        `Profile "${name}" has duration_seconds = "${k.duration_seconds}": it must be a whole ` +
+          `number of seconds from 900 to 43200 (the role's maximum session duration, 3600 when ` +
+          `the role is assumed through another role)`,
+      );
+    }
+  }
+  const sessionName = k.role_session_name?.trim();
+  if (sessionName && !/^[\w+=,.@-]{2,64}$/.test(sessionName)) {
+    throw refuse(
+      `Profile "${name}" has role_session_name "${sessionName}": it must be 2 to 64 letters, ` +
+        `digits and + = , . @ _ -`,
+    );
+  }
+  return {
+    profile: name,
+    roleArn,
+    ...(sessionName ? { roleSessionName: sessionName } : {}),
+    ...(Object.hasOwn(k, "external_id") ? { externalId: k.external_id } : {}),
+    ...(Object.hasOwn(k, "mfa_serial") ? { mfaSerial: k.mfa_serial!.trim() } : {}),
+    ...(durationSeconds !== undefined ? { durationSeconds } : {}),
+  };
+}
+
+function refuse(message: string): ConfigError {
+  return new ConfigError("ERR_CONFIG_PROFILE", message);
+}
+
+// ---- The role cache: key, file name, careful read ----
+
+/** The AssumeRole arguments that name a cache entry (only those that are set). */
+export interface RoleCacheArgs {
+  readonly RoleArn: string;
+  /** Only when configured: a generated default name is not part of the key. */
+  readonly RoleSessionName?: string;
+  readonly ExternalId?: string;
+  readonly SerialNumber?: string;
+  readonly DurationSeconds?: number;
+}
+
+/** A cached AssumeRole result. */
+export interface RoleCacheEntry extends Credentials {
+  /** The assumed-role ARN, when the entry has it. */
+  readonly assumedRoleArn: string | undefined;
+}
+
+/** The keys of {@link RoleCacheArgs} in the order `sort_keys=True` writes them (by code point). */
+const ARG_ORDER = [
+  "DurationSeconds",
+  "ExternalId",
+  "RoleArn",
+  "RoleSessionName",
+  "SerialNumber",
+] as const;
+
+/**
+ * The cache key of a set of AssumeRole arguments: lowercase hex SHA-1 of
+ * `json.dumps(args, sort_keys=True)` (UTF-8), as the AWS CLI derives it. The text is written for
+ * this one flat shape (what `pythonJson(args, { sortKeys: true })` writes): the general writer
+ * costs the warm path more to compile and run than the digest does.
+ */
+export async function roleCacheKey(args: RoleCacheArgs): Promise<string> {
+  let text = "";
+  for (const key of ARG_ORDER) {
+    const v = args[key];
+    if (v === undefined) continue;
+    const value = typeof v === "string" ? pythonString(v) : JSON.stringify(v);
+    text += `${text === "" ? "{" : ", "}"${key}": ${value}`;
+  }
+  text = text === "" ? "{}" : `${text}}`;
+  const digest = new Uint8Array(
+    await crypto.subtle.digest("SHA-1", new TextEncoder().encode(text)),
+  );
+  let hex = "";
+  for (const b of digest) hex += b.toString(16).padStart(2, "0");
+  return hex;
+}
+
+/** `~/.aws/cli/cache/<key>.json`. */
+export async function roleCachePath(env: EnvLike, args: RoleCacheArgs): Promise<string> {
+  return joinPath(roleCacheDir(env), `${await roleCacheKey(args)}.json`);
 }
 
 /**
- * Refuses, before any network call, a region aws-login does not list whose default STS host the
- * permission set does not reach: most likely a typo (`eu-wst-1`), which gets the closest known
- * region, rather than only a hint to add a host that does not exist to deno.json. A new AWS region
- * is told how to add its host (STS hosts are listed per region: no wildcard can cover them).
+ * A time as the AWS CLI writes and reads it: `…UTC` (its own form), RFC 3339 `…Z` or an offset.
+ * NaN when it is none of these.
  */
-async function checkRegionReached(region: string, url: string): Promise<void> {
-  const host = `${new URL(url).hostname}:443`;
-  try {
-    if (Deno.permissions.querySync({ name: "net", host }).state === "granted") return;
-  } catch {
-    return;
-  }
-  const regionsModule = "../aws/regions.ts", suggestModule = "../cli/suggest.ts";
-  const { isKnownRegion, REGIONS }: typeof import("../aws/regions.ts") = await import(
-    regionsModule
-  );
-  if (isKnownRegion(region)) return; // the set lists it: whatever refused it says so on use
-  const { withSuggestion }: typeof import("../cli/suggest.ts") = await import(suggestModule);
-  const refused = withSuggestion(
-    `AWS region "${region}" is not one aws-login knows, and its STS host "${host}" is not in ` +
-      `the Deno permission set`,
-    region,
-    REGIONS,
-  );
-  throw new ConfigError(
-    "ERR_CONFIG_REGION",
-    `${refused}${refused.endsWith("?") ? "" : "."} If it is a new AWS region, add "${host}" to ` +
-      `"net" in deno.json's "default" set`,
-  );
+export function parseRoleExpiration(text: string): number {
+  const utc = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?)(?:UTC|GMT)$/.exec(text);
+  return parseRfc3339(utc ? `${utc[1]}Z` : text);
 }
 
-/** Refuses a custom STS endpoint the permission set cannot reach, naming it. */
-function checkNetAllowed(url: string, source: string): void {
-  const parsed = new URL(url);
-  const port = parsed.port || (parsed.protocol === "https:" ? "443" : "80");
-  const host = `${parsed.hostname}:${port}`;
-  let state: Deno.PermissionState;
-  try {
-    state = Deno.permissions.querySync({ name: "net", host }).state;
-  } catch {
-    return;
-  }
-  if (state === "granted") return;
-  throw new ConfigError(
-    "ERR_CONFIG_ENDPOINT",
-    `The STS endpoint "${url}" (from ${source}) is a host aws-login's permission set does not ` +
-      `reach ("${host}"). From a checkout, add it to "net" in deno.json's "default" permission ` +
-      `set; or remove ${source}`,
-  );
-}
+const CRED_FIELDS = ["AccessKeyId", "SecretAccessKey", "SessionToken", "Expiration"] as const;
 
-/** Asks for the MFA code of a hop, checking its shape before anything is sent. */
-async function askMfa(ctx: Context, hop: RoleHop): Promise<string> {
-  const prompt = ctx.options.mfaPrompt ?? (async (serial: string, profile: string) => {
-    const promptModule = "./mfa_prompt.ts";
-    const { ttyMfaPrompt }: typeof import("./mfa_prompt.ts") = await import(promptModule);
-    return await ttyMfaPrompt(serial, profile, ctx.chain.requested.name);
-  });
-  const code = (await prompt(hop.mfaSerial!, hop.profile)).trim();
-  if (!/^\d{6}$/.test(code)) {
-    throw new StsError(
-      "ERR_STS_MFA",
-      `The MFA code for "${hop.mfaSerial}" must be six digits; nothing was sent to AWS STS`,
+/**
+ * Parses a role cache file.
+ *
+ * @throws {CacheError} `ERR_CACHE_CORRUPT` naming the missing or invalid fields (never values).
+ */
+export function parseRoleCacheEntry(text: string, path: string): RoleCacheEntry {
+  const head = `Cannot read the role cache "${path}"`;
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    // No cause: the parser's message quotes the text, which holds secrets.
+    throw new CacheError("ERR_CACHE_CORRUPT", `${head}: it is not valid JSON`);
+  }
+  const creds = isObject(value) ? value.Credentials : undefined;
+  if (!isObject(creds)) {
+    throw new CacheError("ERR_CACHE_CORRUPT", `${head}: it has no Credentials object`);
+  }
+  const bad = CRED_FIELDS.filter((k) => typeof creds[k] !== "string" || creds[k] === "");
+  const expiresAtMs = typeof creds.Expiration === "string"
+    ? parseRoleExpiration(creds.Expiration)
+    : NaN;
+  if (bad.length === 0 && Number.isNaN(expiresAtMs)) bad.push("Expiration");
+  if (bad.length > 0) {
+    throw new CacheError(
+      "ERR_CACHE_CORRUPT",
+      `${head}: missing or invalid ${bad.map((k) => `Credentials.${k}`).join(", ")}`,
     );
   }
-  return code;
+  const user = isObject(value) && isObject(value.AssumedRoleUser) ? value.AssumedRoleUser : {};
+  const assumedRoleArn = typeof user.Arn === "string" ? user.Arn : undefined;
+  const accountId = typeof creds.AccountId === "string" && /^\d{12}$/.test(creds.AccountId)
+    ? creds.AccountId
+    : accountOf(assumedRoleArn);
+  return {
+    accessKeyId: creds.AccessKeyId as string,
+    secretAccessKey: creds.SecretAccessKey as string,
+    sessionToken: creds.SessionToken as string,
+    accountId: accountId ?? "",
+    expiresAtMs,
+    assumedRoleArn,
+  };
+}
+
+function accountOf(arn: string | undefined): string | undefined {
+  const account = arn?.split(":")[4];
+  return account !== undefined && /^\d{12}$/.test(account) ? account : undefined;
+}
+
+/**
+ * Reads a role cache entry; undefined when there is none, or when it is damaged (it is then
+ * replaced by the next AssumeRole, as the AWS CLI does).
+ *
+ * @throws {CacheError} `ERR_CACHE_UNSAFE` when the file is not the user's own regular file,
+ *   `ERR_CACHE_IO` when it cannot be read.
+ */
+export async function readRoleCacheEntry(path: string): Promise<RoleCacheEntry | undefined> {
+  try {
+    return await readCacheFile(path, (text) => parseRoleCacheEntry(text, path), {
+      // Not a login token: removing it is enough, the role is assumed again when next used.
+      describe: {
+        action: "Cannot read the role cache",
+        unsafeHint: "Remove it: the role is assumed again when next used.",
+      },
+    });
+  } catch (err) {
+    if (
+      err instanceof CacheError &&
+      (err.code === "ERR_CACHE_MISSING" || err.code === "ERR_CACHE_CORRUPT")
+    ) return undefined;
+    throw err;
+  }
 }

@@ -10,8 +10,13 @@ import { ConfigError } from "../errors.ts";
 import { loadSharedFiles, profileFromFiles } from "../aws/profile.ts";
 import { profileNames } from "./profile_session.ts";
 import { isRoleProfile } from "./profile_credentials.ts";
-import { readRoleCacheEntry, roleCachePath } from "./role_cache.ts";
-import { cacheArgsOf, resolveRoleChain, type RoleChain } from "./role_chain.ts";
+import {
+  cacheArgsOf,
+  readRoleCacheEntry,
+  resolveRoleChain,
+  roleCachePath,
+  type RoleChain,
+} from "./role_credentials.ts";
 
 /** A role profile and its chain. */
 export interface RoleProfile {

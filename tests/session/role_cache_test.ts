@@ -1,14 +1,16 @@
 import assert from "node:assert/strict";
 import {
   formatRoleExpiration,
+  serializeRoleCacheEntry,
+  writeRoleCacheEntry,
+} from "../../lib/session/role_cache.ts";
+import {
   parseRoleCacheEntry,
   parseRoleExpiration,
   readRoleCacheEntry,
   roleCacheKey,
   roleCachePath,
-  serializeRoleCacheEntry,
-  writeRoleCacheEntry,
-} from "../../lib/session/role_cache.ts";
+} from "../../lib/session/role_credentials.ts";
 
 /**
  * Keys computed by the AWS CLI's own algorithm: botocore 1.x

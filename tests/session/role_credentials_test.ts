@@ -6,12 +6,13 @@
 import assert from "node:assert/strict";
 import { CacheError, ConfigError, StsError } from "../../lib/errors.ts";
 import { resolveProfileCredentials } from "../../lib/session/profile_credentials.ts";
+import { serializeRoleCacheEntry } from "../../lib/session/role_cache.ts";
 import {
+  defaultSessionName,
+  pythonInt,
   readRoleCacheEntry,
   roleCachePath,
-  serializeRoleCacheEntry,
-} from "../../lib/session/role_cache.ts";
-import { defaultSessionName, pythonInt } from "../../lib/session/role_chain.ts";
+} from "../../lib/session/role_credentials.ts";
 import { addProfile, sessionFixture, testDeps } from "../helpers/session.ts";
 
 const ARN = "arn:aws:iam::111111111111:user/Alice";
