@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { EXIT } from "../../lib/errors.ts";
 import { spawnBounded } from "../helpers/bounded.ts";
 import { ROOT, runCli } from "../helpers/cli.ts";
-import { expireIn, sessionFixture } from "../helpers/session.ts";
+import { addProfile, expireIn, sessionFixture } from "../helpers/session.ts";
 
 /** A clean stop on a signal: Windows cannot send a child SIGTERM or SIGINT (kill() ends it). */
 const posix = { test: Deno.build.os === "windows" ? Deno.test.ignore : Deno.test };
@@ -11,10 +11,10 @@ const ARN = "arn:aws:iam::123456789012:user/Alice";
 const MAIN = `${ROOT}main.ts`;
 
 /** `aws-login serve …` as a subprocess, read until it has printed both variables. */
-async function startServe(env: Record<string, string>, args: string[] = []) {
+async function startServe(env: Record<string, string>, args: string[] = [], profile = "dev") {
   // A stuck server is killed at the deadline (with all it started) instead of hanging the suite.
   const child = spawnBounded(Deno.execPath(), {
-    args: ["run", "-q", "-P", "--no-prompt", MAIN, "serve", "--profile", "dev", ...args],
+    args: ["run", "-q", "-P", "--no-prompt", MAIN, "serve", "--profile", profile, ...args],
     env,
     clearEnv: true,
     cwd: ROOT,
@@ -170,4 +170,27 @@ Deno.test("serve without a session fails before printing anything", async () => 
   assert.equal(code, EXIT.cache);
   assert.equal(stdout, "");
   assert.match(stderr, /No cached login session/);
+});
+
+posix.test("serve on a role profile serves the role's credentials (its account, not the session's)", async () => {
+  await using t = await sessionFixture({ arn: ARN });
+  await addProfile(t.home.home, "admin", {
+    role_arn: "arn:aws:iam::222222222222:role/Admin",
+    source_profile: "dev",
+  });
+  const env = { ...t.session.env, AWS_ENDPOINT_URL_STS: t.emulator.url };
+  await using serve = await startServe(env, [], "admin");
+  const vars = exported(serve.printed);
+  const reply = await fetch(vars.AWS_CONTAINER_CREDENTIALS_FULL_URI!, {
+    headers: { Authorization: vars.AWS_CONTAINER_AUTHORIZATION_TOKEN! },
+  });
+  assert.equal(reply.status, 200);
+  const creds = await reply.json();
+  assert.equal(creds.AccountId, "222222222222");
+  assert.notEqual(creds.AccessKeyId, t.session.token.accessToken.accessKeyId);
+  assert.equal(t.emulator.controls.counters().assume_role, 1);
+  serve.child.kill("SIGTERM");
+  const { code, stderr } = await serve.finish();
+  assert.equal(code, 0, stderr);
+  assert.match(stderr, /serving the credentials of profile "admin"/);
 });
