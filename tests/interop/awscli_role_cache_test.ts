@@ -9,7 +9,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { ROOT, runCli } from "../helpers/cli.ts";
-import { outputBounded } from "../helpers/bounded.ts";
+import { outputBounded, spawnBounded } from "../helpers/bounded.ts";
 import { addProfile, sessionFixture } from "../helpers/session.ts";
 
 /** The AWS CLI's launcher: the variable, else `shared/awscli/aws` one or two folders above. */
@@ -162,3 +162,73 @@ for (
     },
   });
 }
+
+const hasScript = Deno.build.os === "linux" &&
+  (await Deno.stat("/usr/bin/script").then(() => true, () => false)) &&
+  (await Deno.stat("/usr/bin/setsid").then(() => true, () => false));
+
+Deno.test({
+  name:
+    "AWS CLI → aws-login, MFA role: the code typed for the AWS CLI fills the cache that a terminal-less credential_process then uses",
+  ignore: !awsCliPresent() || !hasScript,
+  async fn() {
+    const serial = "arn:aws:iam::111111111111:mfa/Alice";
+    const t = await sessionFixture({
+      arn: ALICE,
+      region: "eu-west-1",
+      emulator: { roles: [{ arn: ROLE, mfaSerial: serial, mfaCode: "123456" }] },
+    });
+    await using _ = t;
+    const env = { ...t.session.env, AWS_ENDPOINT_URL_STS: t.emulator.url };
+    const keys = t.session.token.accessToken;
+    await Deno.writeTextFile(
+      join(t.home.home, ".aws", "credentials"),
+      `[keys]\naws_access_key_id = ${keys.accessKeyId}\naws_secret_access_key = ${keys.secretAccessKey}\naws_session_token = ${keys.sessionToken}\n`,
+    );
+    for (const [name, source] of [["admin", "dev"], ["cli-admin", "keys"]]) {
+      await addProfile(t.home.home, name!, {
+        role_arn: ROLE,
+        source_profile: source!,
+        region: "eu-west-1",
+        mfa_serial: serial,
+      });
+    }
+    // The AWS CLI asks on the terminal (getpass): a pseudo-terminal made by `script`. getpass
+    // flushes what was typed before its prompt, so the code is typed once the prompt is shown.
+    await using cli = spawnBounded("setsid", {
+      args: [
+        "-w",
+        "script",
+        "-qec",
+        `${AWS} sts get-caller-identity --profile cli-admin --output json`,
+        "/dev/null",
+      ],
+      env: { ...env, AWSCLI_SRC, AWS_PAGER: "" },
+      clearEnv: true,
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "null",
+      deadlineMs: 120_000,
+    });
+    const stdin = cli.stdin.getWriter();
+    let printed = "";
+    let typed = false;
+    for await (const chunk of cli.stdout.pipeThrough(new TextDecoderStream())) {
+      printed += chunk;
+      if (!typed && printed.includes(`Enter MFA code for ${serial}:`)) {
+        typed = true;
+        await stdin.write(new TextEncoder().encode("123456\n"));
+      }
+    }
+    await stdin.close().catch(() => {});
+    assert.equal((await cli.status).code, 0, printed);
+    assert.match(printed, /assumed-role\/Admin\//);
+    assert.equal(t.emulator.controls.counters().assume_role, 1);
+
+    // No terminal here: without the shared entry this would fail, asking for a code.
+    const out = await runCli(["credential-process", "--profile", "admin"], { env });
+    assert.equal(out.code, 0, out.stderr);
+    assert.equal(JSON.parse(out.stdout).AccountId, "222222222222");
+    assert.equal(t.emulator.controls.counters().assume_role, 1, "no new AssumeRole");
+  },
+});
