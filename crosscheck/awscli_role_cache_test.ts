@@ -2,15 +2,16 @@
  * The role cache shared with the real AWS CLI v2, both ways, against the project's emulator: a
  * role the AWS CLI assumed is handed out by aws-login without a new AssumeRole, and a role
  * aws-login assumed is used by the AWS CLI without one (the emulator counts AssumeRole calls).
- * Runs only where the AWS CLI from source is set up (`shared/awscli/setup.sh` beside the repo, or
- * AWS_LOGIN_TEST_AWSCLI naming such an `aws`): it is the only way to check the AWS CLI's own code,
- * not a copy of its algorithm, and it is not installable offline.
+ * Not part of `deno task test`: it needs the AWS CLI from source (`shared/awscli/setup.sh` beside
+ * the repo, or AWS_LOGIN_TEST_AWSCLI naming such an `aws`), which a fresh clone and CI do not have.
+ * It is the only way to check the AWS CLI's own code, not a copy of its algorithm: run it with
+ * `deno task crosscheck` after a change to the role cache. Without the AWS CLI it fails, not skips.
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { ROOT, runCli } from "../helpers/cli.ts";
-import { outputBounded, spawnBounded } from "../helpers/bounded.ts";
-import { addProfile, sessionFixture } from "../helpers/session.ts";
+import { ROOT, runCli } from "../tests/helpers/cli.ts";
+import { outputBounded, spawnBounded } from "../tests/helpers/bounded.ts";
+import { addProfile, sessionFixture } from "../tests/helpers/session.ts";
 
 /** The AWS CLI's launcher: the variable, else `shared/awscli/aws` one or two folders above. */
 const AWS = Deno.env.get("AWS_LOGIN_TEST_AWSCLI") ??
@@ -37,6 +38,13 @@ function awsCliPresent(): boolean {
     return false;
   }
 }
+
+Deno.test("the AWS CLI from source is set up (shared/awscli/setup.sh, or AWS_LOGIN_TEST_AWSCLI)", () => {
+  assert.ok(
+    awsCliPresent(),
+    `no AWS CLI at "${AWS}" with its source in "${AWSCLI_SRC}": run shared/awscli/setup.sh first`,
+  );
+});
 
 const ALICE = "arn:aws:iam::111111111111:user/Alice";
 const ROLE = "arn:aws:iam::222222222222:role/Admin";
@@ -110,7 +118,6 @@ for (
   Deno.test({
     name:
       `AWS CLI → aws-login (${label}): a role the AWS CLI assumed is handed out without a new AssumeRole`,
-    ignore: !awsCliPresent(),
     async fn() {
       const { t, env } = await setup(roleKeys);
       await using _ = t;
@@ -140,7 +147,6 @@ for (
   Deno.test({
     name:
       `aws-login → AWS CLI (${label}): a role aws-login assumed is used by the AWS CLI without a new AssumeRole`,
-    ignore: !awsCliPresent(),
     async fn() {
       const { t, env } = await setup(roleKeys);
       await using _ = t;
@@ -170,7 +176,7 @@ const hasScript = Deno.build.os === "linux" &&
 Deno.test({
   name:
     "AWS CLI → aws-login, MFA role: the code typed for the AWS CLI fills the cache that a terminal-less credential_process then uses",
-  ignore: !awsCliPresent() || !hasScript,
+  ignore: !hasScript, // a pseudo-terminal for the AWS CLI's getpass prompt (Linux)
   async fn() {
     const serial = "arn:aws:iam::111111111111:mfa/Alice";
     const t = await sessionFixture({
