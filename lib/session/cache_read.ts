@@ -32,12 +32,15 @@ export type MissingError = (path: string, cause: Deno.errors.NotFound) => CacheE
  * AWS CLI or an SDK may be rewriting it in place (truncate, then write): it is read again, with
  * pauses growing to 20 ms, for {@link TORN_READ_WINDOW_MS}, and for up to
  * {@link TORN_WRITE_WAIT_MS} while it was modified that recently, before `parse`'s error is thrown.
- * No pause when the first read parses.
+ * It is always read at least twice: a reader the OS paused for the whole short window during its
+ * first read has not yet given the writer any time. No pause when the first read parses.
  *
  * @param path The cache file.
  * @param parse Turns the text into the value; throws when the text is not (yet) valid.
  * @param options.missing The error for a missing file (default: `ERR_CACHE_MISSING` naming it).
  * @param options.reread Whether to read again when `parse` throws (default true).
+ * @param options.sleep The pause between reads (default: a real timer); a test seam.
+ * @param options.now The clock the windows are measured with (default `Date.now`); a test seam.
  * @throws {CacheError} `ERR_CACHE_MISSING` when there is no file, `ERR_CACHE_UNSAFE` when it is
  *   not the user's own regular file, `ERR_CACHE_IO` when it cannot be read; whatever `parse`
  *   throws last.
@@ -50,28 +53,33 @@ export async function readCacheFile<T>(
     reread?: boolean;
     /** What the file is and what to do about an unsafe one (default: a login token cache). */
     describe?: { action: string; unsafeHint: string };
+    sleep?: (ms: number) => Promise<void>;
+    now?: () => number;
   } = {},
 ): Promise<T> {
-  const started = Date.now();
-  for (let pause = 1;; pause = Math.min(pause * 2, 20)) {
+  const now = options.now ?? Date.now;
+  const sleep = options.sleep ?? ((ms) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const started = now();
+  for (let pause = 1, reads = 1;; pause = Math.min(pause * 2, 20), reads++) {
     const text = readCacheText(path, options.missing, options.describe);
     try {
       return parse(text);
     } catch (err) {
       if (options.reread === false) throw err;
-      const waited = Date.now() - started;
-      const writing = waited < TORN_WRITE_WAIT_MS && modifiedWithin(path, TORN_WRITE_WAIT_MS);
-      if (waited >= TORN_READ_WINDOW_MS && !writing) throw err;
-      await new Promise((resolve) => setTimeout(resolve, pause));
+      const waited = now() - started;
+      const writing = waited < TORN_WRITE_WAIT_MS &&
+        modifiedWithin(path, TORN_WRITE_WAIT_MS, now());
+      if (reads > 1 && waited >= TORN_READ_WINDOW_MS && !writing) throw err;
+      await sleep(pause);
     }
   }
 }
 
-/** Whether `path` was modified less than `ms` ago (false when that cannot be told). */
-function modifiedWithin(path: string, ms: number): boolean {
+/** Whether `path` was modified less than `ms` before `now` (false when that cannot be told). */
+function modifiedWithin(path: string, ms: number, now: number): boolean {
   try {
     const mtime = Deno.statSync(path).mtime;
-    return mtime !== null && Date.now() - mtime.getTime() < ms;
+    return mtime !== null && now - mtime.getTime() < ms;
   } catch {
     return false;
   }

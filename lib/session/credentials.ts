@@ -52,7 +52,7 @@ export interface ResolveOptions {
    * --refresh, where the user asked for a refresh and must learn that it failed).
    */
   readonly strict?: boolean;
-  /** Waits between retries (default: a real timer). */
+  /** Waits between retries and between re-reads of a torn cache file (default: a real timer). */
   readonly sleep?: (ms: number) => Promise<void>;
   /** Attempts in all when the credentials have expired (default 3). */
   readonly maxAttempts?: number;
@@ -84,7 +84,7 @@ export async function resolveLoginCredentials(
   options: ResolveOptions = {},
 ): Promise<ResolvedCredentials> {
   const path = await cacheFilePath(deps.env, session.loginSession);
-  const read = () => readToken(path, session);
+  const read = () => readToken(path, session, options.sleep);
   const first = await read();
   if (!options.forceRefresh && isFresh(first, deps.now())) {
     deps.debug(`using cached credentials from "${path}"`);
@@ -134,9 +134,13 @@ export async function resolveLoginCredentials(
 }
 
 /** Reads the cache file; its errors name the profile in the `login` command they suggest. */
-async function readToken(path: string, session: ProfileSession): Promise<CachedLoginToken> {
+async function readToken(
+  path: string,
+  session: ProfileSession,
+  sleep: ((ms: number) => Promise<void>) | undefined,
+): Promise<CachedLoginToken> {
   try {
-    return await readCachedToken(path, { loginSession: session.loginSession });
+    return await readCachedToken(path, { loginSession: session.loginSession, sleep });
   } catch (err) {
     throw err instanceof AwsLoginError ? err.forProfile(session.profile) : err;
   }

@@ -205,16 +205,18 @@ export function parseCachedToken(text: string, path: string): CachedLoginToken {
  *
  * @param path The cache file.
  * @param options.loginSession The session ARN, to name it when the file is missing.
+ * @param options.sleep The pause between re-reads of a file that looks torn (a test seam).
  * @throws {CacheError} `ERR_CACHE_MISSING` when there is no file, `ERR_CACHE_CORRUPT` when it is
  *   not a valid token (still, after re-reading), `ERR_CACHE_UNSAFE` when it is not the user's own
  *   regular file, `ERR_CACHE_IO` when it cannot be read.
  */
 export function readCachedToken(
   path: string,
-  options: { loginSession?: string } = {},
+  options: { loginSession?: string; sleep?: (ms: number) => Promise<void> } = {},
 ): Promise<CachedLoginToken> {
   return readCacheFile(path, (text) => parseCachedToken(text, path), {
     missing: (_, cause) => missingSession(path, options.loginSession, cause),
+    sleep: options.sleep,
   });
 }
 

@@ -12,7 +12,7 @@ import {
 } from "../../lib/session/token_cache.ts";
 import { withCacheLock } from "../../lib/session/cache_lock.ts";
 import { tempHome } from "../helpers/cli.ts";
-import { startInPlaceWriter } from "../helpers/in_place_writer.ts";
+import { startSteppedWriter } from "../helpers/in_place_writer.ts";
 import { addProfile, expireIn, readJson, sessionFixture, testDeps } from "../helpers/session.ts";
 
 const ARN = "arn:aws:iam::123456789012:user/Alice";
@@ -366,28 +366,25 @@ Deno.test("resolveProfileCredentials() never fails while another program rewrite
   await using t = await setup();
   const path = t.session.cachePath;
   const { deps } = testDeps(t.session.env);
-  let torn = 0;
-  const failures: string[] = [];
-  {
-    await using _writer = await startInPlaceWriter(path);
-    // On a loaded machine the writer may not run between 200 reads: go on until the race shows.
-    for (let i = 0; i < 200 || (torn === 0 && i < 2000); i++) {
-      // A read that takes the file as it finds it shows the race is real.
-      try {
-        parseCachedToken(await Deno.readTextFile(path), path);
-      } catch {
-        torn++;
-      }
-      try {
-        const creds = await resolveProfileCredentials(deps, { profile: "dev" });
-        assert.equal(creds.accessKeyId, t.session.token.accessToken.accessKeyId);
-      } catch (err) {
-        failures.push((err as Error).message);
-      }
-    }
+  const size = (await Deno.stat(path)).size;
+  // The other program is paused mid-write (as the OS may pause it) until the reader, having found
+  // the file torn, waits: the writer's pace is the test's, not the scheduler's.
+  await using writer = startSteppedWriter(path);
+  const tears = [0, 1, Math.floor(size / 2), size - 1];
+  for (const bytes of tears) {
+    await writer.tear(bytes);
+    assert.throws(() => parseCachedToken(Deno.readTextFileSync(path), path), CacheError);
+    // Finished at the reader's first pause: a torn file is always read twice, however long the
+    // first read took (longer waits are measured by a clock, tested with readCacheFile's seams).
+    let pauses = 0;
+    const sleep = async () => {
+      if (++pauses === 1) await writer.finish();
+    };
+    const creds = await resolveProfileCredentials(deps, { profile: "dev", sleep });
+    assert.equal(creds.accessKeyId, t.session.token.accessToken.accessKeyId);
+    assert.equal(creds.refreshed, false);
+    assert.equal(pauses, 1, "read torn, then whole");
   }
-  assert.deepEqual(failures, [], `${failures.length} reads failed: ${failures[0]}`);
-  assert.ok(torn > 0, "the writer never left the file half-written");
   assert.equal(t.emulator.controls.counters().refresh_token, 0);
 });
 

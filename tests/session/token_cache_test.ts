@@ -960,23 +960,68 @@ async function age(path: string): Promise<void> {
   await Deno.utime(path, hourAgo, hourAgo);
 }
 
+/**
+ * A clock for readCacheFile's windows that moves only when it pauses (or the test moves it): the
+ * windows are then measured the same way on an idle machine and on a loaded one.
+ */
+function pausedClock(at = Date.now()) {
+  const clock = {
+    at,
+    pauses: [] as number[],
+    now: () => clock.at,
+    sleep: (ms: number) => {
+      clock.pauses.push(ms);
+      clock.at += ms;
+      return Promise.resolve();
+    },
+  };
+  return clock;
+}
+
+const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
+
 Deno.test("readCacheFile() reads a file again while it looks torn, and only then", async () => {
   const dir = await Deno.makeTempDir();
   try {
     const path = `${dir}/t.json`;
     writeCachedToken(path, sample());
     await age(path);
+    let clock = pausedClock();
     let calls = 0;
     const parse = (text: string) => (calls++, parseCachedToken(text, path));
-    assert.equal((await readCacheFile(path, parse)).refreshToken, SECRETS[2]);
+    assert.equal((await readCacheFile(path, parse, clock)).refreshToken, SECRETS[2]);
     assert.equal(calls, 1, "a good file is read once");
+    assert.deepEqual(clock.pauses, [], "without a pause");
+    clock = pausedClock();
     calls = 0;
     const flaky = (text: string) => {
       if (++calls < 3) throw new CacheError("ERR_CACHE_CORRUPT", "torn");
       return parseCachedToken(text, path);
     };
-    assert.equal((await readCacheFile(path, flaky)).refreshToken, SECRETS[2]);
+    assert.equal((await readCacheFile(path, flaky, clock)).refreshToken, SECRETS[2]);
     assert.equal(calls, 3);
+    assert.deepEqual(clock.pauses, [1, 2]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("readCacheFile() reads a torn file twice even when its first read took the short window", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const path = `${dir}/t.json`;
+    writeCachedToken(path, sample());
+    await age(path);
+    const clock = pausedClock();
+    let calls = 0;
+    // The reader is paused by the OS for 60 ms during each read: the writer has had no time yet.
+    const preempted = (text: string) => {
+      clock.at += 60;
+      if (++calls < 2) throw new CacheError("ERR_CACHE_CORRUPT", "torn");
+      return parseCachedToken(text, path);
+    };
+    assert.equal((await readCacheFile(path, preempted, clock)).refreshToken, SECRETS[2]);
+    assert.equal(calls, 2);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
@@ -987,14 +1032,46 @@ Deno.test("readCacheFile() keeps reading a file modified moments ago past the sh
   try {
     const path = `${dir}/t.json`;
     writeCachedToken(path, sample()); // just now: a writer may be paused mid-write
-    let calls = 0;
-    // The short window (50 ms) allows at most 7 reads; a paused writer needs more.
-    const slowWriter = (text: string) => {
-      if (++calls < 12) throw new CacheError("ERR_CACHE_CORRUPT", "torn");
+    // The short window (50 ms) allows 7 reads; a paused writer needs more.
+    const slowWriter = (counter: { calls: number }) => (text: string) => {
+      if (++counter.calls < 12) throw new CacheError("ERR_CACHE_CORRUPT", "torn");
       return parseCachedToken(text, path);
     };
-    assert.equal((await readCacheFile(path, slowWriter)).refreshToken, SECRETS[2]);
-    assert.equal(calls, 12);
+    const recent = { calls: 0 };
+    // Its time starts when the file was written, however long the test took to get here.
+    const clock = pausedClock((await Deno.stat(path)).mtime!.getTime());
+    assert.equal((await readCacheFile(path, slowWriter(recent), clock)).refreshToken, SECRETS[2]);
+    assert.equal(recent.calls, 12);
+    assert.ok(sum(clock.pauses) > 50, `${sum(clock.pauses)} ms`);
+    // The same file, untouched for an hour, is given up on after the short window.
+    await age(path);
+    const old = { calls: 0 };
+    const oldClock = pausedClock();
+    await assert.rejects(() => readCacheFile(path, slowWriter(old), oldClock), CacheError);
+    assert.equal(old.calls, 7);
+    assert.deepEqual(oldClock.pauses, [1, 2, 4, 8, 16, 20]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("readCacheFile() reports a file left torn by a writer paused past the long wait", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const path = `${dir}/t.json`;
+    // Truncated just now, by a writer that the OS then pauses for longer than 1 s.
+    await Deno.writeTextFile(path, "");
+    const clock = pausedClock((await Deno.stat(path)).mtime!.getTime());
+    let calls = 0;
+    await assert.rejects(
+      () => readCacheFile(path, (t) => (calls++, parseCachedToken(t, path)), clock),
+      (err) =>
+        err instanceof CacheError && err.code === "ERR_CACHE_CORRUPT" &&
+        err.message.includes("it is empty"),
+    );
+    // Re-read for the whole second, then no longer than one more pause.
+    assert.ok(sum(clock.pauses) >= 1000 && sum(clock.pauses) < 1020, `${sum(clock.pauses)} ms`);
+    assert.equal(calls, clock.pauses.length + 1);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
