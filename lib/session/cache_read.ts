@@ -31,7 +31,8 @@ export type MissingError = (path: string, cause: Deno.errors.NotFound) => CacheE
  * (see `readOwnFile`). When `parse` throws — the file is empty, not JSON, or lacks fields — the
  * AWS CLI or an SDK may be rewriting it in place (truncate, then write): it is read again, with
  * pauses growing to 20 ms, for {@link TORN_READ_WINDOW_MS}, and for up to
- * {@link TORN_WRITE_WAIT_MS} while it was modified that recently, before `parse`'s error is thrown.
+ * {@link TORN_WRITE_WAIT_MS} while it was modified that recently, before `parse`'s error is thrown
+ * (an `ERR_CACHE_CORRUPT` one with a "try again" note when the file was written just before).
  * It is always read at least twice: a reader the OS paused for the whole short window during its
  * first read has not yet given the writer any time. No pause when the first read parses.
  *
@@ -69,10 +70,29 @@ export async function readCacheFile<T>(
       const waited = now() - started;
       const writing = waited < TORN_WRITE_WAIT_MS &&
         modifiedWithin(path, TORN_WRITE_WAIT_MS, now());
-      if (reads > 1 && waited >= TORN_READ_WINDOW_MS && !writing) throw err;
+      if (reads > 1 && waited >= TORN_READ_WINDOW_MS && !writing) {
+        // Written since shortly before the first read: its writer may only be paused.
+        const paused = modifiedWithin(path, waited + TORN_WRITE_WAIT_MS, now());
+        throw paused ? stillWriting(path, err) : err;
+      }
       await sleep(pause);
     }
   }
+}
+
+/**
+ * `parse`'s error for a file still torn after {@link TORN_WRITE_WAIT_MS} that was written just
+ * before the reads began, with a note: its writer may only be paused, the session fine.
+ */
+function stillWriting(path: string, err: unknown): unknown {
+  if (!(err instanceof CacheError) || err.code !== "ERR_CACHE_CORRUPT") return err;
+  return new CacheError(
+    "ERR_CACHE_CORRUPT",
+    (profile) =>
+      `${err.messageFor(profile)} "${path}" was rewritten moments ago: if another program (such ` +
+      "as the AWS CLI or an AWS SDK) is still writing it, try again in a moment.",
+    { cause: err },
+  );
 }
 
 /** Whether `path` was modified less than `ms` before `now` (false when that cannot be told). */

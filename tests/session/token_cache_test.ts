@@ -1065,9 +1065,11 @@ Deno.test("readCacheFile() reports a file left torn by a writer paused past the 
     let calls = 0;
     await assert.rejects(
       () => readCacheFile(path, (t) => (calls++, parseCachedToken(t, path)), clock),
+      // A clear error, not a value: what is wrong, and that the writer may only be paused.
       (err) =>
         err instanceof CacheError && err.code === "ERR_CACHE_CORRUPT" &&
-        err.message.includes("it is empty"),
+        err.message.includes("it is empty") && err.message.includes("rewritten moments ago") &&
+        err.message.includes("try again in a moment") && err.cause instanceof CacheError,
     );
     // Re-read for the whole second, then no longer than one more pause.
     assert.ok(sum(clock.pauses) >= 1000 && sum(clock.pauses) < 1020, `${sum(clock.pauses)} ms`);
