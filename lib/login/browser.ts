@@ -13,6 +13,7 @@
  *
  * @module
  */
+import { printable } from "../cli/output.ts";
 import { LoginError } from "../errors.ts";
 
 /** One way to start a browser: a program and its arguments (the URL already in place). */
@@ -168,7 +169,7 @@ async function tryCommand(command: BrowserCommand, graceMs: number): Promise<str
     }).spawn();
   } catch (err) {
     if (err instanceof Deno.errors.NotFound) return "was not found";
-    return `could not start (${err instanceof Error ? err.name : String(err)})`;
+    return `could not start: ${spawnFailure(err)}`;
   }
   let timer: ReturnType<typeof setTimeout> | undefined;
   const stillRunning = new Promise<"running">((resolve) => {
@@ -187,4 +188,14 @@ async function tryCommand(command: BrowserCommand, graceMs: number): Promise<str
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * Why a program did not start, in the OS's words ("Text file busy (os error 26)"): Deno's class
+ * name alone is a bare "Error" for most causes. The program is named by the caller already.
+ */
+function spawnFailure(err: unknown): string {
+  if (!(err instanceof Error)) return printable(String(err)) || "unknown error";
+  const reason = /^Failed to spawn '.*': (.+)$/s.exec(err.message)?.[1] ?? err.message;
+  return printable(reason) || err.name;
 }

@@ -9,6 +9,7 @@ import { fileURLToPath } from "node:url";
 import { EXIT } from "../../lib/errors.ts";
 import { ROOT, runCli, tempHome } from "../helpers/cli.ts";
 import { denoDir } from "../helpers/session.ts";
+import { refusedEndpoint } from "../helpers/refused.ts";
 
 const FAKE_DNS = fileURLToPath(new URL("../helpers/fake_dns.ts", import.meta.url));
 /** The one-time sign-in link, printed once login waits for the browser. */
@@ -111,10 +112,7 @@ Deno.test("a region aws-login knows is not looked up (no network needed to start
 
 Deno.test("login --endpoint-url at a port nothing answers names the endpoint, not the browser (exit 6)", async () => {
   await using t = await setup();
-  const probe = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const closed = `http://127.0.0.1:${(probe.addr as Deno.NetAddr).port}`;
-  probe.close();
-  for (const endpoint of ["http://127.0.0.1:9", closed]) {
+  for (const endpoint of ["http://127.0.0.1:9", await refusedEndpoint()]) {
     const { code, stderr } = await login(
       ["--region", "us-east-1", "--endpoint-url", endpoint, "--timeout", "300"],
       t.env,

@@ -10,6 +10,7 @@ import { outputBounded } from "../helpers/bounded.ts";
 import { type CliResult, ROOT, runCli, spawnCli, tempHome } from "../helpers/cli.ts";
 import { addProfile, denoDir, startEmulator } from "../helpers/session.ts";
 import { browse, CookieJar } from "../../tools/browser.ts";
+import { refusedEndpoint } from "../helpers/refused.ts";
 
 const ARN = "arn:aws:iam::123456789012:user/Alice";
 const OTHER_ARN = "arn:aws:iam::210987654321:user/Bob";
@@ -419,9 +420,7 @@ Deno.test("login succeeds when a 500 is followed by a success", async () => {
 
 Deno.test("login reports an unreachable Sign-In endpoint before any URL (exit 6, nothing written)", async () => {
   await using t = await setup();
-  const probe = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const closed = `http://127.0.0.1:${(probe.addr as Deno.NetAddr).port}`;
-  probe.close();
+  const closed = await refusedEndpoint();
   for (const args of [["--remote"], ["--no-browser"]]) {
     const { code, stderr } = await runLogin([...args, "--region", "us-east-1"], {
       ...t.env,

@@ -5,6 +5,7 @@ import { expiresAtMs, writeCachedToken } from "../../lib/session/token_cache.ts"
 import { outputBounded } from "../helpers/bounded.ts";
 import { runCli, tempHome } from "../helpers/cli.ts";
 import { addProfile, expireIn, readJson, sessionFixture } from "../helpers/session.ts";
+import { refusedEndpoint } from "../helpers/refused.ts";
 
 /** `sh` evaluates the output: POSIX only. */
 const posix = { test: Deno.build.os === "windows" ? Deno.test.ignore : Deno.test };
@@ -171,11 +172,8 @@ for (const value of ["TOKEN_EXPIRED", "USER_CREDENTIALS_CHANGED", "INSUFFICIENT_
 Deno.test("an unreachable Sign-In endpoint exits 6 after retries", async () => {
   await using t = await setup();
   const token = await expireIn(t.session.cachePath, -1000);
-  const closed = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = closed.addr.port;
-  closed.close();
   // The session's own endpoint is down (another one would be refused before any request).
-  const endpoint = `http://127.0.0.1:${port}`;
+  const endpoint = await refusedEndpoint();
   writeCachedToken(t.session.cachePath, { ...token, signInEndpoint: endpoint });
   const { code, stdout, stderr } = await runCli(["credential-process", "--profile", "dev"], {
     env: { ...t.session.env, AWS_ENDPOINT_URL_SIGNIN: endpoint },

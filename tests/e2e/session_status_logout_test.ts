@@ -21,6 +21,7 @@ import {
 } from "../../lib/session/token_cache.ts";
 import { withCacheLock } from "../../lib/session/cache_lock.ts";
 import { until } from "../helpers/bounded.ts";
+import { refusedEndpoint } from "../helpers/refused.ts";
 
 /** File modes (chmod, "open to other users") exist on POSIX only. */
 const posix = { test: Deno.build.os === "windows" ? Deno.test.ignore : Deno.test };
@@ -271,9 +272,7 @@ Deno.test("a denied revocation still removes the file and warns that the token s
 });
 
 Deno.test("an unreachable Sign-In still lets logout remove the file, with a warning", async () => {
-  const closed = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const down = `http://127.0.0.1:${closed.addr.port}`;
-  closed.close();
+  const down = await refusedEndpoint();
   // A session made at the endpoint that is now down (and pinned to it).
   await using t = await sessionFixture({ arn: ARN, signInEndpoint: down });
   const { code, stdout, stderr } = await runCli(["logout", "--profile", "dev"], {

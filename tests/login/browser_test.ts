@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { LoginError } from "../../lib/errors.ts";
 import { browserCommands, openBrowser, splitCommandLine } from "../../lib/login/browser.ts";
 import { outputBounded } from "../helpers/bounded.ts";
+import { writeScript } from "../helpers/script.ts";
 
 /** Shell scripts play the browser, and BROWSER entries are split at ":": POSIX only. */
 const posix = { test: Deno.build.os === "windows" ? Deno.test.ignore : Deno.test };
@@ -11,12 +12,9 @@ const URL_WITH_SHELL_CHARACTERS = "http://127.0.0.1:5/v1/authorize?a=1&b=$(touch
 /** A temp dir with small shell scripts that record their arguments, one per line. */
 async function scripts() {
   const dir = await Deno.makeTempDir({ prefix: "aws-login-browser-" });
-  const make = async (name: string, body: string) => {
-    const path = `${dir}/${name}`;
-    await Deno.writeTextFile(path, `#!/bin/sh\n${body}\n`, { mode: 0o755 });
-    await Deno.chmod(path, 0o755);
-    return path;
-  };
+  // Not written by this process: a script it held open for writing may not run (ETXTBSY).
+  const make = (name: string, body: string) =>
+    writeScript(`${dir}/${name}`, `#!/bin/sh\n${body}\n`);
   return {
     dir,
     /** A browser that records its argv in `<name>.args` and exits with `status`. */
@@ -91,6 +89,30 @@ posix.test("openBrowser() fails with ERR_LOGIN_BROWSER naming what it tried", as
       assert.match(err.message, /"[^"]*\/nope" was not found/);
       assert.match(err.message, /"[^"]*\/fails" exited with status 1/);
       assert.match(err.message, /Set BROWSER to a command that opens one/);
+      return true;
+    },
+  );
+});
+
+/** Linux refuses to run a file open for writing (ETXTBSY); other systems run it. */
+const linux = { test: Deno.build.os === "linux" ? Deno.test : Deno.test.ignore };
+
+linux.test("openBrowser() says why a BROWSER could not start in the OS's words", async () => {
+  await using s = await scripts();
+  const path = `${s.dir}/busy`;
+  // Held open for writing, as by an editor or a download still running.
+  using file = await Deno.open(path, { write: true, create: true, mode: 0o755 });
+  await file.write(new TextEncoder().encode("#!/bin/sh\nexit 0\n"));
+  await assert.rejects(
+    () => openBrowser("http://x/", env({ BROWSER: path })),
+    (err: unknown) => {
+      assert.ok(err instanceof LoginError);
+      assert.equal(err.code, "ERR_LOGIN_BROWSER");
+      // Not "could not start (Error)": the class name of most spawn failures says nothing.
+      assert.match(
+        err.message,
+        /^Cannot open a browser \("[^"]*\/busy" could not start: Text file busy \(os error 26\)\)\./,
+      );
       return true;
     },
   );

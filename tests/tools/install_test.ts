@@ -15,6 +15,7 @@ import { commandFile, fileScope, installedConfig, runArgs } from "../../tools/in
 import { outputBounded } from "../helpers/bounded.ts";
 import { ROOT } from "../helpers/cli.ts";
 import { denoDir, sessionFixture } from "../helpers/session.ts";
+import { writeScript } from "../helpers/script.ts";
 
 const INSTALL = fileURLToPath(new URL("../../tools/install.ts", import.meta.url));
 const windows = Deno.build.os === "windows";
@@ -157,10 +158,8 @@ Deno.test("commandFile() passes every argument through unchanged, quoted for sh 
   // sh runs it with a stand-in for deno that prints its arguments, one a line.
   const dir = await Deno.makeTempDir({ prefix: "aws-login-install-shim-" });
   try {
-    await Deno.writeTextFile(`${dir}/deno`, '#!/bin/sh\nfor a in "$@"; do echo "$a"; done\n', {
-      mode: 0o755,
-    });
-    await Deno.writeTextFile(`${dir}/aws-login`, sh, { mode: 0o755 });
+    await writeScript(`${dir}/deno`, '#!/bin/sh\nfor a in "$@"; do echo "$a"; done\n');
+    await writeScript(`${dir}/aws-login`, sh);
     const out = await outputBounded(`${dir}/aws-login`, {
       args: ["status", "--profile", "a b"],
       env: { PATH: dir },

@@ -8,6 +8,7 @@ import { fileURLToPath } from "node:url";
 import { outputBounded } from "../helpers/bounded.ts";
 import { ROOT } from "../helpers/cli.ts";
 import { denoDir } from "../helpers/session.ts";
+import { writeScript } from "../helpers/script.ts";
 
 const SMOKE = fileURLToPath(new URL("../../tools/smoke.ts", import.meta.url));
 
@@ -66,12 +67,11 @@ Deno.test({
     const dir = await Deno.makeTempDir({ prefix: "aws-login-smoke-test-" });
     try {
       const broken = `${dir}/aws-login`;
-      await Deno.writeTextFile(
+      await writeScript(
         broken,
         `#!/bin/sh\n[ "$1" = logout ] && exit 0\n` +
           `exec '${Deno.execPath()}' run -q -P --no-prompt --config '${ROOT}deno.json' '${ROOT}main.ts' "$@"\n`,
       );
-      await Deno.chmod(broken, 0o755);
       const { code, stdout, stderr } = await runSmoke([broken]);
       assert.equal(code, 1, stdout + stderr);
       assert.match(stdout, /^ok\s+credential-process: /m);
