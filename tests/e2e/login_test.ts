@@ -11,6 +11,7 @@ import { type CliResult, ROOT, runCli, spawnCli, tempHome } from "../helpers/cli
 import { addProfile, denoDir, startEmulator } from "../helpers/session.ts";
 import { browse, CookieJar } from "../../tools/browser.ts";
 import { refusedEndpoint } from "../helpers/refused.ts";
+import { listenablePort } from "../helpers/free_port.ts";
 
 const ARN = "arn:aws:iam::123456789012:user/Alice";
 const OTHER_ARN = "arn:aws:iam::210987654321:user/Bob";
@@ -241,8 +242,9 @@ Deno.test("login's session is usable by credential-process", async () => {
 
 Deno.test("login --redirect-port listens there; a port in use fails with exit 7", async () => {
   await using t = await setup();
-  const probe = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (probe.addr as Deno.NetAddr).port;
+  // Free again for the second login once the probe closes.
+  const port = listenablePort();
+  const probe = Deno.listen({ hostname: "127.0.0.1", port });
   const env = { ...t.env, BROWSER: t.followingBrowser() };
   const busy = await runLogin(["--region", "us-east-1", "--redirect-port", String(port)], env);
   probe.close();

@@ -9,6 +9,7 @@ import { fileURLToPath } from "node:url";
 import { type BoundedChild, spawnBounded } from "../helpers/bounded.ts";
 import { ROOT, runCli, tempHome } from "../helpers/cli.ts";
 import { denoDir } from "../helpers/session.ts";
+import { listenablePort } from "../helpers/free_port.ts";
 
 const MAIN = `${ROOT}main.ts`;
 const BROWSER_STAND_IN = fileURLToPath(new URL("../../tools/browser.ts", import.meta.url));
@@ -38,13 +39,6 @@ function exported(line: string): [string, string] {
 const withCurl = Deno.build.os !== "windows" &&
   new Deno.Command("curl", { args: ["--version"], stdout: "null", stderr: "null" }).outputSync()
     .success;
-
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
-  return port;
-}
 
 Deno.test("README's emulator example works as written", async () => {
   const readme = await Deno.readTextFile(`${ROOT}README.md`);
@@ -79,7 +73,7 @@ Deno.test({
 async function runExample(example: string[]): Promise<Record<string, string>> {
   const tasks: Record<string, string> = JSON.parse(await Deno.readTextFile(`${ROOT}deno.json`))
     .tasks;
-  const port = freePort();
+  const port = listenablePort();
   const lines = example.map((line) => line.replaceAll("8000", String(port)));
   await using home = await tempHome();
   const env: Record<string, string> = {

@@ -3,6 +3,7 @@ import { EXIT } from "../../lib/errors.ts";
 import { spawnBounded } from "../helpers/bounded.ts";
 import { ROOT, runCli } from "../helpers/cli.ts";
 import { addProfile, expireIn, sessionFixture } from "../helpers/session.ts";
+import { listenablePort } from "../helpers/free_port.ts";
 
 /** A clean stop on a signal: Windows cannot send a child SIGTERM or SIGINT (kill() ends it). */
 const posix = { test: Deno.build.os === "windows" ? Deno.test.ignore : Deno.test };
@@ -117,9 +118,7 @@ Deno.test("serve stops, saying to log in again, when the session has ended", asy
 
 posix.test("serve --port listens there, prints other formats, stops on SIGINT", async () => {
   await using t = await sessionFixture({ arn: ARN });
-  const probe = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = probe.addr.port;
-  probe.close();
+  const port = listenablePort();
   await using serve = await startServe(t.session.env, [
     "--port",
     String(port),

@@ -7,6 +7,7 @@ import {
 } from "../../lib/login/callback_server.ts";
 import { browse, CookieJar } from "../../tools/browser.ts";
 import { closeAtDeadline } from "../helpers/bounded.ts";
+import { listenablePort } from "../helpers/free_port.ts";
 
 const STATE = "0b8a5b1e-2f7c-4d0a-9c1e-5a6b7c8d9e0f";
 const AUTHORIZE = "https://signin.example/v1/authorize";
@@ -279,9 +280,7 @@ Deno.test("startCallbackServer() with a port in use fails with ERR_LOGIN_PORT", 
 });
 
 Deno.test("startCallbackServer() uses the --redirect-port it is given", async () => {
-  const probe = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (probe.addr as Deno.NetAddr).port;
-  probe.close();
+  const port = listenablePort();
   await using server = start({ port });
   assert.equal(server.port, port);
   assert.equal(server.redirectUri, `http://127.0.0.1:${port}/oauth/callback`);
