@@ -21,7 +21,7 @@ import { LoginError } from "../errors.ts";
 import { base64UrlEncode } from "../signin/pkce.ts";
 import { type LoopbackRequest, type LoopbackServer, serveLoopback } from "../net/loopback_http.ts";
 import { checkState, displayText } from "./verification_code.ts";
-import { ownUid, type PeerOwner, type ProcNetLookup, procNetLookup } from "./peer_owner.ts";
+import { type PeerOwnerLookup, sameUserCheck } from "./peer_owner.ts";
 
 /** The callback path the authorize request names in `redirect_uri`. */
 export const CALLBACK_PATH = "/oauth/callback";
@@ -111,19 +111,13 @@ export function startCallbackServer(p: {
   log?: (line: string) => void;
   refused?: (message: string) => void;
   listen?: (options: Deno.TcpListenOptions) => Deno.Listener;
-  peerOwner?: ((peerPort: number, listenerPort: number) => Promise<PeerOwner> | PeerOwner) | null;
+  peerOwner?: PeerOwnerLookup | null;
   uid?: number;
 }): CallbackServer {
   const log = p.log ?? (() => {});
   const refused = p.refused ?? (() => {});
-  const uid = "uid" in p ? p.uid : ownUid();
-  // Started once the listener runs (below): the /proc reader on Linux.
-  let proc: ProcNetLookup | undefined;
-  const ownerOf = p.peerOwner !== undefined
-    ? p.peerOwner
-    : Deno.build.os === "linux"
-    ? (peer: number, listener: number) => proc!.lookup(peer, listener)
-    : null;
+  // Its /proc reader (Linux) starts once the listener runs (below).
+  const sameUser = sameUserCheck(p);
   let settled = false;
   let resolveCode!: (code: string) => void;
   let rejectCode!: (err: unknown) => void;
@@ -153,12 +147,13 @@ export function startCallbackServer(p: {
    * the link, the cookie and the state as the defence.
    */
   const ownerCheck = async (peerPort: number): Promise<{ stranger?: number; note: string }> => {
-    if (ownerOf === null || uid === undefined) return { note: "" };
-    const owner = await ownerOf(peerPort, port);
+    const verdict = await sameUser.check(peerPort, port);
+    if (!verdict.checked) return { note: "" };
+    const owner = verdict.owner;
     if (!owner.found) {
       return { note: ` (owner of the connection from port ${peerPort} unknown: ${owner.why})` };
     }
-    if (owner.uid !== uid) return { stranger: owner.uid, note: "" };
+    if (verdict.stranger) return { stranger: owner.uid, note: "" };
     return { note: ` (owner of the connection from port ${peerPort}: this user)` };
   };
 
@@ -284,11 +279,9 @@ export function startCallbackServer(p: {
     throw portError(p.port ?? 0, err);
   }
   port = server.port;
-  if (p.peerOwner === undefined && Deno.build.os === "linux" && uid !== undefined) {
-    proc = procNetLookup();
-  }
+  sameUser.start();
   const stop = async () => {
-    await Promise.all([server.close(), proc?.close()]);
+    await Promise.all([server.close(), sameUser.close()]);
   };
   cookieName = `aws_login_${port}`;
   const redirectUri = `http://127.0.0.1:${port}${CALLBACK_PATH}`;
@@ -317,7 +310,7 @@ function randomToken(): string {
 }
 
 /** Compares a received value with a secret without stopping at the first difference. */
-function sameSecret(received: string, secret: string): boolean {
+export function sameSecret(received: string, secret: string): boolean {
   if (received.length !== secret.length) return false;
   let diff = 0;
   for (let i = 0; i < secret.length; i++) diff |= received.charCodeAt(i) ^ secret.charCodeAt(i);
@@ -384,10 +377,10 @@ export function escapeHtml(text: string): string {
 }
 
 /** Headers of every answer: nothing cached, no referrer (the sign-in link) sent onwards. */
-const SAFE_HEADERS = { "Cache-Control": "no-store", "Referrer-Policy": "no-referrer" };
+export const SAFE_HEADERS = { "Cache-Control": "no-store", "Referrer-Policy": "no-referrer" };
 
 /** A small self-contained HTML page: no scripts, no external resources, no referrer. */
-function page(
+export function page(
   status: number,
   title: string,
   message: string,

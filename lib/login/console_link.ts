@@ -16,8 +16,8 @@
 import { LoginError } from "../errors.ts";
 import { base64UrlEncode } from "../signin/pkce.ts";
 import { type LoopbackRequest, type LoopbackServer, serveLoopback } from "../net/loopback_http.ts";
-import { escapeHtml } from "./callback_server.ts";
-import { ownUid, type PeerOwner, type ProcNetLookup, procNetLookup } from "./peer_owner.ts";
+import { page, SAFE_HEADERS, sameSecret } from "./callback_server.ts";
+import { type PeerOwnerLookup, sameUserCheck } from "./peer_owner.ts";
 
 /** A running one-time link. */
 export interface ConsoleLink extends AsyncDisposable {
@@ -60,18 +60,12 @@ export function startConsoleLink(p: {
   log?: (line: string) => void;
   listen?: (options: Deno.TcpListenOptions) => Deno.Listener;
   refused?: (message: string) => void;
-  peerOwner?: ((peerPort: number, listenerPort: number) => Promise<PeerOwner> | PeerOwner) | null;
+  peerOwner?: PeerOwnerLookup | null;
   uid?: number;
 }): ConsoleLink {
   const log = p.log ?? (() => {});
   const refused = p.refused ?? (() => {});
-  const uid = "uid" in p ? p.uid : ownUid();
-  let proc: ProcNetLookup | undefined;
-  const ownerOf = p.peerOwner !== undefined
-    ? p.peerOwner
-    : Deno.build.os === "linux"
-    ? (peer: number, listener: number) => proc!.lookup(peer, listener)
-    : null;
+  const sameUser = sameUserCheck(p);
   const path = `/${base64UrlEncode(crypto.getRandomValues(new Uint8Array(32)))}`;
   let port = 0;
   let uses = 0;
@@ -104,9 +98,10 @@ export function startConsoleLink(p: {
       line(404, "not the link");
       return page(404, "Not found", "This address only answers aws-login's console link.");
     }
-    if (ownerOf !== null && uid !== undefined) {
-      const owner = await ownerOf(request.peerPort, port);
-      if (owner.found && owner.uid !== uid) {
+    const verdict = await sameUser.check(request.peerPort, port);
+    if (verdict.checked) {
+      const owner = verdict.owner;
+      if (owner.found && verdict.stranger) {
         // Before the link's one use is spent: the user's own browser still gets it.
         line(403, `connection from another user (uid ${owner.uid})`);
         refused(
@@ -152,9 +147,7 @@ export function startConsoleLink(p: {
     );
   }
   port = server.port;
-  if (p.peerOwner === undefined && Deno.build.os === "linux" && uid !== undefined) {
-    proc = procNetLookup();
-  }
+  sameUser.start();
   server.finished.catch((err) =>
     failOpened(
       new LoginError(
@@ -166,7 +159,7 @@ export function startConsoleLink(p: {
     )
   );
   let closing: Promise<void> | undefined;
-  const close = () => closing ??= Promise.all([server.close(), proc?.close()]).then(() => {});
+  const close = () => closing ??= Promise.all([server.close(), sameUser.close()]).then(() => {});
   return {
     startUrl: `http://127.0.0.1:${port}${path}`,
     opened,
@@ -189,39 +182,4 @@ export function linkReusedError(): LoginError {
       "may be signed in to the console with these credentials. Check the console's session; " +
       "use --print on a shared machine.",
   );
-}
-
-function sameSecret(received: string, secret: string): boolean {
-  if (received.length !== secret.length) return false;
-  let diff = 0;
-  for (let i = 0; i < secret.length; i++) diff |= received.charCodeAt(i) ^ secret.charCodeAt(i);
-  return diff === 0;
-}
-
-/** Nothing cached; no referrer (the link) sent onwards. */
-const SAFE_HEADERS = { "Cache-Control": "no-store", "Referrer-Policy": "no-referrer" };
-
-function page(
-  status: number,
-  title: string,
-  message: string,
-  headers: Record<string, string> = {},
-): Response {
-  const body = `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>aws-login: ${escapeHtml(title)}</title>
-<style>body{font-family:system-ui,sans-serif;max-width:36rem;margin:4rem auto;padding:0 1rem}
-h1{color:#b3261e;font-size:1.5rem}</style></head>
-<body><h1 id="title">${escapeHtml(title)}</h1><p id="message">${escapeHtml(message)}</p></body>
-</html>
-`;
-  return new Response(body, {
-    status,
-    headers: {
-      "Content-Type": "text/html; charset=utf-8",
-      "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'",
-      "X-Content-Type-Options": "nosniff",
-      ...SAFE_HEADERS,
-      ...headers,
-    },
-  });
 }

@@ -182,3 +182,57 @@ export function ownUid(): number | undefined {
     return undefined;
   }
 }
+
+/** Who owns a connection's other end: the injectable lookup (tests fake another user). */
+export type PeerOwnerLookup = (
+  peerPort: number,
+  listenerPort: number,
+) => Promise<PeerOwner> | PeerOwner;
+
+/** What a listener's same-user check found for one connection. */
+export type OwnerVerdict =
+  /** Nothing to check against here (no uid, or no lookup on this system). */
+  | { readonly checked: false }
+  /** `stranger`: the owner was found and is another user. */
+  | { readonly checked: true; readonly owner: PeerOwner; readonly stranger: boolean };
+
+/** The same-user check a loopback listener runs on the connections to its one-time link. */
+export interface SameUserCheck {
+  /** The verdict for the connection from `peerPort` to the listener on `listenerPort`. */
+  check(peerPort: number, listenerPort: number): Promise<OwnerVerdict>;
+  /** Starts the `/proc` reader (Linux, no lookup given): call once the listener runs. */
+  start(): void;
+  close(): Promise<void>;
+}
+
+/**
+ * The same-user check of the sign-in and console links' listeners.
+ *
+ * @param p.peerOwner The lookup; default: the `/proc/net/tcp` tables on Linux (read by a child
+ *   process started by {@link SameUserCheck.start}), no check elsewhere (`null`).
+ * @param p.uid The user connections must come from; default (absent key): this process's.
+ */
+export function sameUserCheck(
+  p: { peerOwner?: PeerOwnerLookup | null; uid?: number },
+): SameUserCheck {
+  const uid = "uid" in p ? p.uid : ownUid();
+  let proc: ProcNetLookup | undefined;
+  const ownerOf = p.peerOwner !== undefined
+    ? p.peerOwner
+    : Deno.build.os === "linux"
+    ? (peer: number, listener: number) => proc!.lookup(peer, listener)
+    : null;
+  return {
+    async check(peerPort, listenerPort) {
+      if (ownerOf === null || uid === undefined) return { checked: false };
+      const owner = await ownerOf(peerPort, listenerPort);
+      return { checked: true, owner, stranger: owner.found && owner.uid !== uid };
+    },
+    start() {
+      if (p.peerOwner === undefined && Deno.build.os === "linux" && uid !== undefined) {
+        proc = procNetLookup();
+      }
+    },
+    close: () => proc?.close() ?? Promise.resolve(),
+  };
+}
