@@ -151,6 +151,31 @@ export function parse(argv: readonly string[]): EmulatorCommandOptions {
 }
 
 /**
+ * Reads a JSON file given on the command line; `fail` words the error (what the file must hold).
+ *
+ * @throws {EmulatorError} From `fail`, when the file cannot be read or is not JSON.
+ */
+async function readJsonFile(
+  path: string,
+  fail: (why: string, cause?: unknown) => EmulatorError,
+): Promise<unknown> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(path);
+  } catch (err) {
+    throw fail(
+      err instanceof Deno.errors.NotFound ? "it does not exist" : "it cannot be read",
+      err,
+    );
+  }
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw fail("it is not valid JSON", err);
+  }
+}
+
+/**
  * Reads an accounts file: a non-empty JSON array of `{arn, name?}`.
  *
  * @throws {EmulatorError} When it cannot be read or is not such an array.
@@ -162,21 +187,7 @@ async function readAccounts(path: string): Promise<{ arn: string; name?: string 
         `[{"arn": "arn:aws:iam::123456789012:user/Alice", "name": "Alice"}].`,
       { cause },
     );
-  let text: string;
-  try {
-    text = await Deno.readTextFile(path);
-  } catch (err) {
-    throw fail(
-      err instanceof Deno.errors.NotFound ? "it does not exist" : "it cannot be read",
-      err,
-    );
-  }
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (err) {
-    throw fail("it is not valid JSON", err);
-  }
+  const value = await readJsonFile(path, fail);
   if (!Array.isArray(value) || value.length === 0) throw fail("it is not a non-empty array");
   return value.map((entry, i) => {
     if (
@@ -201,21 +212,7 @@ async function readRoles(path: string): Promise<RolesFileEntry[]> {
         `${ROLES_FILE_EXAMPLE}.`,
       { cause },
     );
-  let text: string;
-  try {
-    text = await Deno.readTextFile(path);
-  } catch (err) {
-    throw fail(
-      err instanceof Deno.errors.NotFound ? "it does not exist" : "it cannot be read",
-      err,
-    );
-  }
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (err) {
-    throw fail("it is not valid JSON", err);
-  }
+  const value = await readJsonFile(path, fail);
   const problem = parseRoles(value);
   if (typeof problem === "string") throw fail(problem);
   return value as RolesFileEntry[];
